@@ -1,0 +1,121 @@
+"""The provider boundary: what the engine needs from a tuning backend, and nothing more.
+
+Providers are the only modules that import ``google-genai``. Everything they return is plain
+frozen data, so the planner and its tests never see an SDK object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from gitops_tune.dataset import Example
+
+
+class State(str, Enum):
+    """A tuned model's lifecycle, the same on every backend."""
+
+    TRAINING = "TRAINING"  # Gemini API CREATING; Vertex PENDING/RUNNING/QUEUED
+    ACTIVE = "ACTIVE"  # Gemini API ACTIVE; Vertex SUCCEEDED
+    FAILED = "FAILED"  # Gemini API FAILED; Vertex FAILED/CANCELLED
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The ownership marker a managed model carries: no state file, the model says whose it is."""
+
+    workspace: str
+    name: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int
+    epoch: int
+    mean_loss: float
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    """A tuned model as the backend reports it."""
+
+    id: str  # the backend's resource name, e.g. "tunedModels/next-number-1a2b3c4d5"
+    display_name: str
+    description: str  # the user's own description, with the ownership marker removed
+    owner: Owner | None
+    state: State
+    base_model: str
+    hyperparameters: Mapping[str, object]  # manifest (camelCase) names
+    create_time: str = ""
+    update_time: str = ""
+    snapshots: tuple[Snapshot, ...] = ()
+    total_steps: int | None = None
+    endpoint: str = ""  # what an application calls; defaults to ``id``
+    error: str = ""  # why it failed, when the backend says
+
+    @property
+    def call_name(self) -> str:
+        return self.endpoint or self.id
+
+
+@dataclass(frozen=True)
+class NewModel:
+    """Everything a create sends. ``examples`` streams the training data at send time."""
+
+    model_id: str  # deterministic: derived from the name and the fingerprint
+    display_name: str
+    description: str
+    owner: Owner
+    base_model: str
+    hyperparameters: Mapping[str, object]
+    examples: Callable[[], Iterator[Example]] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    name: str
+    supports_tuning: bool
+
+
+class ProviderError(Exception):
+    """The backend refused a request. ``status`` is the HTTP code when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TransientError(ProviderError):
+    """Worth retrying: 429, 5xx, timeouts, dropped connections. ``retry_after`` in seconds."""
+
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class Provider(Protocol):
+    """One backend. Every method is safe to repeat: creates adopt, deletes of the gone succeed."""
+
+    backend: str
+
+    def list_models(self, workspace: str) -> list[RemoteModel]:
+        """The models whose ownership marker names ``workspace``; everything else is invisible."""
+
+    def get(self, model_id: str) -> RemoteModel | None: ...
+
+    def base_model(self, name: str) -> BaseModel | None: ...
+
+    def create(self, new: NewModel) -> RemoteModel:
+        """Start training. A model that already exists with this ID and owner is adopted."""
+
+    def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None: ...
+
+    def cancel(self, model_id: str) -> None: ...
+
+    def delete(self, model_id: str) -> None:
+        """Remove the model (stopping its training first); a model already gone is success."""
