@@ -39,7 +39,10 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
         except UserError as e:
             for diagnostic in e.diagnostics:
-                click.echo(f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic), err=True)
+                click.echo(
+                    f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic),
+                    err=True,
+                )
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -66,3 +69,67 @@ def main(debug: bool) -> None:
       gitops-tune validate examples/
       gitops-tune apply --wait examples/
     """
+
+
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+
+
+@main.command()
+@paths_argument
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> int:
+    """Check manifests and datasets without talking to any API.
+
+    PATHS are files or directories (searched recursively for *.yaml/*.yml); default ".".
+
+    \b
+    Example:
+      gitops-tune validate examples/ --strict
+    """
+    from gitops_tune.commands import validate as command
+
+    return command.run(paths or (".",), fmt=fmt, strict=strict)
+
+
+@main.command()
+def schema() -> int:
+    """Print the JSON Schema of manifest documents (TunedModel or Workspace).
+
+    \b
+    Example:
+      gitops-tune schema > schemas/tuning.schema.json
+    """
+    from gitops_tune.commands import schema as command
+
+    return command.run()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free).")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite file; in memory if absent.")
+@click.option("--train-seconds", default=30.0, show_default=True, type=float)
+@click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--fault-codes", default="429,503", show_default=True)
+@click.option(
+    "--fault-mode",
+    type=click.Choice(["before", "after", "both"]),
+    default="before",
+    show_default=True,
+)
+@click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
+def emulator(**options: Any) -> int:
+    """Run the emulator of the Gemini tuned-model REST API (v1beta) until interrupted.
+
+    \b
+    Example:
+      gitops-tune emulator --port 8765 --train-seconds 5 &
+      GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=x gitops-tune plan
+    """
+    from gitops_tune.commands import emulator as command
+
+    return command.run(**options)
