@@ -22,7 +22,7 @@ EXIT_CHANGES = 2
 
 
 class _Group(click.Group):
-    """Maps every expected failure to one line on stderr and exit 1; tracebacks only with --debug."""
+    """Maps expected failures to one line on stderr and exit 1; tracebacks only with --debug."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
