@@ -29,6 +29,7 @@ class Owner:
     workspace: str
     name: str
     fingerprint: str
+    prevent_destroy: bool = False  # carried so a removed manifest still protects its model
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,241 @@
+"""Plan -> text, markdown, json. Rendering never decides anything: it only shows the Plan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from gitops_tune.plan import FORMAT_VERSION, Action, AttributeChange, Change, Plan
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "±",
+    Action.RECREATE: "-/+",
+    Action.CANCEL: "⊘",
+    Action.DELETE: "-",
+    Action.IN_PROGRESS: "…",
+    Action.NO_OP: " ",
+}
+_COLORS = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "magenta",
+    Action.RECREATE: "magenta",
+    Action.CANCEL: "red",
+    Action.DELETE: "red",
+    Action.IN_PROGRESS: "cyan",
+    Action.NO_OP: None,
+}
+# Markdown has no colour; an emoji a column keeps the table scannable in a pull request.
+_EMOJI = {
+    Action.CREATE: "🟢",
+    Action.UPDATE: "🟡",
+    Action.REPLACE: "🔁",
+    Action.RECREATE: "♻️",
+    Action.CANCEL: "⛔",
+    Action.DELETE: "🔴",
+    Action.IN_PROGRESS: "⏳",
+    Action.NO_OP: "",
+}
+_SUMMARY_ORDER = [
+    (Action.CREATE, "to create"),
+    (Action.UPDATE, "to update"),
+    (Action.REPLACE, "to replace"),
+    (Action.RECREATE, "to recreate"),
+    (Action.CANCEL, "to cancel"),
+    (Action.DELETE, "to delete"),
+]
+MARKDOWN_MARKER = "<!-- gitops-tune plan -->"
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.summary()
+    if not plan.has_changes:
+        line = "No changes."
+    else:
+        line = "Plan: " + ", ".join(f"{counts[a.value]} {label}" for a, label in _SUMMARY_ORDER)
+        line += "."
+    extra = []
+    if counts[Action.NO_OP.value]:
+        extra.append(f"{counts[Action.NO_OP.value]} unchanged")
+    if counts[Action.IN_PROGRESS.value]:
+        extra.append(f"{counts[Action.IN_PROGRESS.value]} training")
+    return line + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "(none)"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    return json.dumps(v, sort_keys=True)
+
+
+def _target(c: Change) -> str:
+    if c.new_id and c.remote and c.new_id != c.remote:
+        return f"{c.remote} -> {c.new_id}"
+    return c.new_id or c.remote or ""
+
+
+def _diff_line(a: AttributeChange) -> str:
+    if a.before is None:
+        return f"+ {a.path}: {_value(a.after)}"
+    if a.after is None:
+        return f"- {a.path}: {_value(a.before)}"
+    return f"~ {a.path}: {_value(a.before)} -> {_value(a.after)}"
+
+
+def text(plan: Plan, color: bool = False) -> str:
+    def style(s: str, action: Action, bold: bool = False) -> str:
+        fg = _COLORS[action]
+        return click.style(s, fg=fg, bold=bold) if color and (fg or bold) else s
+
+    head = f'Workspace "{plan.workspace}" on backend {plan.backend or "?"}'
+    if plan.destroy:
+        head += " (destroy)"
+    lines = [head, ""]
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    if not shown:
+        lines.append("Remote models match the manifests.")
+    width = max((len(c.name) for c in shown), default=0)
+    for c in shown:
+        symbol = SYMBOLS[c.action].rjust(3)
+        lines.append(
+            style(f"{symbol} {c.name.ljust(width)}  {c.action.value:<11} ", c.action, bold=True)
+            + _target(c)
+        )
+        for reason in c.reasons:
+            lines.append(f"      # {reason}")
+        for a in c.diff:
+            lines.append("      " + _diff_line(a))
+        if c.superseded:
+            retired = ", ".join(c.superseded)
+            lines.append(f"      # retires {retired} once {c.new_id or c.remote} is ACTIVE")
+    lines += ["", summary_line(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(v: Any) -> str:
+    s = v if isinstance(v, str) else _value(v)
+    s = s.replace("|", "\\|").replace("\n", " ")
+    return f"`{s}`" if "`" not in s else s
+
+
+def markdown(plan: Plan) -> str:
+    title = f"### gitops-tune plan: workspace `{plan.workspace}` ({plan.backend or '?'})"
+    out = [MARKDOWN_MARKER, title, "", f"**{summary_line(plan)}**", ""]
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    if shown:
+        out += ["| | Model | Action | Tuned model | Why |", "|---|---|---|---|---|"]
+        for c in shown:
+            why = "; ".join(c.reasons).replace("|", "\\|")
+            out.append(
+                f"| {_EMOJI[c.action]} | `{c.name}` | **{c.action.value}** | "
+                f"{_md_cell(_target(c)) if _target(c) else ''} | {why} |"
+            )
+        out.append("")
+        for c in shown:
+            if not c.diff:
+                continue
+            n = len(c.diff)
+            out += [
+                "<details>",
+                f"<summary><code>{c.name}</code>: {c.action.value}"
+                f" ({n} attribute{'s' if n != 1 else ''})</summary>",
+                "",
+                "| Attribute | Before | After |",
+                "|---|---|---|",
+            ]
+            for a in c.diff:
+                out.append(f"| `{a.path}` | {_md_cell(a.before)} | {_md_cell(a.after)} |")
+            out += ["", "</details>", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def to_json(plan: Plan) -> str:
+    return json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(plan: Plan, fmt: str, color: bool = False) -> str:
+    if fmt == "markdown":
+        return markdown(plan)
+    if fmt == "json":
+        return to_json(plan)
+    return text(plan, color=color)
+
+
+def plan_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``plan --format json``; committed at schemas/."""
+    actions = [a.value for a in Action]
+    nullable_str = {"type": ["string", "null"]}
+    change = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "name",
+            "action",
+            "reasons",
+            "remote",
+            "remote_state",
+            "new",
+            "superseded",
+            "fingerprint",
+            "diff",
+        ],
+        "properties": {
+            "name": {"type": "string"},
+            "action": {"enum": actions},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "remote": nullable_str,
+            "remote_state": {"enum": ["TRAINING", "ACTIVE", "FAILED", None]},
+            "new": nullable_str,
+            "superseded": {"type": "array", "items": {"type": "string"}},
+            "fingerprint": nullable_str,
+            "diff": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["path", "before", "after"],
+                    "properties": {"path": {"type": "string"}, "before": {}, "after": {}},
+                },
+            },
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://gitops-tune.dev/schemas/plan.schema.json",
+        "title": "gitops-tune plan",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "format_version",
+            "workspace",
+            "backend",
+            "destroy",
+            "targets",
+            "observed_digest",
+            "desired_digest",
+            "changes",
+            "summary",
+        ],
+        "properties": {
+            "format_version": {"const": FORMAT_VERSION},
+            "workspace": {"type": "string"},
+            "backend": {"type": "string"},
+            "destroy": {"type": "boolean"},
+            "targets": {"type": "array", "items": {"type": "string"}},
+            "observed_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "desired_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "changes": {"type": "array", "items": change},
+            "summary": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": actions,
+                "properties": {a: {"type": "integer", "minimum": 0} for a in actions},
+            },
+        },
+    }
