@@ -1,0 +1,71 @@
+"""``gitops-tune emulator``: run the Gemini tuned-model API emulator until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+from gitops_tune.errors import UserError
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    db: str | None = None,
+    train_seconds: float = 30.0,
+    latency_ms: int = 0,
+    fault_rate: float = 0.0,
+    fault_codes: str = "429,503",
+    fault_mode: str = "before",
+    base_models: tuple[str, ...] = (),
+) -> int:
+    """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
+    from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
+    from gitops_tune.emulator.server import EmulatorConfig, start
+
+    try:
+        codes = parse_fault_codes(fault_codes)
+    except FaultConfigError as e:
+        raise UserError(f"--fault-codes: {e}") from None
+    if fault_mode not in FAULT_MODES:
+        raise UserError(f"--fault-mode: must be one of {', '.join(FAULT_MODES)}")
+    if train_seconds < 0:
+        raise UserError("--train-seconds: must be >= 0")
+    if latency_ms < 0:
+        raise UserError("--latency-ms: must be >= 0")
+    if not 0 <= fault_rate <= 1:
+        raise UserError("--fault-rate: must be between 0 and 1")
+    config = EmulatorConfig(
+        host=host,
+        port=port,
+        db_path=db,
+        train_seconds=train_seconds,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        fault_codes=codes,
+        fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
+        base_models=tuple(base_models),
+    )
+    try:
+        running = start(config)
+    except OSError as e:
+        raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(running.url, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        running.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    print("emulator stopped", file=sys.stderr, flush=True)
+    return 0

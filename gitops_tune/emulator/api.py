@@ -1,0 +1,157 @@
+"""Transport-neutral pieces shared by the server and its REST dialects.
+
+A dialect (the Gemini API today, Vertex AI later) is a list of `Route`s: a method, a path
+template such as ``/v1beta/tunedModels/{id}:generateContent``, and a handler from `Request` to
+`Response`. The server owns sockets, auth, latency, faults and stats; handlers own meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# google.rpc.Code names for the HTTP statuses the emulator answers with.
+STATUS_NAMES: Mapping[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    413: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """An answer in Google's error envelope ``{"error": {"code", "message", "status"}}``."""
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        *,
+        details: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
+        self.details = list(details)
+        self.headers = dict(headers or {})
+
+    def envelope(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+    def response(self) -> Response:
+        return Response(self.code, self.envelope(), dict(self.headers))
+
+
+def invalid(message: str) -> ApiError:
+    return ApiError(400, message, "INVALID_ARGUMENT")
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message, "NOT_FOUND")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str  # upper case
+    path: str  # decoded, without the query string
+    query: Mapping[str, Sequence[str]]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = b""
+    params: Mapping[str, str] = field(default_factory=dict)  # from the route template
+
+    def arg(self, name: str) -> str | None:
+        """The last value of a query parameter, or None."""
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object; an empty body is ``{}``."""
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise invalid(f"Invalid JSON payload received. {e}") from None
+        if not isinstance(value, dict):
+            raise invalid("Invalid JSON payload received. The body must be a JSON object.")
+        return value
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """``template`` names path parameters in braces; a parameter never spans ``/`` or ``:``."""
+
+    method: str
+    template: str
+    handler: Handler = field(compare=False)
+    api: bool = True  # False: an emulator control route (no auth, latency or faults)
+    pattern: re.Pattern[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts: list[str] = []
+        last = 0
+        for m in _PARAM.finditer(self.template):
+            parts.append(re.escape(self.template[last : m.start()]))
+            parts.append(f"(?P<{m.group(1)}>[^/:]+)")
+            last = m.end()
+        parts.append(re.escape(self.template[last:]))
+        object.__setattr__(self, "pattern", re.compile("".join(parts) + r"\Z"))
+
+    @property
+    def key(self) -> str:
+        """The stats key, e.g. ``"GET /v1beta/tunedModels/{id}"``."""
+        return f"{self.method} {self.template}"
+
+
+class Router:
+    """Routes from any number of dialects on one server; first match wins."""
+
+    def __init__(self, routes: Sequence[Route] = ()) -> None:
+        self._routes: list[Route] = []
+        for route in routes:
+            self.add(route)
+
+    def add(self, route: Route) -> None:
+        if any(r.method == route.method and r.template == route.template for r in self._routes):
+            raise ValueError(f"duplicate route {route.key}")
+        self._routes.append(route)
+
+    @property
+    def routes(self) -> list[Route]:
+        return list(self._routes)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self._routes:
+            if route.method != method:
+                continue
+            m = route.pattern.match(path)
+            if m is not None:
+                return route, m.groupdict()
+        return None

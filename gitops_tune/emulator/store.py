@@ -1,0 +1,339 @@
+"""The emulator's store: SQLite, in memory or in a file shared by several processes.
+
+In memory, one connection is shared by every request thread behind a lock. With a file, each
+request borrows a connection from a small pool; the file is in WAL mode with a busy timeout,
+so several processes (concurrent ``apply`` runs on ``.gitops-tune/local.db``) can share it.
+Create-if-absent is one ``INSERT`` on the primary key: two writers can never both create the
+same ID, the loser gets `AlreadyExists`.
+
+Times are POSIX seconds (floats). Training examples are stored in their own table, read only
+by ``generateContent``; nothing here ever returns them with a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tuned_models (
+    id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    base_model TEXT NOT NULL,
+    hyperparameters TEXT NOT NULL,
+    sampling TEXT NOT NULL,
+    create_time REAL NOT NULL,
+    update_time REAL NOT NULL,
+    train_seconds REAL NOT NULL,
+    total_steps INTEGER NOT NULL,
+    steps_per_epoch INTEGER NOT NULL,
+    example_count INTEGER NOT NULL,
+    data_seed TEXT NOT NULL,
+    fail INTEGER NOT NULL,
+    cancel_time REAL,
+    operation_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS training_examples (
+    model_id TEXT PRIMARY KEY REFERENCES tuned_models(id) ON DELETE CASCADE,
+    examples TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "id, display_name, description, base_model, hyperparameters, sampling, create_time, "
+    "update_time, train_seconds, total_steps, steps_per_epoch, example_count, data_seed, fail, "
+    "cancel_time, operation_id"
+)
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class AlreadyExists(Exception):
+    """A model with this ID exists already."""
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    id: str  # the bare ID, without "tunedModels/"
+    display_name: str
+    description: str
+    base_model: str
+    hyperparameters: Mapping[str, float | int]  # camelCase, defaults filled in
+    sampling: Mapping[str, float | int]  # temperature / topP / topK
+    create_time: float
+    update_time: float
+    train_seconds: float
+    total_steps: int
+    steps_per_epoch: int
+    example_count: int
+    data_seed: int
+    fail: bool
+    operation_id: str
+    cancel_time: float | None = None
+
+
+@dataclass
+class _Pool:
+    """Connections to a file database, one borrowed per operation."""
+
+    path: str
+    idle: queue.LifoQueue[sqlite3.Connection] = field(default_factory=queue.LifoQueue)
+    size: int = 8
+
+
+def _casefold(value: object) -> str:
+    return str(value).casefold() if value is not None else ""
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
+    return conn
+
+
+class Store:
+    """Tuned models in SQLite. ``db_path=None`` keeps them in memory for this process only."""
+
+    def __init__(self, db_path: str | None = None) -> None:
+        self.db_path = db_path
+        self._lock = threading.Lock()
+        self._shared: sqlite3.Connection | None = None
+        self._pool: _Pool | None = None
+        if db_path is None:
+            self._shared = _connect(":memory:")
+            self._shared.executescript(SCHEMA)
+        else:
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            self._pool = _Pool(db_path)
+            with self._connection() as conn:
+                # WAL lets readers and one writer work at once across processes.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.executescript(SCHEMA)  # IF NOT EXISTS: safe when processes race here
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._shared is not None:
+            with self._lock:
+                yield self._shared
+            return
+        pool = self._pool
+        assert pool is not None
+        try:
+            conn = pool.idle.get_nowait()
+        except queue.Empty:
+            conn = _connect(pool.path)
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if pool.idle.qsize() < pool.size:
+            pool.idle.put(conn)
+        else:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken up front, so read-then-write never deadlocks."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._shared is not None:
+            with self._lock:
+                self._shared.close()
+        if self._pool is not None:
+            while True:
+                try:
+                    self._pool.idle.get_nowait().close()
+                except queue.Empty:
+                    break
+
+    # -- models -------------------------------------------------------------------------
+
+    def insert(self, record: ModelRecord, examples: Sequence[tuple[str, str]]) -> None:
+        """Create the model, or raise `AlreadyExists`: atomic across threads and processes."""
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    f"INSERT INTO tuned_models ({_COLUMNS}) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.display_name,
+                        record.description,
+                        record.base_model,
+                        json.dumps(dict(record.hyperparameters), sort_keys=True),
+                        json.dumps(dict(record.sampling), sort_keys=True),
+                        record.create_time,
+                        record.update_time,
+                        record.train_seconds,
+                        record.total_steps,
+                        record.steps_per_epoch,
+                        record.example_count,
+                        str(record.data_seed),
+                        int(record.fail),
+                        record.cancel_time,
+                        record.operation_id,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO training_examples (model_id, examples) VALUES (?, ?)",
+                    (record.id, json.dumps([list(e) for e in examples], ensure_ascii=False)),
+                )
+        except sqlite3.IntegrityError as e:
+            raise AlreadyExists(record.id) from e
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM tuned_models WHERE id = ?", (model_id,)
+            ).fetchone()
+        return _record(row) if row is not None else None
+
+    def page(self, after: str | None, limit: int, terms: Sequence[str] = ()) -> list[ModelRecord]:
+        """Models sorted by ID, after ``after``; each term must occur in displayName or
+        description (case-insensitive)."""
+        where = ["id > ?"]
+        args: list[object] = [after or ""]
+        for term in terms:
+            where.append(
+                "(instr(casefold(display_name), ?) > 0 OR instr(casefold(description), ?) > 0)"
+            )
+            args += [term.casefold(), term.casefold()]
+        args.append(limit)
+        with self._connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM tuned_models WHERE {' AND '.join(where)} "
+                "ORDER BY id LIMIT ?",
+                args,
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def update(
+        self, model_id: str, changes: Mapping[str, object], now: float
+    ) -> ModelRecord | None:
+        """Set mutable fields (``display_name``, ``description``, sampling keys)."""
+        with self._write() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM tuned_models WHERE id = ?", (model_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            current = _record(row)
+            sampling = dict(current.sampling)
+            for key in ("temperature", "topP", "topK"):
+                if key in changes:
+                    value = changes[key]
+                    if value is None:
+                        sampling.pop(key, None)
+                    elif isinstance(value, int | float):
+                        sampling[key] = value
+            conn.execute(
+                "UPDATE tuned_models SET display_name = ?, description = ?, sampling = ?, "
+                "update_time = ? WHERE id = ?",
+                (
+                    str(changes.get("display_name", current.display_name)),
+                    str(changes.get("description", current.description)),
+                    json.dumps(sampling, sort_keys=True),
+                    now,
+                    model_id,
+                ),
+            )
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM tuned_models WHERE id = ?", (model_id,)
+            ).fetchone()
+        return _record(row)
+
+    def cancel(self, model_id: str, now: float) -> bool:
+        """Stop training at ``now`` if it is still running; False when it had already ended
+        (or was cancelled before). Atomic: the running check is part of the UPDATE."""
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE tuned_models SET cancel_time = ?, update_time = ? "
+                "WHERE id = ? AND cancel_time IS NULL "
+                "AND create_time + train_seconds * (CASE WHEN fail THEN 0.5 ELSE 1.0 END) > ?",
+                (now, now, model_id, now),
+            )
+            return cur.rowcount > 0
+
+    def delete(self, model_id: str) -> bool:
+        with self._write() as conn:
+            conn.execute("DELETE FROM training_examples WHERE model_id = ?", (model_id,))
+            cur = conn.execute("DELETE FROM tuned_models WHERE id = ?", (model_id,))
+            return cur.rowcount > 0
+
+    def examples(self, model_id: str) -> list[tuple[str, str]]:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT examples FROM training_examples WHERE model_id = ?", (model_id,)
+            ).fetchone()
+        if row is None:
+            return []
+        return [(str(i), str(o)) for i, o in json.loads(row[0])]
+
+    def reset(self) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM training_examples")
+            conn.execute("DELETE FROM tuned_models")
+
+
+def _record(row: Sequence[object]) -> ModelRecord:
+    (
+        id_,
+        display_name,
+        description,
+        base_model,
+        hyperparameters,
+        sampling,
+        create_time,
+        update_time,
+        train_seconds,
+        steps,
+        per_epoch,
+        example_count,
+        seed,
+        fail,
+        cancel_time,
+        operation_id,
+    ) = row
+    return ModelRecord(
+        id=str(id_),
+        display_name=str(display_name),
+        description=str(description),
+        base_model=str(base_model),
+        hyperparameters=json.loads(str(hyperparameters)),
+        sampling=json.loads(str(sampling)),
+        create_time=float(str(create_time)),
+        update_time=float(str(update_time)),
+        train_seconds=float(str(train_seconds)),
+        total_steps=int(str(steps)),
+        steps_per_epoch=int(str(per_epoch)),
+        example_count=int(str(example_count)),
+        data_seed=int(str(seed)),
+        fail=bool(fail),
+        cancel_time=None if cancel_time is None else float(str(cancel_time)),
+        operation_id=str(operation_id),
+    )
+
+
+Clock = Callable[[], float]
