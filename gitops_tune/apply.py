@@ -1,0 +1,252 @@
+"""Execute a Plan through a provider: ordering, parallelism, retries, waiting, retirement.
+
+Changes for one name run in order (clean-up first, then training, then patches); names run in
+parallel. Nothing here remembers anything between runs: ``apply --wait`` waits, then asks the
+planner again, and retires superseded models only when the fresh plan says their replacement
+is ACTIVE. A run killed at any point is repaired by the next run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from gitops_tune.desired import DesiredModel
+from gitops_tune.errors import UserError
+from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan
+from gitops_tune.providers.base import (
+    NewModel,
+    Owner,
+    Provider,
+    ProviderError,
+    RemoteModel,
+    State,
+    TransientError,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter; ``Retry-After`` is a floor when given."""
+
+    attempts: int = 8
+    base_s: float = 0.5
+    cap_s: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        return cls(
+            attempts=int(os.environ.get("GITOPS_TUNE_RETRY_ATTEMPTS", cls.attempts)),
+            base_s=float(os.environ.get("GITOPS_TUNE_RETRY_BASE_SECONDS", cls.base_s)),
+            cap_s=float(os.environ.get("GITOPS_TUNE_RETRY_CAP_SECONDS", cls.cap_s)),
+        )
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        jittered = random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
+        return max(jittered, min(retry_after or 0.0, self.cap_s))
+
+
+def with_retries(call: Callable[[], T], what: str, policy: RetryPolicy) -> T:
+    for attempt in range(policy.attempts):
+        try:
+            return call()
+        except TransientError as e:
+            if attempt == policy.attempts - 1:
+                raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {e}") from e
+            time.sleep(policy.delay(attempt, e.retry_after))
+    raise AssertionError("unreachable")
+
+
+class Reporter(Protocol):
+    """Where apply tells what it does; the CLI decides how that looks."""
+
+    def action(self, change: Change, status: str, detail: str = "") -> None: ...
+
+    def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None: ...
+
+
+@dataclass
+class ApplyOptions:
+    parallelism: int = 10
+    wait: bool = False
+    timeout_s: float | None = None
+    poll_s: float = 5.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
+
+
+@dataclass
+class ApplyResult:
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    trained: list[str] = field(default_factory=list)  # tuned model IDs started or awaited
+
+    def raise_if_failed(self) -> None:
+        if not self.failed:
+            return
+        lines = [f"{len(self.failed)} change(s) failed; rerun apply to finish:"]
+        lines += [f"  failed: {f}" for f in self.failed]
+        lines += [f"  done:   {d}" for d in self.done] or ["  done:   nothing"]
+        raise UserError("\n".join(lines))
+
+
+class Applier:
+    def __init__(
+        self,
+        provider: Provider,
+        desired: Sequence[DesiredModel],
+        options: ApplyOptions,
+        reporter: Reporter,
+        plan_options: PlanOptions,
+    ) -> None:
+        self.provider = provider
+        self.desired = list(desired)
+        self.options = options
+        self.reporter = reporter
+        self.plan_options = plan_options
+
+    def run(self, the_plan: Plan) -> ApplyResult:
+        result = ApplyResult()
+        self._execute(the_plan.actionable, result)
+        if self.options.wait and not the_plan.destroy:
+            waiting = [c for c in the_plan.changes if c.desired is not None]
+            self._wait_and_retire(waiting, result)
+        return result
+
+    # -- execution ---------------------------------------------------------------------------
+
+    def _execute(self, changes: Sequence[Change], result: ApplyResult) -> None:
+        groups: dict[str, list[Change]] = {}
+        for c in changes:
+            groups.setdefault(c.name, []).append(c)
+        workers = max(1, min(self.options.parallelism, len(groups)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for outcome in pool.map(self._run_group, groups.values()):
+                result.done += outcome.done
+                result.failed += outcome.failed
+                result.trained += outcome.trained
+
+    def _run_group(self, changes: list[Change]) -> ApplyResult:
+        out = ApplyResult()
+        for i, c in enumerate(changes):
+            label = f"{c.name}: {c.action.value} {c.new_id or c.remote}"
+            try:
+                self.reporter.action(c, "start")
+                self._run_change(c)
+            except ProviderError as e:
+                out.failed.append(f"{label}: {e}")
+                out.failed += [
+                    f"{n.name}: {n.action.value} {n.new_id or n.remote}: not attempted"
+                    for n in changes[i + 1 :]
+                ]
+                self.reporter.action(c, "failed", str(e))
+                return out
+            out.done.append(label)
+            if c.action.trains and c.new_id:
+                out.trained.append(c.new_id)
+            self.reporter.action(c, "done")
+        return out
+
+    def _call(self, call: Callable[[], T], what: str) -> T:
+        return with_retries(call, what, self.options.retry)
+
+    def _run_change(self, c: Change) -> None:
+        p = self.provider
+        if c.action is Action.CANCEL and c.remote:
+            remote = c.remote
+            self._call(lambda: p.cancel(remote), f"cancel {remote}")
+            self._call(lambda: p.delete(remote), f"delete {remote}")
+        elif c.action is Action.DELETE and c.remote:
+            remote = c.remote
+            self._call(lambda: p.delete(remote), f"delete {remote}")
+        elif c.action is Action.UPDATE and c.remote and c.desired:
+            remote, d = c.remote, c.desired
+            owner = self._owner(d)
+            self._call(
+                lambda: p.update(remote, d.display_name, d.description, owner), f"update {remote}"
+            )
+        elif c.action.trains and c.desired and c.new_id:
+            if c.action is Action.RECREATE and c.remote:
+                remote = c.remote
+                self._call(lambda: p.delete(remote), f"delete {remote}")
+            new = self._new_model(c.desired, c.new_id)
+            self._call(lambda: p.create(new), f"create {new.model_id}")
+
+    def _owner(self, d: DesiredModel) -> Owner:
+        return Owner(self.plan_options.workspace, d.name, d.fingerprint, d.prevent_destroy)
+
+    def _new_model(self, d: DesiredModel, model_id: str) -> NewModel:
+        return NewModel(
+            model_id=model_id,
+            display_name=d.display_name,
+            description=d.description,
+            owner=self._owner(d),
+            base_model=d.base_model,
+            hyperparameters=d.hyperparameters,
+            examples=d.examples,
+        )
+
+    # -- waiting and retirement --------------------------------------------------------------
+
+    def _wait_and_retire(self, changes: Sequence[Change], result: ApplyResult) -> None:
+        names = {c.name for c in changes if c.action.trains or c.action is Action.IN_PROGRESS}
+        if not names or result.failed:
+            return
+        by_name = {d.name: d for d in self.desired if d.name in names}
+        deadline = time.monotonic() + self.options.timeout_s if self.options.timeout_s else math.inf
+        while True:
+            observed = self._observe()
+            current = _current_models(observed, by_name)
+            self.reporter.progress([(by_name[n], current.get(n)) for n in sorted(by_name)])
+            training = [n for n in names if (m := current.get(n)) and m.state is State.TRAINING]
+            if not training:
+                break
+            if time.monotonic() >= deadline:
+                raise UserError(
+                    f"timed out waiting for {', '.join(sorted(training))}; training goes on "
+                    "remotely: run `gitops-tune apply --wait` again to finish"
+                )
+            time.sleep(self.options.poll_s)
+        failed = sorted(n for n in names if (m := current.get(n)) and m.state is State.FAILED)
+        for n in failed:
+            m = current[n]
+            result.failed.append(f"{n}: {m.id} FAILED{': ' + m.error if m.error else ''}")
+        # Level-triggered retirement: ask the planner again and run only its clean-up.
+        fresh = plan(self.desired, observed, self.plan_options, self.provider.backend)
+        retire = [
+            c
+            for c in fresh.actionable
+            if c.action in (Action.DELETE, Action.CANCEL) and c.name in names
+        ]
+        self._execute(retire, result)
+
+    def _observe(self) -> list[RemoteModel]:
+        ws = self.plan_options.workspace
+        return self._call(lambda: self.provider.list_models(ws), "list models")
+
+
+def _current_models(
+    observed: Sequence[RemoteModel], desired: dict[str, DesiredModel]
+) -> dict[str, RemoteModel]:
+    out: dict[str, RemoteModel] = {}
+    for m in observed:
+        d = desired.get(m.owner.name) if m.owner else None
+        if d is not None and m.owner is not None and m.owner.fingerprint == d.fingerprint:
+            best = out.get(d.name)
+            if best is None or (best.state is not State.ACTIVE and m.state is State.ACTIVE):
+                out[d.name] = m
+    return out
+
+
+def total_steps(d: DesiredModel) -> int:
+    """Steps of a training run as the tuning service counts them: batches per epoch x epochs."""
+    batch = int(str(d.hyperparameters.get("batchSize", 4)))
+    epochs = int(str(d.hyperparameters.get("epochCount", 5)))
+    return math.ceil(d.example_count / max(batch, 1)) * epochs
