@@ -133,3 +133,149 @@ def emulator(**options: Any) -> int:
     from gitops_tune.commands import emulator as command
 
     return command.run(**options)
+
+
+def engine_options(f: Any) -> Any:
+    """Options every command that talks to a backend accepts."""
+    f = click.option(
+        "--workspace",
+        help="Ownership scope [env GITOPS_TUNE_WORKSPACE; Workspace document; default 'default'].",
+    )(f)
+    f = click.option(
+        "--backend",
+        type=click.Choice(["gemini", "local", "vertex"]),
+        help="Where models live [env GITOPS_TUNE_BACKEND; Workspace document; default gemini].",
+    )(f)
+    return f
+
+
+no_color_option = click.option(
+    "--no-color", is_flag=True, help="Plain output (also with NO_COLOR set or without a terminal)."
+)
+target_option = click.option(
+    "--target", "targets", multiple=True, metavar="NAME", help="Limit to these models."
+)
+
+
+@main.command()
+@paths_argument
+@engine_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan`.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 1 error, 2 changes present."
+)
+@target_option
+@click.option("--destroy", is_flag=True, help="Plan the deletion of every managed model.")
+@no_color_option
+def plan(paths: tuple[str, ...], **options: Any) -> int:
+    """Show what apply would change: create, update, replace, cancel, delete.
+
+    \b
+    Examples:
+      gitops-tune plan examples/
+      gitops-tune plan --format markdown --detailed-exitcode > plan.md
+      gitops-tune plan --out tfplan.json && gitops-tune apply --plan tfplan.json
+    """
+    from gitops_tune.commands import plan as command
+
+    return command.run(paths, **options)
+
+
+@main.command()
+@paths_argument
+@engine_options
+@click.option("--plan", "saved", type=click.Path(dir_okay=False), help="Apply a saved plan.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--wait", is_flag=True, help="Wait for training, then retire superseded models.")
+@click.option("--timeout", metavar="DURATION", help="Give up waiting after e.g. 30m, 1h30m.")
+@click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 256))
+@target_option
+@no_color_option
+def apply(paths: tuple[str, ...], **options: Any) -> int:
+    """Make the remote models match the manifests.
+
+    Asks for `yes` on a terminal; in pipelines pass --auto-approve or a reviewed --plan FILE.
+
+    \b
+    Examples:
+      gitops-tune apply --wait examples/
+      gitops-tune apply --auto-approve --parallelism 4
+      gitops-tune apply --plan tfplan.json
+    """
+    from gitops_tune.commands import apply as command
+
+    return command.run(paths, **options)
+
+
+@main.command()
+@paths_argument
+@engine_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@target_option
+@no_color_option
+def destroy(paths: tuple[str, ...], **options: Any) -> int:
+    """Delete every model the workspace manages (the plan of `plan --destroy`, applied).
+
+    \b
+    Example:
+      gitops-tune destroy --auto-approve examples/
+    """
+    from gitops_tune.commands import apply as command
+
+    return command.run(paths, destroy=True, **options)
+
+
+@main.command()
+@paths_argument
+@engine_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def status(paths: tuple[str, ...], **options: Any) -> int:
+    """List the workspace's models: state, training progress, last loss.
+
+    \b
+    Example:
+      gitops-tune status examples/
+    """
+    from gitops_tune.commands import status as command
+
+    return command.run(paths, **options)
+
+
+@main.command()
+@paths_argument
+@engine_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def output(paths: tuple[str, ...], **options: Any) -> int:
+    """For each model: the tuned model to call, its state and the preamble to prepend.
+
+    \b
+    Example:
+      gitops-tune output --format json examples/ > models.json
+    """
+    from gitops_tune.commands import output as command
+
+    return command.run(paths, **options)
+
+
+@main.command(name="import")
+@click.argument("name")
+@click.argument("tuned_model")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@engine_options
+def import_(name: str, tuned_model: str, paths: tuple[str, ...], **options: Any) -> int:
+    """Adopt an existing unmanaged TUNED_MODEL for the manifest NAME (writes the marker).
+
+    \b
+    Example:
+      gitops-tune import next-number tunedModels/my-old-model examples/
+    """
+    from gitops_tune.commands import import_ as command
+
+    return command.run(paths, name, tuned_model, **options)

@@ -103,6 +103,7 @@ class Provider(Protocol):
     """One backend. Every method is safe to repeat: creates adopt, deletes of the gone succeed."""
 
     backend: str
+    tuning_hint: str  # added to "base model does not support tuning" errors; may be empty
 
     def list_models(self, workspace: str) -> list[RemoteModel]:
         """The models whose ownership marker names ``workspace``; everything else is invisible."""

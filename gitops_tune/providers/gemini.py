@@ -96,6 +96,7 @@ class GeminiProvider:
     """
 
     backend = "gemini"
+    tuning_hint = VERTEX_HINT
 
     def __init__(
         self,

@@ -1,0 +1,93 @@
+"""`gitops-tune apply` and `gitops-tune destroy`: make the remote side match the plan."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+
+import click
+
+from gitops_tune import plan_file, render
+from gitops_tune.apply import Applier, ApplyOptions
+from gitops_tune.commands.common import open_session, use_color
+from gitops_tune.errors import UserError
+from gitops_tune.plan import Action
+from gitops_tune.progress import TerminalReporter
+
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``1h30m`` -> seconds."""
+    m = _DURATION.match(text.strip())
+    if not text.strip() or m is None or not any(m.groups()):
+        raise UserError(f"--timeout {text!r}: expected a duration like 90s, 15m or 1h30m")
+    hours, minutes, seconds = m.groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def run(
+    paths: Sequence[str],
+    *,
+    workspace: str | None,
+    backend: str | None,
+    saved: str | None = None,
+    auto_approve: bool = False,
+    wait: bool = False,
+    timeout: str | None = None,
+    parallelism: int = 10,
+    targets: Sequence[str] = (),
+    destroy: bool = False,
+    no_color: bool = False,
+    poll_seconds: float = 5.0,
+) -> int:
+    timeout_s = parse_duration(timeout) if timeout else None
+    stored = plan_file.read(saved) if saved else None
+    if stored is not None:
+        paths = paths or stored.paths
+        workspace, backend = workspace or stored.workspace, backend or stored.backend
+        targets, destroy = targets or stored.targets, stored.destroy
+    session = open_session(paths, workspace, backend)
+    p = session.plan(destroy=destroy, targets=targets)
+    if stored is not None:
+        stored.check_still_valid(p)
+
+    click.echo(render.text(p, color=use_color(no_color)), nl=False)
+    awaiting = wait and any(c.action is Action.IN_PROGRESS for c in p.changes)
+    if not p.has_changes and not awaiting:
+        return 0
+    if p.has_changes and stored is None and not auto_approve:
+        _confirm(destroy)
+
+    applier = Applier(
+        session.provider,
+        session.desired.models,
+        ApplyOptions(parallelism=parallelism, wait=wait, timeout_s=timeout_s, poll_s=poll_seconds),
+        TerminalReporter(),
+        session.plan_options(destroy, targets),
+    )
+    result = applier.run(p)
+    result.raise_if_failed()
+    verb = "Destroy" if destroy else "Apply"
+    click.echo(f"\n{verb} complete: {len(result.done)} change(s) made.")
+    if p.has_changes and not wait and any(c.action.trains for c in p.changes):
+        click.echo(
+            "Training runs remotely; superseded models are retired once their replacement is "
+            "ACTIVE (`gitops-tune apply --wait` waits and retires them)."
+        )
+    return 0
+
+
+def _confirm(destroy: bool) -> None:
+    if not sys.stdin.isatty():
+        raise UserError(
+            "apply needs approval: no terminal to ask on; pass --auto-approve (pipelines) or "
+            "apply a reviewed plan with --plan FILE"
+        )
+    what = "destroy these models" if destroy else "perform these actions"
+    answer = click.prompt(
+        f"\nDo you want to {what}? Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise UserError("apply cancelled: nothing was changed")

@@ -1,0 +1,35 @@
+"""`gitops-tune output`: what an application needs to call each model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from gitops_tune.commands.common import open_session
+from gitops_tune.providers.base import State
+
+
+def run(
+    paths: Sequence[str], *, workspace: str | None, backend: str | None, fmt: str = "text"
+) -> int:
+    session = open_session(paths, workspace, backend)
+    observed = session.observe()
+    out: dict[str, dict[str, Any]] = {}
+    for d in session.desired.models:
+        mine = [m for m in observed if m.owner is not None and m.owner.name == d.name]
+        current = next((m for m in mine if m.owner and m.owner.fingerprint == d.fingerprint), None)
+        out[d.name] = {
+            "model": current.call_name if current else None,
+            "state": current.state.value if current else "MISSING",
+            "preamble": d.preamble,
+            "serving": current is not None and current.state is State.ACTIVE,
+        }
+    if fmt == "json":
+        click.echo(json.dumps({"models": out}, indent=2, ensure_ascii=False))
+        return 0
+    for name, o in out.items():
+        click.echo(f"{name}: {o['model'] or '(none)'} {o['state']} preamble={o['preamble']!r}")
+    return 0

@@ -1,0 +1,36 @@
+"""`gitops-tune plan`: show what apply would change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from gitops_tune import plan_file, render
+from gitops_tune.commands.common import open_session, use_color
+
+EXIT_CHANGES = 2
+
+
+def run(
+    paths: Sequence[str],
+    *,
+    workspace: str | None,
+    backend: str | None,
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    targets: Sequence[str],
+    destroy: bool,
+    no_color: bool,
+) -> int:
+    session = open_session(paths, workspace, backend)
+    p = session.plan(destroy=destroy, targets=targets)
+    click.echo(render.render(p, fmt, color=use_color(no_color)), nl=False)
+    if out:
+        plan_file.write(out, p, tuple(paths))
+        if fmt == "text":
+            click.echo(
+                f"\nSaved the plan to {out}: apply it with `gitops-tune apply --plan {out}`."
+            )
+    return EXIT_CHANGES if detailed_exitcode and p.has_changes else 0

@@ -1,0 +1,82 @@
+"""How `apply` shows what it does: plain lines for logs, redrawn progress bars on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+import click
+
+from gitops_tune.apply import total_steps
+from gitops_tune.desired import DesiredModel
+from gitops_tune.plan import Change
+from gitops_tune.providers.base import RemoteModel, State
+
+BAR_WIDTH = 24
+
+
+def describe(d: DesiredModel, m: RemoteModel | None) -> tuple[str, float]:
+    """One status line for a model in training, and its completed fraction."""
+    if m is None:
+        return "not found", 0.0
+    total = total_steps(d)
+    last = m.snapshots[-1] if m.snapshots else None
+    if m.state is State.ACTIVE:
+        fraction = 1.0
+    else:
+        fraction = min(1.0, (last.step / total) if last and total else 0.0)
+    epochs = d.hyperparameters.get("epochCount", "?")
+    parts = [m.state.value]
+    if last is not None:
+        parts += [f"epoch {last.epoch}/{epochs}", f"step {last.step}/{total}"]
+        parts.append(f"loss {last.mean_loss:.4f}")
+    return "  ".join(parts), fraction
+
+
+class TerminalReporter:
+    def __init__(self, out: TextIO | None = None, quiet: bool = False) -> None:
+        self.out = out or sys.stdout
+        self.tty = self.out.isatty()
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._drawn = 0
+        self._last: dict[str, str] = {}
+
+    def _echo(self, line: str) -> None:
+        with self._lock:
+            click.echo(line, file=self.out)
+            self._drawn = 0
+
+    def action(self, change: Change, status: str, detail: str = "") -> None:
+        if self.quiet and status != "failed":
+            return
+        target = change.new_id or change.remote or ""
+        verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
+        line = f"{change.name}: {change.action.value} {target} {verb}"
+        self._echo(f"{line}: {detail}" if detail else line)
+
+    def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None:
+        if self.quiet:
+            return
+        if not self.tty:
+            for d, m in models:
+                text, _ = describe(d, m)
+                if self._last.get(d.name) != text:
+                    self._last[d.name] = text
+                    self._echo(f"{d.name}: {text}")
+            return
+        width = max(len(d.name) for d, _ in models)
+        lines = []
+        for d, m in models:
+            text, fraction = describe(d, m)
+            filled = round(fraction * BAR_WIDTH)
+            bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+            lines.append(f"{d.name.ljust(width)}  {bar} {fraction:4.0%}  {text}")
+        with self._lock:
+            if self._drawn:
+                self.out.write(f"\x1b[{self._drawn}F\x1b[J")
+            self.out.write("\n".join(lines) + "\n")
+            self.out.flush()
+            self._drawn = len(lines)

@@ -1,0 +1,296 @@
+"""Every planner action end to end: CLI -> provider -> google-genai -> emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jsonschema
+
+from gitops_tune.render import plan_schema
+from tests.e2e.conftest import API_KEY, BASE, Repo, all_models, examples, rest
+
+
+def wait_until_trained(repo: Repo) -> None:
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+
+
+def ids(url: str) -> list[str]:
+    return sorted(m["name"] for m in all_models(url))
+
+
+def test_create_wait_then_idempotent(repo: Repo) -> None:
+    repo.write("alpha")
+    result = repo.cli("plan", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "+ alpha" in result.stdout and "Plan: 1 to create" in result.stdout
+
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert "alpha: create" in result.stdout and "ACTIVE" in result.stdout
+    (model,) = all_models(repo.url)
+    assert model["state"] == "ACTIVE"
+    assert (
+        model["description"].endswith("]")
+        and "gitops-tune workspace=e2e name=alpha" in (model["description"])
+    )
+
+    result = repo.cli("plan", "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "No changes." in result.stdout
+    result = repo.apply()
+    assert result.exit_code == 0 and "No changes." in result.stdout
+    assert len(all_models(repo.url)) == 1
+
+
+def test_in_progress_is_not_a_change(repo: Repo) -> None:
+    repo.write("alpha")
+    assert repo.apply().exit_code == 0
+    assert repo.actions() == [("alpha", "in-progress")]
+    assert repo.cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_update_patches_in_place(repo: Repo) -> None:
+    repo.write("alpha")
+    wait_until_trained(repo)
+    before = ids(repo.url)
+    repo.write("alpha", displayName="Alpha v2", description="now with words")
+    plan = repo.plan_json()
+    (change,) = plan["changes"]
+    assert change["action"] == "update"
+    assert {d["path"] for d in change["diff"]} == {"displayName", "description"}
+    assert repo.apply().exit_code == 0
+    assert ids(repo.url) == before
+    (model,) = all_models(repo.url)
+    assert model["displayName"] == "Alpha v2"
+    assert model["description"].startswith("now with words\n\n[gitops-tune ")
+    assert repo.actions() == [("alpha", "no-op")]
+
+
+def test_replace_retires_old_model_once_new_is_active(repo: Repo) -> None:
+    repo.write("alpha")
+    wait_until_trained(repo)
+    (old,) = ids(repo.url)
+    repo.write("alpha", hyperparameters={"epochCount": 3, "batchSize": 4})
+    (change,) = repo.plan_json()["changes"]
+    assert change["action"] == "replace"
+    assert change["superseded"] == [old]
+    assert change["reasons"] == ["hyperparameters.epochCount changed"]
+
+    # Without --wait the old model keeps serving while the new one trains.
+    assert repo.apply().exit_code == 0
+    assert len(ids(repo.url)) == 2
+    assert repo.actions() == [("alpha", "in-progress")]
+
+    wait_until_trained(repo)
+    (new,) = ids(repo.url)
+    assert new != old
+    assert repo.actions() == [("alpha", "no-op")]
+
+
+def test_replace_with_wait_in_one_run(repo: Repo) -> None:
+    repo.write("alpha")
+    wait_until_trained(repo)
+    (old,) = ids(repo.url)
+    repo.write("alpha", preamble="Next: ")
+    assert repo.actions() == [("alpha", "replace")]
+    wait_until_trained(repo)
+    (new,) = ids(repo.url)
+    assert new != old
+
+
+def test_superseded_training_model_is_cancelled(repo: Repo) -> None:
+    repo.write("alpha")
+    assert repo.apply().exit_code == 0  # training starts
+    (first,) = ids(repo.url)
+    repo.write("alpha", hyperparameters={"epochCount": 4, "batchSize": 4})
+    plan = repo.plan_json()
+    assert [(c["action"], c["remote"]) for c in plan["changes"]] == [
+        ("cancel", first),
+        ("create", None),
+    ]
+    assert repo.apply().exit_code == 0
+    assert first not in ids(repo.url)
+    assert len(ids(repo.url)) == 1
+
+
+def test_removed_manifest_is_deleted_and_prevent_destroy_refuses(repo: Repo) -> None:
+    repo.write("alpha")
+    repo.write("keep", lifecycle={"preventDestroy": True})
+    wait_until_trained(repo)
+    repo.remove("alpha")
+    assert repo.actions() == [("alpha", "delete"), ("keep", "no-op")]
+    assert repo.apply().exit_code == 0
+    assert len(all_models(repo.url)) == 1
+
+    result = repo.cli("plan", "--destroy")
+    assert result.exit_code == 1
+    assert "spec.lifecycle.preventDestroy" in result.stderr
+    assert "keep.yaml:" in result.stderr
+    repo.remove("keep")  # the marker still protects it
+    result = repo.cli("plan")
+    assert result.exit_code == 1 and "lifecycle.preventDestroy is set" in result.stderr
+    assert len(all_models(repo.url)) == 1
+
+
+def test_failed_model_is_recreated(repo: Repo) -> None:
+    repo.write("alpha", displayName="EMULATOR_FAIL alpha")
+    result = repo.apply("--wait")
+    assert result.exit_code == 1
+    assert "FAILED" in result.stderr
+    (change,) = repo.plan_json()["changes"]
+    assert change["action"] == "recreate"
+    assert "FAILED" in change["reasons"][0]
+
+
+def test_destroy_and_target(repo: Repo) -> None:
+    repo.write("alpha")
+    repo.write("beta")
+    assert repo.actions() == [("alpha", "create"), ("beta", "create")]
+    assert repo.apply("--target", "beta").exit_code == 0
+    assert [m["name"].split("/")[1].rsplit("-", 1)[0] for m in all_models(repo.url)] == ["beta"]
+    assert repo.actions() == [("alpha", "create"), ("beta", "in-progress")]
+    result = repo.cli("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert all_models(repo.url) == []
+
+
+def test_saved_plan_applies_and_stale_plan_is_refused(repo: Repo, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    repo.write("alpha")
+    assert repo.cli("plan", "--out", str(saved)).exit_code == 0
+    assert API_KEY not in saved.read_text()
+    result = repo.cli("apply", "--plan", str(saved))
+    assert result.exit_code == 0, result.output
+    assert len(all_models(repo.url)) == 1
+
+    # The same saved plan again: the world moved on (the model exists now).
+    result = repo.cli("apply", "--plan", str(saved))
+    assert result.exit_code == 1
+    assert "saved plan is stale: the remote models changed" in result.stderr
+
+    assert repo.cli("plan", "--out", str(saved)).exit_code == 0
+    repo.write("alpha", displayName="changed after review")
+    result = repo.cli("apply", "--plan", str(saved))
+    assert result.exit_code == 1
+    assert "the manifests or datasets changed" in result.stderr
+
+
+def test_workspaces_are_isolated_and_unmanaged_models_untouched(repo: Repo) -> None:
+    rest(
+        repo.url,
+        "POST",
+        "tunedModels?tunedModelId=hand-made",
+        {
+            "baseModel": BASE,
+            "displayName": "by hand",
+            "tuningTask": {
+                "trainingData": {
+                    "examples": {
+                        "examples": [{"textInput": "a", "output": "b"}],
+                    }
+                }
+            },
+        },
+    )
+    repo.write("alpha")
+    assert repo.apply().exit_code == 0
+    assert repo.apply(workspace="staging").exit_code == 0
+    names = ids(repo.url)
+    assert len(names) == 3 and "tunedModels/hand-made" in names
+
+    result = repo.cli("destroy", "--auto-approve", workspace="staging")
+    assert result.exit_code == 0, result.output
+    remaining = ids(repo.url)
+    assert "tunedModels/hand-made" in remaining and len(remaining) == 2
+    assert "hand-made" not in repo.cli("plan", "--destroy").stdout
+
+
+def test_import_adopts_an_unmanaged_model(repo: Repo) -> None:
+    rest(
+        repo.url,
+        "POST",
+        "tunedModels?tunedModelId=legacy",
+        {
+            "baseModel": BASE,
+            "tuningTask": {
+                "hyperparameters": {"epochCount": 2, "batchSize": 4},
+                "trainingData": {
+                    "examples": {"examples": [{"textInput": "a", "output": "b"}]},
+                },
+            },
+        },
+    )
+    repo.write("alpha")
+    result = repo.cli("import", "alpha", "tunedModels/legacy", str(repo.root))
+    assert result.exit_code == 0, result.output
+    time.sleep(1.1)  # let the legacy model finish training
+    assert repo.actions() == [("alpha", "update")]  # displayName differs: patched, not retrained
+    result = repo.cli("import", "alpha", "tunedModels/legacy", str(repo.root), workspace="other")
+    assert result.exit_code == 1 and "refusing to take it over" in result.stderr
+
+
+def test_json_plan_matches_schema(repo: Repo) -> None:
+    repo.write("alpha")
+    doc = repo.plan_json()
+    jsonschema.Draft202012Validator(plan_schema()).validate(doc)
+    assert doc["workspace"] == "e2e" and doc["backend"] == "gemini"
+
+
+def test_base_model_without_tuning_support_is_refused(repo: Repo) -> None:
+    repo.write("alpha", baseModel="models/gemini-1.5-pro-001")
+    result = repo.cli("plan")
+    assert result.exit_code == 1
+    assert "spec.baseModel: base model models/gemini-1.5-pro-001 does not support tuning" in (
+        result.stderr
+    )
+    assert "Vertex AI" in result.stderr
+    repo.write("alpha", baseModel="models/no-such-model")
+    result = repo.cli("plan")
+    assert result.exit_code == 1 and "not found" in result.stderr
+
+
+def test_apply_without_terminal_or_approval_refuses_and_changes_nothing(repo: Repo) -> None:
+    repo.write("alpha")
+    result = repo.cli("apply")
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.stderr
+    assert all_models(repo.url) == []
+
+
+def test_markdown_plan(repo: Repo) -> None:
+    repo.write("alpha", dataset={"examples": examples(25, "x")})
+    result = repo.cli("plan", "--format", "markdown")
+    assert result.exit_code == 0
+    assert "| 🟢 | `alpha` | **create** |" in result.stdout
+
+
+def test_api_key_never_printed(repo: Repo, tmp_path: Path) -> None:
+    repo.write("alpha")
+    outputs = [
+        repo.cli("plan"),
+        repo.cli("plan", "--format", "json"),
+        repo.cli("plan", "--format", "markdown"),
+        repo.apply("--wait"),
+        repo.cli("status"),
+        repo.cli("output", "--format", "json"),
+        repo.cli("plan", "--target", "nope"),
+        repo.cli("import", "alpha", "tunedModels/nope", str(repo.root)),
+    ]
+    for result in outputs:
+        assert API_KEY not in result.output and API_KEY not in (result.stderr or "")
+
+
+def test_status_and_output(repo: Repo) -> None:
+    repo.write("alpha", preamble="Next: ")
+    wait_until_trained(repo)
+    result = repo.cli("status")
+    assert result.exit_code == 0
+    assert "alpha" in result.stdout and "ACTIVE" in result.stdout and "current" in result.stdout
+    result = repo.cli("output", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["models"]["alpha"]["state"] == "ACTIVE"
+    assert doc["models"]["alpha"]["preamble"] == "Next: "
+    assert doc["models"]["alpha"]["model"].startswith("tunedModels/alpha-")
