@@ -291,7 +291,7 @@ def start(config: EmulatorConfig) -> RunningEmulator:
         raise
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"poll_interval": 0.1},
+        kwargs={"poll_interval": 0.02},
         daemon=True,
         name=f"gitops-tune-emulator:{server.server_address[1]}",
     )

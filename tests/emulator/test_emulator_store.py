@@ -1,0 +1,87 @@
+"""SQLite persistence: restarts, and many threads and processes on one file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from pathlib import Path
+
+from emu_helpers import Api
+
+from gitops_tune.emulator.server import EmulatorConfig, start
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "sub" / "local.db")
+    with start(EmulatorConfig(port=0, db_path=db, train_seconds=0.3)) as first:
+        api = Api(first.url)
+        assert api.create("kept").status_code == 200
+        api.call("PATCH", "/v1beta/tunedModels/kept", {"description": "edited"})
+        before = api.get("kept")
+    time.sleep(0.35)
+    # a restart with another --train-seconds does not change jobs already started
+    with start(EmulatorConfig(port=0, db_path=db, train_seconds=100)) as second:
+        after = Api(second.url).get("kept")
+    assert after["description"] == "edited"
+    assert after["createTime"] == before["createTime"]
+    assert before["state"] == "CREATING" and after["state"] == "ACTIVE"
+    assert len(after["tuningTask"]["snapshots"]) == 6
+
+
+def test_in_memory_state_does_not_survive() -> None:
+    with start(EmulatorConfig(port=0)) as first:
+        Api(first.url).create("gone")
+    with start(EmulatorConfig(port=0)) as second:
+        assert Api(second.url).call("GET", "/v1beta/tunedModels").json() == {}
+
+
+def test_concurrent_creates_of_one_id_on_two_servers_sharing_a_file(tmp_path: Path) -> None:
+    db = str(tmp_path / "local.db")
+    with (
+        start(EmulatorConfig(port=0, db_path=db)) as a,
+        start(EmulatorConfig(port=0, db_path=db)) as b,
+    ):
+        apis = [Api(a.url), Api(b.url)]
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def worker(n: int) -> None:
+            for i in range(10):
+                code = apis[n % 2].create(f"race-{i}").status_code
+                with lock:
+                    statuses.append(code)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses.count(200) == 10
+        assert statuses.count(409) == 70
+        page = apis[1].call("GET", "/v1beta/tunedModels", params={"pageSize": 100}).json()
+        assert len(page["tunedModels"]) == 10
+
+
+def _race(db: str, start_at: float, out: multiprocessing.Queue[list[int]]) -> None:
+    with start(EmulatorConfig(port=0, db_path=db)) as running:
+        api = Api(running.url)
+        while time.time() < start_at:
+            time.sleep(0.001)
+        out.put([api.create(f"proc-{i}").status_code for i in range(15)])
+
+
+def test_concurrent_processes_never_both_create_an_id(tmp_path: Path) -> None:
+    db = str(tmp_path / "local.db")
+    ctx = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[list[int]] = ctx.Queue()
+    start_at = time.time() + 1.5
+    procs = [ctx.Process(target=_race, args=(db, start_at, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=30) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    codes = [c for r in results for c in r]
+    assert codes.count(200) == 15
+    assert codes.count(409) == 30
