@@ -48,7 +48,8 @@ def _unit(seed: int, salt: int) -> float:
 
 
 def mean_loss(seed: int, step: int, steps: int) -> float:
-    """Exponential decay from a start in [2, 3) to a floor in [0.05, 0.15), plus tiny noise.
+    """Exponential decay from a start in [2, 3) at step 1 to a floor in [0.05, 0.15), plus
+    tiny noise.
 
     The curve reaches its floor at about 60 % of the job, then plateaus; the noise is at most
     1 % of the floor, so the plateau never climbs visibly.
@@ -57,7 +58,7 @@ def mean_loss(seed: int, step: int, steps: int) -> float:
     floor = 0.05 + 0.1 * _unit(seed, -2)
     rate = 5.0 / max(1.0, 0.6 * steps)
     noise = (_unit(seed, step) - 0.5) * 0.02 * floor
-    return round(floor + (start - floor) * math.exp(-rate * step) + noise, 6)
+    return round(floor + (start - floor) * math.exp(-rate * (step - 1)) + noise, 6)
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def test_tunings_get(client: genai.Client) -> None:
     assert client.tunings.get(name="tunedModels/tun").state == types.JobState.JOB_STATE_SUCCEEDED
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore:The SDK.s tuning implementation is experimental")
 def test_sdk_tunings_tune_is_rejected_because_it_sends_no_examples(client: genai.Client) -> None:
     """google-genai's Gemini-API tune path drops the examples: a strict emulator refuses it."""
     with pytest.raises(errors.ClientError) as info:
