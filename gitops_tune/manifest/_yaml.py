@@ -1,0 +1,290 @@
+"""YAML with positions: compose with PyYAML (libyaml when present), build plain Python here.
+
+Building the Python values ourselves keeps every key's line and column, refuses what a
+manifest never needs (custom tags, complex keys, duplicate keys), and bounds aliases: a
+document whose aliases would expand to more than `MAX_ALIAS_EXPANSION` extra nodes (a
+"billion laughs" bomb) is refused after a linear pass over its composed node graph, before
+anything is expanded.
+
+Scalars follow YAML 1.1 as PyYAML resolves them, with one YAML 1.2 fix: a plain scalar that is
+a number in exponent form without a dot (``1e-3``) is a float, not a string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gitops_tune.errors import Diagnostic, Location
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+PathKey = tuple[str | int, ...]
+
+MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add to one document
+MAX_DEPTH = 100
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+_AS_TEXT = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "!"})
+_FLOAT_12 = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+\Z")
+
+_constructor = SafeConstructor()
+
+
+@dataclass
+class Document:
+    """One YAML document as plain Python, with where each key (or list item) was written."""
+
+    file: str
+    index: int  # 0-based position among the file's non-empty documents
+    data: Any
+    start: Location
+    positions: dict[PathKey, Location] = field(default_factory=dict, repr=False)
+
+    def locate(self, path: Sequence[str | int]) -> Location:
+        """Where ``path`` was written, or its nearest written ancestor (the document start)."""
+        key = tuple(path)
+        while key:
+            found = self.positions.get(key)
+            if found is not None:
+                return found
+            key = key[:-1]
+        return self.start
+
+
+class _Refused(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def _location(file: str, mark: Any) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
+    """All non-empty documents of a YAML stream, or the diagnostics that stop it.
+
+    Syntax errors stop the whole file (nothing after one can be trusted); construction
+    problems (duplicate keys, tags) are collected per document.
+    """
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    may_alias = "*" in text
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None or (
+                isinstance(node, ScalarNode) and node.tag == _NULL and node.value == ""
+            ):
+                continue
+            start = _location(file, node.start_mark)
+            builder = _Builder(file)
+            try:
+                if may_alias:
+                    _check_aliases(node, file)
+                data = builder.build(node, ())
+            except _Refused as e:
+                problems.append(e.diagnostic)
+                continue
+            problems.extend(builder.problems)
+            documents.append(Document(file, len(documents), data, start, builder.positions))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = _location(file, mark) if mark is not None else Location(file)
+        problem = e.problem or "invalid YAML"
+        context = f" ({e.context})" if e.context else ""
+        problems.append(Diagnostic(f"invalid YAML: {problem}{context}", where))
+    except yaml.YAMLError as e:
+        problems.append(Diagnostic(f"invalid YAML: {e}", Location(file)))
+    except RecursionError:
+        problems.append(Diagnostic("invalid YAML: nested too deeply", Location(file)))
+    finally:
+        loader.dispose()
+    return documents, problems
+
+
+def _check_aliases(root: Node, file: str) -> None:
+    """Refuse recursive aliases and documents whose aliases expand beyond the bound."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Node, depth: int) -> int:
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            return known
+        if key in active:
+            raise _Refused(
+                Diagnostic(
+                    "a YAML alias refers to its own anchor (recursive data is not supported)",
+                    _location(file, node.start_mark),
+                )
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(
+                Diagnostic(
+                    f"YAML nested more than {MAX_DEPTH} levels deep",
+                    _location(file, node.start_mark),
+                )
+            )
+        active.add(key)
+        total = 1
+        if isinstance(node, SequenceNode):
+            for child in node.value:
+                total += size(child, depth + 1)
+        elif isinstance(node, MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    expanded = size(root, 0)
+    if expanded - len(sizes) > MAX_ALIAS_EXPANSION:
+        raise _Refused(
+            Diagnostic(
+                f"YAML aliases would expand this document to {expanded:,} nodes; refusing "
+                f"(at most {MAX_ALIAS_EXPANSION:,} added by aliases)",
+                _location(file, root.start_mark),
+            )
+        )
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[PathKey, Location] = {}
+        self.problems: list[Diagnostic] = []
+
+    def build(self, node: Node, path: PathKey) -> Any:
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if len(path) > MAX_DEPTH:
+            raise _Refused(
+                Diagnostic(
+                    f"YAML nested more than {MAX_DEPTH} levels deep",
+                    _location(self.file, node.start_mark),
+                )
+            )
+        if isinstance(node, SequenceNode):
+            items = []
+            for i, child in enumerate(node.value):
+                child_path = (*path, i)
+                self.positions[child_path] = _location(self.file, child.start_mark)
+                items.append(self.build(child, child_path))
+            return items
+        if isinstance(node, MappingNode):
+            return self.mapping(node, path)
+        raise _Refused(Diagnostic("unsupported YAML node", _location(self.file, node.start_mark)))
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            value: str = node.value
+            if not node.style and _FLOAT_12.match(value):  # plain: None, or '' with libyaml
+                return float(value)
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _constructor.construct_yaml_bool(node)
+        if tag == _INT:
+            return _constructor.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _constructor.construct_yaml_float(node)
+        if tag in _AS_TEXT:
+            return node.value
+        raise _Refused(
+            Diagnostic(
+                f"unsupported YAML tag {tag!r}; manifests use plain values",
+                _location(self.file, node.start_mark),
+            )
+        )
+
+    def mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, Location] = {}
+        merged: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(self.merge_pairs(value_node))
+                continue
+            key = self.key(key_node)
+            where = _location(self.file, key_node.start_mark)
+            if key in seen:
+                first = seen[key]
+                self.problems.append(
+                    Diagnostic(
+                        f"duplicate key {key!r} (first at line {first.line})",
+                        where,
+                        dotted((*path, key)),
+                    )
+                )
+                continue
+            seen[key] = where
+            child_path = (*path, key)
+            self.positions[child_path] = where
+            out[key] = self.build(value_node, child_path)
+        for key_node, value_node in merged:  # explicit keys win, then earlier merges
+            key = self.key(key_node)
+            if key in out:
+                continue
+            child_path = (*path, key)
+            self.positions[child_path] = _location(self.file, key_node.start_mark)
+            out[key] = self.build(value_node, child_path)
+        return out
+
+    def merge_pairs(self, node: Node) -> list[tuple[Node, Node]]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        pairs: list[tuple[Node, Node]] = []
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                raise _Refused(
+                    Diagnostic(
+                        "a YAML merge key (<<) takes a mapping or a list of mappings",
+                        _location(self.file, source.start_mark),
+                    )
+                )
+            own = [(k, v) for k, v in source.value if k.tag != _MERGE]
+            for k, v in source.value:
+                if k.tag == _MERGE:
+                    own.extend(self.merge_pairs(v))
+            pairs.extend(own)
+        return pairs
+
+    def key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            raise _Refused(
+                Diagnostic(
+                    "mapping keys must be plain strings",
+                    _location(self.file, node.start_mark),
+                )
+            )
+        return str(node.value)
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """``("spec", "dataset", "examples", 3)`` -> ``spec.dataset.examples[3]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out

@@ -1,0 +1,206 @@
+"""The manifest format v1 as pydantic models: the source of `schemas/tuning.schema.json`.
+
+Field names are the YAML's camelCase names. Every model forbids unknown fields and is strict
+(``"5"`` is not an integer). Rules that span fields (exactly one dataset source, at most one
+learning rate) are checked by `gitops_tune.manifest.check` so that their messages point at
+the right key; they also appear in the JSON Schema for editors.
+
+Inline examples are validated by `gitops_tune.dataset` with plain Python (fast for large
+datasets, and with the same messages as data files); here they are only "a list".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
+
+API_VERSION = "gitops-tune/v1"
+KINDS = ("TunedModel", "Workspace")
+NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
+NAME_RULE = "1-30 lowercase letters, digits and '-', starting with a letter and not ending with '-'"
+TASKS = ("classification", "summarization", "document-search", "other")
+BACKENDS = ("local", "gemini", "vertex")
+DISPLAY_NAME_LIMIT = 40
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)
+
+_INLINE_EXAMPLES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Inline training examples, the seed's format.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "text_input": {"type": "string", "minLength": 1},
+            "output": {"type": "string", "minLength": 1},
+        },
+        "required": ["text_input", "output"],
+        "additionalProperties": False,
+    },
+}
+
+
+class Metadata(BaseModel):
+    model_config = _CONFIG
+
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description=f"Identity of the model in this repository: {NAME_RULE}.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Free-form string labels (string to string)."
+    )
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(
+        **_CONFIG,
+        json_schema_extra={"oneOf": [{"required": ["examples"]}, {"required": ["path"]}]},
+    )
+
+    examples: Annotated[list[Any] | None, WithJsonSchema(_INLINE_EXAMPLES_SCHEMA)] = None
+    path: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "A .jsonl, .json (array) or .csv file, relative to this manifest's directory and "
+            "inside the directory tree being loaded."
+        ),
+    )
+    inputField: str = Field(
+        default="text_input",
+        min_length=1,
+        description="The field (JSON) or column (CSV) holding each input; files only.",
+    )
+    outputField: str = Field(
+        default="output",
+        min_length=1,
+        description="The field (JSON) or column (CSV) holding each output; files only.",
+    )
+
+
+class Hyperparameters(BaseModel):
+    model_config = ConfigDict(
+        **_CONFIG,
+        json_schema_extra={"not": {"required": ["learningRate", "learningRateMultiplier"]}},
+    )
+
+    epochCount: int = Field(default=5, gt=0, description="Training passes over the dataset.")
+    batchSize: int = Field(default=4, gt=0, description="Examples per training step.")
+    learningRate: float | None = Field(
+        default=None,
+        gt=0,
+        description="Default 0.001 unless learningRateMultiplier is set; never both.",
+    )
+    learningRateMultiplier: float | None = Field(
+        default=None, gt=0, description="Multiplies the base model's learning rate."
+    )
+
+
+class Lifecycle(BaseModel):
+    model_config = _CONFIG
+
+    preventDestroy: bool = Field(
+        default=False, description="Refuse plans that would delete or replace this model."
+    )
+
+
+class TunedModelSpec(BaseModel):
+    model_config = _CONFIG
+
+    baseModel: str = Field(min_length=1, description="e.g. models/gemini-1.5-flash-001-tuning")
+    displayName: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=DISPLAY_NAME_LIMIT,
+        description="Default metadata.name.",
+    )
+    description: str = ""
+    preamble: str = Field(
+        default="",
+        description=("Prepended exactly to every input; send the same preamble at inference."),
+    )
+    task: Literal["classification", "summarization", "document-search", "other"] | None = Field(
+        default=None, description="Selects the recommended dataset size. Default other."
+    )
+    dataset: Dataset
+    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
+class TunedModelDocument(BaseModel):
+    """A fine-tuned model."""
+
+    model_config = ConfigDict(**_CONFIG, title="TunedModel")
+
+    apiVersion: Literal["gitops-tune/v1"]
+    kind: Literal["TunedModel"]
+    metadata: Metadata
+    spec: TunedModelSpec
+
+
+class WorkspaceMetadata(BaseModel):
+    model_config = _CONFIG
+
+    name: str = Field(
+        pattern=NAME_PATTERN,
+        description=f"The ownership scope of the models in this tree: {NAME_RULE}.",
+    )
+
+
+class VertexSettings(BaseModel):
+    model_config = _CONFIG
+
+    project: str | None = None
+    location: str | None = None
+    stagingBucket: str | None = None
+
+
+class WorkspaceSpec(BaseModel):
+    model_config = _CONFIG
+
+    backend: Literal["local", "gemini", "vertex"] | None = None
+    vertex: VertexSettings | None = None
+
+
+class WorkspaceDocument(BaseModel):
+    """The ownership scope and backend; at most one in the tree."""
+
+    model_config = ConfigDict(**_CONFIG, title="Workspace")
+
+    apiVersion: Literal["gitops-tune/v1"]
+    kind: Literal["Workspace"]
+    metadata: WorkspaceMetadata
+    spec: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
+
+
+ManifestDocument = Annotated[
+    Union[TunedModelDocument, WorkspaceDocument],  # noqa: UP007 (runtime on 3.10)
+    Field(discriminator="kind"),
+]
+
+DOCUMENT_MODELS: dict[str, type[BaseModel]] = {
+    "TunedModel": TunedModelDocument,
+    "Workspace": WorkspaceDocument,
+}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one manifest document, either kind."""
+    schema = TypeAdapter(ManifestDocument).json_schema()
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "gitops-tune manifest",
+        "description": (
+            f"One document of a gitops-tune manifest ({API_VERSION}): a TunedModel or a "
+            "Workspace. Files may hold several documents separated by ---."
+        ),
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    """`json_schema` as committed in ``schemas/tuning.schema.json``: sorted, 2-space indent."""
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
