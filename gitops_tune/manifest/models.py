@@ -25,7 +25,18 @@ BACKENDS = ("local", "gemini", "vertex")
 DISPLAY_NAME_LIMIT = 40
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, defer_build=True)
+
+def _field_title(name: str, _info: object) -> str:
+    return name
+
+
+_CONFIG = ConfigDict(
+    extra="forbid",
+    strict=True,
+    allow_inf_nan=False,
+    defer_build=True,
+    field_title_generator=_field_title,
+)
 
 _INLINE_EXAMPLES_SCHEMA: dict[str, Any] = {
     "type": "array",
