@@ -45,6 +45,8 @@ def describe(value: object) -> str:
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     return str(value)
@@ -119,13 +121,13 @@ def _message(error: Any, model: type[BaseModel], loc: tuple[str | int, ...]) -> 
     if kind == "missing":
         return "required field is missing"
     if kind == "greater_than":
-        return f"must be greater than {ctx.get('gt')} (got {_shown(value)})"
+        return f"must be greater than {_shown(ctx.get('gt'))} (got {_shown(value)})"
     if kind == "greater_than_equal":
-        return f"must be at least {ctx.get('ge')} (got {_shown(value)})"
+        return f"must be at least {_shown(ctx.get('ge'))} (got {_shown(value)})"
     if kind == "less_than":
-        return f"must be less than {ctx.get('lt')} (got {_shown(value)})"
+        return f"must be less than {_shown(ctx.get('lt'))} (got {_shown(value)})"
     if kind == "less_than_equal":
-        return f"must be at most {ctx.get('le')} (got {_shown(value)})"
+        return f"must be at most {_shown(ctx.get('le'))} (got {_shown(value)})"
     if kind == "finite_number":
         return f"must be a finite number (got {_shown(value)})"
     if kind == "string_too_long":
