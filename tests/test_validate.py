@@ -1,0 +1,123 @@
+"""`gitops-tune validate` through the real CLI (click's runner, and one real process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from gitops_tune.cli import main
+from tests.conftest import Tree, tuned_model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["validate", *args])
+
+
+def test_examples_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run("examples/")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("next-number     22 examples  fingerprint ")
+    assert lines[1].startswith("ticket-router  120 examples  fingerprint ")
+    assert len(lines[0].split()[-1]) == 12
+    assert lines[2] == (
+        "examples/tuning.yaml:19:3: warning: spec.dataset: 22 examples; 100-500 are recommended"
+    )
+    assert lines[3] == "2 models valid, 1 warning; workspace demo (local)"
+    assert result.stderr == ""
+
+
+def test_json_output(tree: Tree) -> None:
+    tree.write("m.yaml", tuned_model("m", examples=120))
+    result = run(".", "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    (model,) = doc["models"]
+    assert set(model) == {"name", "fingerprint", "examples", "warnings"}
+    assert (model["name"], model["examples"], model["warnings"]) == ("m", 120, [])
+    assert len(model["fingerprint"]) == 64
+    assert doc["errors"] == []
+
+
+def test_errors_exit_1_on_stderr_without_traceback(tree: Tree) -> None:
+    tree.write("m.yaml", tuned_model(extra_spec="  hyperparameters:\n    epochCount: 0\n"))
+    tree.write("n.yaml", "kind: [\n")
+    result = run()
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "m.yaml:8:5: spec.hyperparameters.epochCount: must be greater than 0 (got 0)"
+    assert lines[1].startswith("n.yaml:2:1: invalid YAML: ")
+    assert "Traceback" not in result.output
+
+
+def test_json_with_errors_still_prints_the_document(tree: Tree) -> None:
+    tree.write("a.yaml", tuned_model("a", examples=100))
+    tree.write("b.yaml", tuned_model("b", examples=3))
+    result = run("--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [m["name"] for m in doc["models"]] == ["a"]
+    assert doc["errors"] == [
+        {
+            "severity": "error",
+            "file": "b.yaml",
+            "line": 7,
+            "column": 3,
+            "field": "spec.dataset",
+            "message": "3 examples; at least 20 are required",
+        }
+    ]
+
+
+def test_warnings_exit_0_unless_strict(tree: Tree) -> None:
+    tree.write("m.yaml", tuned_model(extra_spec="  task: summarization\n"))
+    warning = (
+        "m.yaml:8:3: warning: spec.dataset: 20 examples; 100-500 are recommended for summarization"
+    )
+    result = run()
+    assert result.exit_code == 0
+    assert warning in result.stdout.splitlines()
+    strict = run("--strict")
+    assert strict.exit_code == 1
+    assert warning in strict.stdout.splitlines()
+    assert strict.stderr == "error: 1 warning with --strict\n"
+    as_json = run("--strict", "--format", "json")
+    assert as_json.exit_code == 1
+    (model,) = json.loads(as_json.stdout)["models"]
+    assert model["warnings"][0]["severity"] == "warning"
+
+
+def test_missing_path(tree: Tree) -> None:
+    result = run("nowhere")
+    assert (result.exit_code, result.stderr) == (1, "nowhere: no such file or directory\n")
+
+
+def test_real_process_is_clean_and_does_not_import_genai(tree: Tree) -> None:
+    code = (
+        "import sys\n"
+        "from gitops_tune.cli import main\n"
+        "try:\n"
+        "    main(['validate', sys.argv[1]])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('google', 'httpx', 'deepdiff')))\n"
+        "print('imported:', bad)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "examples")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "imported: []"
