@@ -98,6 +98,13 @@ DEFAULT_BASE_MODELS: tuple[BaseModel, ...] = (
         description="Gemini 1.5 Flash (does not support tuning).",
     ),
     BaseModel(
+        "models/gemini-1.5-pro-001",
+        "Gemini 1.5 Pro 001",
+        ("generateContent", "countTokens", "createCachedContent"),
+        input_token_limit=2_000_000,
+        description="Gemini 1.5 Pro (does not support tuning).",
+    ),
+    BaseModel(
         "models/gemini-2.0-flash",
         "Gemini 2.0 Flash",
         ("generateContent", "countTokens", "createCachedContent", "batchGenerateContent"),
