@@ -65,7 +65,9 @@ def collect(paths: Sequence[str]) -> tuple[DesiredState, list[Diagnostic]]:
     """Like `load`, but returns the errors along with the models that had none."""
     from gitops_tune import manifest
 
-    files, errors = manifest.discover(paths)
+    files, found = manifest.discover(paths)
+    errors = [d for d in found if d.severity == "error"]
+    general = tuple(d for d in found if d.severity == "warning")
     models: dict[str, DesiredModel] = {}
     declared: dict[str, Location] = {}
     workspace: WorkspaceDoc | None = None
@@ -107,7 +109,7 @@ def collect(paths: Sequence[str]) -> tuple[DesiredState, list[Diagnostic]]:
             if desired is not None:
                 models[name] = desired
     ordered = tuple(models[n] for n in sorted(models))
-    warnings = tuple(w for m in ordered for w in m.warnings)
+    warnings = general + tuple(w for m in ordered for w in m.warnings)
     return DesiredState(ordered, workspace, warnings), errors
 
 

@@ -206,3 +206,10 @@ def test_csv_and_json_sources(tree: Tree) -> None:
     c, j = load(["."]).models
     assert next(c.examples()) == Example("q0", "a0")
     assert j.example_count == 20
+
+
+def test_an_empty_tree_desires_nothing_with_a_warning(tree: Tree) -> None:
+    tree.write("notes.txt", "")
+    state = load(["."])
+    assert state.models == ()
+    assert [str(w) for w in state.warnings] == ["warning: no manifests (*.yaml, *.yml) found in ."]

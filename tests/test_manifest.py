@@ -303,7 +303,7 @@ def test_discover_missing_path_and_empty_tree(tree: Tree) -> None:
     assert [str(d) for d in manifest.discover(["nope"])[1]] == ["nope: no such file or directory"]
     tree.write("empty/readme.txt", "")
     assert [str(d) for d in manifest.discover(["empty"])[1]] == [
-        "no manifests (*.yaml, *.yml) found in empty"
+        "warning: no manifests (*.yaml, *.yml) found in empty"
     ]
 
 

@@ -43,6 +43,7 @@ def _json(state: DesiredState, errors: list[Diagnostic]) -> dict[str, object]:
         "workspace": (
             {"name": workspace.name, "backend": workspace.backend} if workspace else None
         ),
+        "warnings": [w.to_json() for w in state.warnings],  # all, including the models'
         "errors": [e.to_json() for e in errors],
     }
 

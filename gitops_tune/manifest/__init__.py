@@ -74,7 +74,8 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
     """The manifest files under ``paths`` in a stable order, each once.
 
     Directories are searched recursively for ``*.yaml``/``*.yml``, skipping hidden
-    directories (``.git``, ``.gitops-tune``, ...); files are taken as given.
+    directories (``.git``, ``.gitops-tune``, ...); files are taken as given. Finding no
+    manifest at all is a warning: an empty tree desires no models.
     """
     found: list[ManifestFile] = []
     problems: list[Diagnostic] = []
@@ -102,9 +103,11 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
             add(arg, arg, directory, directory)
         else:
             problems.append(Diagnostic("no such file or directory", Location(arg)))
-    if not found and not problems:
+    if not found and not problems:  # valid (nothing desired), but probably worth a look
         where = ", ".join(paths)
-        problems.append(Diagnostic(f"no manifests (*.yaml, *.yml) found in {where}"))
+        problems.append(
+            Diagnostic(f"no manifests (*.yaml, *.yml) found in {where}", severity="warning")
+        )
     return found, problems
 
 
