@@ -78,7 +78,9 @@ class ApplyOptions:
     parallelism: int = 10
     wait: bool = False
     timeout_s: float | None = None
-    poll_s: float = 5.0
+    poll_s: float = field(
+        default_factory=lambda: float(os.environ.get("GITOPS_TUNE_POLL_SECONDS", "5"))
+    )
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
 
 

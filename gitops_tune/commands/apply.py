@@ -40,7 +40,6 @@ def run(
     targets: Sequence[str] = (),
     destroy: bool = False,
     no_color: bool = False,
-    poll_seconds: float = 5.0,
 ) -> int:
     timeout_s = parse_duration(timeout) if timeout else None
     stored = plan_file.read(saved) if saved else None
@@ -63,7 +62,7 @@ def run(
     applier = Applier(
         session.provider,
         session.desired.models,
-        ApplyOptions(parallelism=parallelism, wait=wait, timeout_s=timeout_s, poll_s=poll_seconds),
+        ApplyOptions(parallelism=parallelism, wait=wait, timeout_s=timeout_s),
         TerminalReporter(),
         session.plan_options(destroy, targets),
     )

@@ -66,6 +66,7 @@ class Repo:
             "GITOPS_TUNE_WORKSPACE": workspace or self.workspace,
             "GITOPS_TUNE_BACKEND": "gemini",
             "GITOPS_TUNE_RETRY_BASE_SECONDS": "0.01",
+            "GITOPS_TUNE_POLL_SECONDS": "0.2",
             "NO_COLOR": "1",
         }
         command, *rest = args
