@@ -168,7 +168,7 @@ class Applier:
         elif c.action is Action.DELETE and c.remote:
             remote = c.remote
             self._call(lambda: p.delete(remote), f"delete {remote}")
-        elif c.action is Action.UPDATE and c.remote and c.desired:
+        elif c.action in (Action.UPDATE, Action.RESTORE) and c.remote and c.desired:
             remote, d = c.remote, c.desired
             owner = self._owner(d)
             self._call(

@@ -30,6 +30,7 @@ class Action(str, Enum):
 
     CREATE = "create"  # nothing exists for the name
     UPDATE = "update"  # displayName/description/marker patched in place
+    RESTORE = "restore"  # a retained previous model matches again: it becomes current, no training
     REPLACE = "replace"  # an immutable input changed: train a new model, retire the old once ACTIVE
     RECREATE = "recreate"  # the current model FAILED: delete it and train again
     CANCEL = "cancel"  # a superseded or removed model still training: stop it and delete it
@@ -56,6 +57,7 @@ _ACTION_ORDER = {
             Action.RECREATE,
             Action.REPLACE,
             Action.CREATE,
+            Action.RESTORE,
             Action.UPDATE,
             Action.IN_PROGRESS,
             Action.NO_OP,
@@ -293,7 +295,7 @@ def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) 
 
     out: list[Change] = []
     retiring_later: list[str] = []
-    current_will_be_active = current is not None and current.state is State.ACTIVE
+    previous: list[RemoteModel] = []  # superseded ACTIVE models, once the current one is ACTIVE
     for r in others:
         is_duplicate = r in matching
         why = f"duplicate of {current.id}" if is_duplicate and current else "superseded"
@@ -301,10 +303,19 @@ def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) 
             out.append(_retire(d.name, r, Action.CANCEL, f"{why}; stop its training"))
         elif r.state is State.FAILED:
             out.append(_retire(d.name, r, Action.DELETE, f"{why} and FAILED"))
-        elif current_will_be_active and current is not None:
-            out.append(_retire(d.name, r, Action.DELETE, f"{why} by {current.id}, which is ACTIVE"))
-        else:
+        elif current is None or current.state is not State.ACTIVE:
             retiring_later.append(r.id)  # kept serving until its replacement is ACTIVE
+        elif is_duplicate:
+            out.append(_retire(d.name, r, Action.DELETE, f"{why}, which is ACTIVE"))
+        else:
+            previous.append(r)
+    # lifecycle.retainPrevious: keep the N most recently serving superseded models for rollback.
+    previous.sort(key=lambda r: (r.update_time, r.create_time, r.id), reverse=True)
+    for r in previous[d.retain_previous :]:
+        assert current is not None
+        out.append(
+            _retire(d.name, r, Action.DELETE, f"superseded by {current.id}, which is ACTIVE")
+        )
 
     if current is None:
         basis = _attributes_of(_latest(remotes)) if remotes else {}
@@ -359,7 +370,23 @@ def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) 
         marker_stale = current.owner is not None and (
             current.owner.prevent_destroy != d.prevent_destroy
         )
-        if mutable or marker_stale:
+        newer = [r.id for r in previous if r.update_time > current.update_time]
+        if newer:
+            # A revert: the manifest matches a model kept by retainPrevious. Patching it makes it
+            # the most recently updated, i.e. current again, with no training.
+            reason = f"the manifest matches previous model {current.id}: no training needed"
+            out.append(
+                Change(
+                    d.name,
+                    Action.RESTORE,
+                    (reason, f"{', '.join(newer)} becomes previous"),
+                    current.id,
+                    current.state,
+                    diff=mutable,
+                    desired=d,
+                )
+            )
+        elif mutable or marker_stale:
             out.append(_update(d, current, mutable, marker_stale))
         else:
             out.append(Change(d.name, Action.NO_OP, (), current.id, current.state, desired=d))

@@ -12,6 +12,7 @@ from gitops_tune.plan import FORMAT_VERSION, Action, AttributeChange, Change, Pl
 SYMBOLS = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
+    Action.RESTORE: "↺",
     Action.REPLACE: "±",
     Action.RECREATE: "-/+",
     Action.CANCEL: "⊘",
@@ -22,6 +23,7 @@ SYMBOLS = {
 _COLORS = {
     Action.CREATE: "green",
     Action.UPDATE: "yellow",
+    Action.RESTORE: "blue",
     Action.REPLACE: "magenta",
     Action.RECREATE: "magenta",
     Action.CANCEL: "red",
@@ -33,6 +35,7 @@ _COLORS = {
 _EMOJI = {
     Action.CREATE: "🟢",
     Action.UPDATE: "🟡",
+    Action.RESTORE: "⏪",
     Action.REPLACE: "🔁",
     Action.RECREATE: "♻️",
     Action.CANCEL: "⛔",
@@ -44,6 +47,7 @@ _SUMMARY_ORDER = [
     (Action.CREATE, "to create"),
     (Action.UPDATE, "to update"),
     (Action.REPLACE, "to replace"),
+    (Action.RESTORE, "to restore"),
     (Action.RECREATE, "to recreate"),
     (Action.CANCEL, "to cancel"),
     (Action.DELETE, "to delete"),
@@ -56,8 +60,8 @@ def summary_line(plan: Plan) -> str:
     if not plan.has_changes:
         line = "No changes."
     else:
-        line = "Plan: " + ", ".join(f"{counts[a.value]} {label}" for a, label in _SUMMARY_ORDER)
-        line += "."
+        parts = [f"{counts[a.value]} {label}" for a, label in _SUMMARY_ORDER if counts[a.value]]
+        line = "Plan: " + ", ".join(parts) + "."
     extra = []
     if counts[Action.NO_OP.value]:
         extra.append(f"{counts[Action.NO_OP.value]} unchanged")

@@ -207,3 +207,39 @@ def test_saved_plan_digests_move_when_the_world_moves() -> None:
     p3 = run([desired(display_name="x")], [remote(state=State.TRAINING)])
     assert p1.observed_digest != p2.observed_digest
     assert p1.desired_digest != p3.desired_digest
+
+
+def test_retain_previous_keeps_the_most_recent_superseded_models() -> None:
+    old = remote(fp="b" * 64, update_time="2026-01-01T00:00:00Z")
+    older = remote(fp="c" * 64, update_time="2025-01-01T00:00:00Z")
+    new = remote(update_time="2026-02-01T00:00:00Z", created="2026-02-01T00:00:00Z")
+    p = run([desired(retain_previous=1)], [older, old, new])
+    assert actions(p) == [("m", "delete", older.id), ("m", "no-op", new.id)]
+    p = run([desired(retain_previous=2)], [older, old, new])
+    assert actions(p) == [("m", "no-op", new.id)]
+    # N shrinks: the extras are cleaned up.
+    p = run([desired(retain_previous=0)], [older, old, new])
+    assert [c.action for c in p.changes] == [Action.DELETE, Action.DELETE, Action.NO_OP]
+
+
+def test_revert_to_a_retained_model_restores_it_without_training() -> None:
+    previous = remote(fp="a" * 64, update_time="2026-01-01T00:00:00Z")
+    newer = remote(fp="b" * 64, update_time="2026-02-01T00:00:00Z", created="2026-02-01")
+    p = run([desired(retain_previous=1)], [previous, newer])
+    (c,) = p.changes
+    assert c.action is Action.RESTORE
+    assert c.remote == previous.id and c.new_id is None
+    assert c.reasons[1] == f"{newer.id} becomes previous"
+    assert p.has_changes
+    # Once patched, the restored model is the most recently updated: nothing more to do.
+    restored = remote(fp="a" * 64, update_time="2026-03-01T00:00:00Z")
+    assert actions(run([desired(retain_previous=1)], [restored, newer])) == [
+        ("m", "no-op", restored.id)
+    ]
+
+
+def test_revert_without_retention_still_restores_and_retires_the_newer() -> None:
+    previous = remote(fp="a" * 64, update_time="2026-01-01T00:00:00Z")
+    newer = remote(fp="b" * 64, update_time="2026-02-01T00:00:00Z", created="2026-02-01")
+    p = run([desired()], [previous, newer])
+    assert actions(p) == [("m", "delete", newer.id), ("m", "restore", previous.id)]

@@ -48,7 +48,7 @@ def test_text_uses_terraform_style_symbols_and_summary() -> None:
     assert "~ hyperparameters.epochCount: 3 -> 5" in out
     assert '~ displayName: "upd" -> "Fresh | name"' in out
     assert lines[-1] == (
-        "Plan: 1 to create, 1 to update, 1 to replace, 0 to recreate, 1 to cancel, 1 to delete."
+        "Plan: 1 to create, 1 to update, 1 to replace, 1 to cancel, 1 to delete."
         " (1 unchanged, 1 training)"
     )
     assert "\x1b[" not in out
