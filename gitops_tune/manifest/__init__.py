@@ -283,9 +283,10 @@ def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
 def example_rows(doc: Document) -> Iterator[Row]:
     """The inline examples of a valid TunedModel document, located and field-named."""
     examples = doc.data["spec"]["dataset"]["examples"]
+    positions, start = doc.positions, (doc.start.line, doc.start.col)
     for i, value in enumerate(examples):
-        path = ("spec", "dataset", "examples", i)
-        yield Row(doc.locate(path), f"spec.dataset.examples[{i}]", value)
+        line, col = positions.get(("spec", "dataset", "examples", i), start)
+        yield Row(doc.file, line, col, f"spec.dataset.examples[{i}]", value)
 
 
 def inline_rows(file: ManifestFile, index: int) -> Iterator[Item]:

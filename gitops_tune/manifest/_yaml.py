@@ -39,10 +39,41 @@ _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 _AS_TEXT = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "!"})
 _FLOAT_12 = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+\Z")
 
 _constructor = SafeConstructor()
+
+
+class _Composer(_Loader):
+    """PyYAML's safe loader, only composing, with a cheaper tag resolution.
+
+    Manifests register no path resolvers, so descending/ascending is skipped and untagged
+    nodes resolve to their default tags directly; plain scalars resolve as PyYAML does,
+    memoized for short values (keys repeat in every example).
+    """
+
+    _memo: dict[str, str] = {}  # noqa: RUF012 (a process-wide cache of a pure function)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode:
+            return _MAP if kind is MappingNode else _SEQ
+        if not implicit[0]:  # quoted or block scalar
+            return _STR
+        tag = self._memo.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(value) <= 32 and len(self._memo) < 4096:
+                self._memo[value] = tag
+        return tag
 
 
 @dataclass
@@ -53,7 +84,7 @@ class Document:
     index: int  # 0-based position among the file's non-empty documents
     data: Any
     start: Location
-    positions: dict[PathKey, Location] = field(default_factory=dict, repr=False)
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def locate(self, path: Sequence[str | int]) -> Location:
         """Where ``path`` was written, or its nearest written ancestor (the document start)."""
@@ -61,7 +92,7 @@ class Document:
         while key:
             found = self.positions.get(key)
             if found is not None:
-                return found
+                return Location(self.file, found[0], found[1])
             key = key[:-1]
         return self.start
 
@@ -85,7 +116,7 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     documents: list[Document] = []
     problems: list[Diagnostic] = []
     may_alias = "*" in text
-    loader = _Loader(text)
+    loader = _Composer(text)
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -169,7 +200,7 @@ def _check_aliases(root: Node, file: str) -> None:
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.positions: dict[PathKey, Location] = {}
+        self.positions: dict[PathKey, tuple[int, int]] = {}
         self.problems: list[Diagnostic] = []
 
     def build(self, node: Node, path: PathKey) -> Any:
@@ -186,7 +217,8 @@ class _Builder:
             items = []
             for i, child in enumerate(node.value):
                 child_path = (*path, i)
-                self.positions[child_path] = _location(self.file, child.start_mark)
+                mark = child.start_mark
+                self.positions[child_path] = (mark.line + 1, mark.column + 1)
                 items.append(self.build(child, child_path))
             return items
         if isinstance(node, MappingNode):
@@ -219,26 +251,25 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        seen: dict[str, Location] = {}
         merged: list[tuple[Node, Node]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.extend(self.merge_pairs(value_node))
                 continue
             key = self.key(key_node)
-            where = _location(self.file, key_node.start_mark)
-            if key in seen:
-                first = seen[key]
+            mark = key_node.start_mark
+            where = (mark.line + 1, mark.column + 1)
+            child_path = (*path, key)
+            if key in out:
+                first = self.positions[child_path]
                 self.problems.append(
                     Diagnostic(
-                        f"duplicate key {key!r} (first at line {first.line})",
-                        where,
-                        dotted((*path, key)),
+                        f"duplicate key {key!r} (first at line {first[0]})",
+                        Location(self.file, *where),
+                        dotted(child_path),
                     )
                 )
                 continue
-            seen[key] = where
-            child_path = (*path, key)
             self.positions[child_path] = where
             out[key] = self.build(value_node, child_path)
         for key_node, value_node in merged:  # explicit keys win, then earlier merges
@@ -246,7 +277,8 @@ class _Builder:
             if key in out:
                 continue
             child_path = (*path, key)
-            self.positions[child_path] = _location(self.file, key_node.start_mark)
+            mark = key_node.start_mark
+            self.positions[child_path] = (mark.line + 1, mark.column + 1)
             out[key] = self.build(value_node, child_path)
         return out
 
