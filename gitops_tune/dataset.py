@@ -315,8 +315,8 @@ def read_csv(path: str, display: str, input_field: str, output_field: str) -> It
 
 
 def read_file(path: str, display: str, input_field: str, output_field: str) -> Iterator[Item]:
-    """Dispatch on the suffix (see `SUFFIXES`)."""
-    suffix = path[path.rfind(".") :].lower() if "." in path else ""
+    """Dispatch on the suffix of the name the user wrote (see `SUFFIXES`)."""
+    suffix = display[display.rfind(".") :].lower() if "." in display else ""
     kind = SUFFIXES.get(suffix)
     if kind == "jsonl":
         return read_jsonl(path, display)

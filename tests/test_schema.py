@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +78,20 @@ def _model(**spec: Any) -> dict[str, Any]:
 )
 def test_schema_rejects_what_validate_rejects(doc: dict[str, Any]) -> None:
     assert list(validator().iter_errors(doc)) != []
+
+
+def test_schema_command_does_not_import_genai() -> None:
+    code = (
+        "import sys\n"
+        "from gitops_tune.cli import main\n"
+        "try:\n"
+        "    main(['schema'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith('google')), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "[]"
