@@ -173,6 +173,7 @@ def _resolve(item: Parsed, where: Location) -> tuple[DesiredModel | None, list[D
             example_count=result.count,
             labels=dict(model.metadata.labels),
             prevent_destroy=spec.lifecycle.preventDestroy,
+            retain_previous=spec.lifecycle.retainPrevious,
             location=where,
             examples=functools.partial(
                 ds.stream, source, spec.baseModel, hyperparameters, result.fingerprint

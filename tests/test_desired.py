@@ -213,3 +213,14 @@ def test_an_empty_tree_desires_nothing_with_a_warning(tree: Tree) -> None:
     state = load(["."])
     assert state.models == ()
     assert [str(w) for w in state.warnings] == ["warning: no manifests (*.yaml, *.yml) found in ."]
+
+
+def test_lifecycle(tree: Tree) -> None:
+    lifecycle = "  lifecycle:\n    preventDestroy: true\n    retainPrevious: 2\n"
+    tree.write("m.yaml", tuned_model(extra_spec=lifecycle))
+    (model,) = load(["."]).models
+    assert (model.prevent_destroy, model.retain_previous) == (True, 2)
+    tree.write("m.yaml", tuned_model(extra_spec="  lifecycle: {retainPrevious: -1}\n"))
+    assert errors_of(["."]) == [
+        "m.yaml:7:15: spec.lifecycle.retainPrevious: must be at least 0 (got -1)"
+    ]

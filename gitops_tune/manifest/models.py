@@ -116,6 +116,14 @@ class Lifecycle(BaseModel):
     preventDestroy: bool = Field(
         default=False, description="Refuse plans that would delete or replace this model."
     )
+    retainPrevious: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Keep this many superseded models (the most recent) after a replacement, for "
+            "rollback; a revert to one of them needs no training."
+        ),
+    )
 
 
 class TunedModelSpec(BaseModel):
