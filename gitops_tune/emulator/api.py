@@ -101,17 +101,20 @@ class Response:
 
 Handler = Callable[[Request], Response]
 
-_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(\*?)\}")
+Auth = str  # "api_key" (Gemini API), "bearer" (OAuth, Vertex AI) or "none" (Cloud Storage)
 
 
 @dataclass(frozen=True)
 class Route:
-    """``template`` names path parameters in braces; a parameter never spans ``/`` or ``:``."""
+    """``template`` names path parameters in braces; a parameter never spans ``/`` or ``:``,
+    except a greedy one written ``{name*}`` (a Cloud Storage object name)."""
 
     method: str
     template: str
     handler: Handler = field(compare=False)
     api: bool = True  # False: an emulator control route (no auth, latency or faults)
+    auth: Auth = "api_key"  # what an API route requires of the caller
     pattern: re.Pattern[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +122,7 @@ class Route:
         last = 0
         for m in _PARAM.finditer(self.template):
             parts.append(re.escape(self.template[last : m.start()]))
-            parts.append(f"(?P<{m.group(1)}>[^/:]+)")
+            parts.append(f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/:]+)")
             last = m.end()
         parts.append(re.escape(self.template[last:]))
         object.__setattr__(self, "pattern", re.compile("".join(parts) + r"\Z"))

@@ -2,8 +2,9 @@
 
 Stdlib only: `http.server.ThreadingHTTPServer` answers each connection in its own thread
 (HTTP/1.1 keep-alive), which is plenty for a local emulator and keeps the install light. The
-meaning of each route lives in a dialect (`dialect_gemini` today); a second dialect (Vertex AI
-``/v1/projects/{p}/locations/{l}/tuningJobs``) adds its `Route`s to the same `Router`.
+meaning of each route lives in a dialect: `dialect_gemini` (the Gemini API), `dialect_vertex`
+(Vertex AI ``/v1beta1/projects/{p}/locations/{l}/tuningJobs``) and `dialect_gcs` (the Cloud
+Storage JSON API), all on the same `Router` and store.
 
 In-process use (the ``local`` backend, tests, benchmarks)::
 
@@ -27,7 +28,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gitops_tune.emulator.api import ApiError, Request, Response, Route, Router, invalid
+from gitops_tune.emulator.dialect_gcs import GcsDialect
 from gitops_tune.emulator.dialect_gemini import GeminiDialect, base_models_with
+from gitops_tune.emulator.dialect_vertex import VertexDialect
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -100,7 +103,18 @@ class Emulator:
             train_seconds=lambda: config.train_seconds,
             base_models=base_models_with(config.base_models),
         )
-        self.router = Router([*self.gemini.routes(), *self._control_routes()])
+        self.vertex = VertexDialect(
+            self.store, clock=time.time, train_seconds=lambda: config.train_seconds
+        )
+        self.gcs = GcsDialect(self.store, clock=time.time)
+        self.router = Router(
+            [
+                *self.gemini.routes(),
+                *self.vertex.routes(),
+                *self.gcs.routes(),
+                *self._control_routes(),
+            ]
+        )
 
     def _control_routes(self) -> list[Route]:
         return [
@@ -161,7 +175,7 @@ class Emulator:
         fault = self.faults.draw()
         if fault is not None and fault.when == "before":
             return _fault_response(fault.code, fault.status, fault.message, settings)
-        auth_error = _check_api_key(req)
+        auth_error = _check_auth(route, req)
         response = auth_error.response() if auth_error else _call(route, req)
         if fault is not None:  # "after": the change is made, the answer is lost
             return _fault_response(fault.code, fault.status, fault.message, settings)
@@ -177,7 +191,19 @@ def _call(route: Route, req: Request) -> Response:
         return ApiError(500, f"Emulator internal error: {type(e).__name__}: {e}").response()
 
 
-def _check_api_key(req: Request) -> ApiError | None:
+def _check_auth(route: Route, req: Request) -> ApiError | None:
+    if route.auth == "none":  # Cloud Storage emulators take anonymous callers
+        return None
+    if route.auth == "bearer":  # Vertex AI: an OAuth access token (any non-empty one)
+        header = req.headers.get("authorization", "")
+        if header.startswith("Bearer ") and header[7:].strip():
+            return None
+        return ApiError(
+            401,
+            "Request is missing required authentication credential. Expected OAuth 2 access "
+            "token, login cookie or other valid authentication credential.",
+            "UNAUTHENTICATED",
+        )
     key = req.headers.get("x-goog-api-key") or req.arg("key")
     if key:
         return None
@@ -218,9 +244,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = self.emulator.handle(self.command, self.path, headers, body)
-        payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+        if isinstance(response.body, bytes):  # media (a Cloud Storage download)
+            payload = response.body
+            content_type = response.headers.pop("Content-Type", "application/octet-stream")
+        else:
+            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            content_type = "application/json; charset=UTF-8"
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tuned_models (
@@ -43,6 +44,18 @@ CREATE TABLE IF NOT EXISTS tuned_models (
 CREATE TABLE IF NOT EXISTS training_examples (
     model_id TEXT PRIMARY KEY REFERENCES tuned_models(id) ON DELETE CASCADE,
     examples TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    bucket TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (bucket, name)
 );
 """
 
@@ -295,6 +308,88 @@ class Store:
         with self._write() as conn:
             conn.execute("DELETE FROM training_examples")
             conn.execute("DELETE FROM tuned_models")
+            conn.execute("DELETE FROM documents")
+            conn.execute("DELETE FROM blobs")
+
+    # -- documents: JSON resources of the other dialects (Vertex AI, Cloud Storage) ----------
+
+    def insert_doc(self, kind: str, doc_id: str, data: Mapping[str, Any]) -> None:
+        """Create a document, or raise `AlreadyExists`: atomic across threads and processes."""
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO documents (kind, id, data) VALUES (?, ?, ?)",
+                    (kind, doc_id, json.dumps(dict(data), sort_keys=True)),
+                )
+        except sqlite3.IntegrityError as e:
+            raise AlreadyExists(f"{kind}/{doc_id}") from e
+
+    def put_doc(self, kind: str, doc_id: str, data: Mapping[str, Any]) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO documents (kind, id, data) VALUES (?, ?, ?)",
+                (kind, doc_id, json.dumps(dict(data), sort_keys=True)),
+            )
+
+    def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+        return dict(json.loads(row[0])) if row is not None else None
+
+    def docs(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """Every document of ``kind`` whose ID starts with ``prefix``, sorted by ID."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT id, data FROM documents WHERE kind = ? AND substr(id, 1, ?) = ? "
+                "ORDER BY id",
+                (kind, len(prefix), prefix),
+            ).fetchall()
+        return [(str(i), dict(json.loads(d))) for i, d in rows]
+
+    def update_doc(
+        self,
+        kind: str,
+        doc_id: str,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """Read-modify-write one document in a single transaction; None when absent."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT data FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)
+            ).fetchone()
+            if row is None:
+                return None
+            data = change(dict(json.loads(row[0])))
+            conn.execute(
+                "UPDATE documents SET data = ? WHERE kind = ? AND id = ?",
+                (json.dumps(data, sort_keys=True), kind, doc_id),
+            )
+        return data
+
+    def delete_doc(self, kind: str, doc_id: str) -> bool:
+        with self._write() as conn:
+            cur = conn.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+            return cur.rowcount > 0
+
+    def put_blob(self, bucket: str, name: str, data: bytes) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO blobs (bucket, name, data) VALUES (?, ?, ?)",
+                (bucket, name, data),
+            )
+
+    def get_blob(self, bucket: str, name: str) -> bytes | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM blobs WHERE bucket = ? AND name = ?", (bucket, name)
+            ).fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    def delete_blob(self, bucket: str, name: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM blobs WHERE bucket = ? AND name = ?", (bucket, name))
 
 
 def _record(row: Sequence[object]) -> ModelRecord:
