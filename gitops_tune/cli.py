@@ -87,7 +87,8 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> int:
 
     \b
     Example:
-      gitops-tune validate examples/ --strict
+      gitops-tune validate examples/
+      gitops-tune validate --format json --strict manifests/
     """
     from gitops_tune.commands import validate as command
 
@@ -95,16 +96,18 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> int:
 
 
 @main.command()
-def schema() -> int:
+@click.option("--plan", is_flag=True, help="The schema of `plan --format json` instead.")
+def schema(plan: bool) -> int:
     """Print the JSON Schema of manifest documents (TunedModel or Workspace).
 
     \b
-    Example:
+    Examples:
       gitops-tune schema > schemas/tuning.schema.json
+      gitops-tune schema --plan > schemas/plan.schema.json
     """
     from gitops_tune.commands import schema as command
 
-    return command.run()
+    return command.run(plan=plan)
 
 
 @main.command()

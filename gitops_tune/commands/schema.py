@@ -1,11 +1,18 @@
-"""``gitops-tune schema``: print the JSON Schema of manifest documents."""
+"""``gitops-tune schema``: print the JSON Schema of manifest documents, or of JSON plans."""
 
 from __future__ import annotations
+
+import json
 
 import click
 
 
-def run() -> int:
+def run(plan: bool = False) -> int:
+    if plan:
+        from gitops_tune.render import plan_schema
+
+        click.echo(json.dumps(plan_schema(), indent=2, sort_keys=True))
+        return 0
     from gitops_tune.manifest.models import schema_text
 
     click.echo(schema_text(), nl=False)
