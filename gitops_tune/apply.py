@@ -142,7 +142,7 @@ class Applier:
             try:
                 self.reporter.action(c, "start")
                 self._run_change(c)
-            except ProviderError as e:
+            except (ProviderError, UserError) as e:  # UserError: a dataset changed mid-run
                 out.failed.append(f"{label}: {e}")
                 out.failed += [
                     f"{n.name}: {n.action.value} {n.new_id or n.remote}: not attempted"
