@@ -193,6 +193,8 @@ class Applier:
             base_model=d.base_model,
             hyperparameters=d.hyperparameters,
             examples=d.examples,
+            training=d.training,
+            validation=d.validation,
         )
 
     # -- waiting and retirement --------------------------------------------------------------

@@ -44,7 +44,7 @@ class Session:
 
 
 def open_session(paths: Sequence[str], workspace: str | None, backend: str | None) -> Session:
-    desired = load(paths or (".",))
+    desired = load(paths or (".",), backend)
     print_warnings(desired.warnings)
     settings = resolve(workspace, backend, desired.workspace)
     return Session(desired, settings, open_provider(settings))

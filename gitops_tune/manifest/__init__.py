@@ -24,6 +24,7 @@ from gitops_tune.manifest.models import (
     API_VERSION,
     DOCUMENT_MODELS,
     KINDS,
+    Dataset,
     TunedModelDocument,
     WorkspaceDocument,
     json_schema,
@@ -192,8 +193,44 @@ def check_document(
 def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnostic]:
     """The rules that span fields, each pointed at the key to change."""
     problems: list[Diagnostic] = []
-    dataset = model.spec.dataset
-    here = ("spec", "dataset")
+    problems.extend(_check_dataset(model.spec.dataset, doc, ("spec", "dataset")))
+    if model.spec.validation is not None:
+        problems.extend(_check_dataset(model.spec.validation, doc, ("spec", "validation")))
+    hp = model.spec.hyperparameters
+    if hp.learningRate is not None and hp.learningRateMultiplier is not None:
+        problems.append(
+            Diagnostic(
+                "learningRate and learningRateMultiplier are both set; set at most one",
+                doc.locate(("spec", "hyperparameters", "learningRateMultiplier")),
+                "spec.hyperparameters",
+            )
+        )
+    return problems
+
+
+def _check_dataset(dataset: Dataset, doc: Document, here: tuple[str, ...]) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    if dataset.uri is not None:
+        others = [k for k in ("examples", "path") if getattr(dataset, k) is not None]
+        if others:
+            problems.append(
+                Diagnostic(
+                    f"'uri' and '{others[0]}' are both set; set exactly one",
+                    doc.locate((*here, "uri")),
+                    dotted(here),
+                )
+            )
+        for name in ("inputField", "outputField"):
+            if name in dataset.model_fields_set:
+                problems.append(
+                    Diagnostic(
+                        "applies to a dataset read from 'path'; a 'uri' object is already in "
+                        "the Vertex JSONL format",
+                        doc.locate((*here, name)),
+                        dotted((*here, name)),
+                    )
+                )
+        return problems
     if dataset.examples is None and dataset.path is None:
         problems.append(
             Diagnostic(
@@ -221,15 +258,6 @@ def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnos
                         dotted((*here, name)),
                     )
                 )
-    hp = model.spec.hyperparameters
-    if hp.learningRate is not None and hp.learningRateMultiplier is not None:
-        problems.append(
-            Diagnostic(
-                "learningRate and learningRateMultiplier are both set; set at most one",
-                doc.locate(("spec", "hyperparameters", "learningRateMultiplier")),
-                "spec.hyperparameters",
-            )
-        )
     return problems
 
 
@@ -280,16 +308,17 @@ def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
     return real, display
 
 
-def example_rows(doc: Document) -> Iterator[Row]:
-    """The inline examples of a valid TunedModel document, located and field-named."""
-    examples = doc.data["spec"]["dataset"]["examples"]
+def example_rows(doc: Document, key: str = "dataset") -> Iterator[Row]:
+    """The inline examples of a valid TunedModel document, located and field-named;
+    ``key`` is ``dataset`` or ``validation``."""
+    examples = doc.data["spec"][key]["examples"]
     positions, start = doc.positions, (doc.start.line, doc.start.col)
     for i, value in enumerate(examples):
-        line, col = positions.get(("spec", "dataset", "examples", i), start)
-        yield Row(doc.file, line, col, f"spec.dataset.examples[{i}]", value)
+        line, col = positions.get(("spec", key, "examples", i), start)
+        yield Row(doc.file, line, col, f"spec.{key}.examples[{i}]", value)
 
 
-def inline_rows(file: ManifestFile, index: int) -> Iterator[Item]:
+def inline_rows(file: ManifestFile, index: int, key: str = "dataset") -> Iterator[Item]:
     """Re-read a manifest file and yield the inline examples of its ``index``-th document."""
     documents, problems = read_documents(file)
     if problems:
@@ -297,14 +326,14 @@ def inline_rows(file: ManifestFile, index: int) -> Iterator[Item]:
         return
     try:
         doc = documents[index]
-        if not isinstance(doc.data["spec"]["dataset"]["examples"], list):
+        if not isinstance(doc.data["spec"][key]["examples"], list):
             raise TypeError
     except (IndexError, KeyError, TypeError):
         yield Diagnostic(
             "changed since it was validated; run the command again", Location(file.display)
         )
         return
-    yield from example_rows(doc)
+    yield from example_rows(doc, key)
 
 
 def _position(diagnostic: Diagnostic, doc: Document) -> tuple[int, int]:

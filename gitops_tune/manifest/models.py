@@ -22,6 +22,15 @@ NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
 NAME_RULE = "1-30 lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 TASKS = ("classification", "summarization", "document-search", "other")
 BACKENDS = ("local", "gemini", "vertex")
+ADAPTER_SIZES = (
+    "ADAPTER_SIZE_ONE",
+    "ADAPTER_SIZE_TWO",
+    "ADAPTER_SIZE_FOUR",
+    "ADAPTER_SIZE_EIGHT",
+    "ADAPTER_SIZE_SIXTEEN",
+    "ADAPTER_SIZE_THIRTY_TWO",
+)
+GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
 DISPLAY_NAME_LIMIT = 40
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -68,7 +77,9 @@ class Metadata(BaseModel):
 class Dataset(BaseModel):
     model_config = ConfigDict(
         **_CONFIG,
-        json_schema_extra={"oneOf": [{"required": ["examples"]}, {"required": ["path"]}]},
+        json_schema_extra={
+            "oneOf": [{"required": ["examples"]}, {"required": ["path"]}, {"required": ["uri"]}]
+        },
     )
 
     examples: Annotated[list[Any] | None, WithJsonSchema(_INLINE_EXAMPLES_SCHEMA)] = None
@@ -78,6 +89,15 @@ class Dataset(BaseModel):
         description=(
             "A .jsonl, .json (array) or .csv file, relative to this manifest's directory and "
             "inside the directory tree being loaded."
+        ),
+    )
+    uri: str | None = Field(
+        default=None,
+        pattern=GCS_URI_PATTERN,
+        description=(
+            "vertex only: a Cloud Storage object gs://BUCKET/OBJECT in the Vertex supervised-"
+            "tuning JSONL format, used in place; its fingerprint is the content hash the "
+            "storage API reports."
         ),
     )
     inputField: str = Field(
@@ -99,15 +119,32 @@ class Hyperparameters(BaseModel):
     )
 
     epochCount: int = Field(default=5, gt=0, description="Training passes over the dataset.")
-    batchSize: int = Field(default=4, gt=0, description="Examples per training step.")
+    batchSize: int = Field(
+        default=4, gt=0, description="Examples per training step. gemini and local only."
+    )
     learningRate: float | None = Field(
         default=None,
         gt=0,
-        description="Default 0.001 unless learningRateMultiplier is set; never both.",
+        description=(
+            "Default 0.001 unless learningRateMultiplier is set; never both. gemini and local only."
+        ),
     )
     learningRateMultiplier: float | None = Field(
-        default=None, gt=0, description="Multiplies the base model's learning rate."
+        default=None,
+        gt=0,
+        description="Multiplies the base model's learning rate. Default 1.0 on vertex.",
     )
+    adapterSize: (
+        Literal[
+            "ADAPTER_SIZE_ONE",
+            "ADAPTER_SIZE_TWO",
+            "ADAPTER_SIZE_FOUR",
+            "ADAPTER_SIZE_EIGHT",
+            "ADAPTER_SIZE_SIXTEEN",
+            "ADAPTER_SIZE_THIRTY_TWO",
+        ]
+        | None
+    ) = Field(default=None, description="vertex only: the LoRA adapter size.")
 
 
 class Lifecycle(BaseModel):
@@ -145,6 +182,10 @@ class TunedModelSpec(BaseModel):
         default=None, description="Selects the recommended dataset size. Default other."
     )
     dataset: Dataset
+    validation: Dataset | None = Field(
+        default=None,
+        description="vertex only: validation examples, in the same source forms as dataset.",
+    )
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
 
@@ -177,11 +218,22 @@ class VertexSettings(BaseModel):
     stagingBucket: str | None = None
 
 
+class LocalSettings(BaseModel):
+    model_config = _CONFIG
+
+    dialect: Literal["gemini", "vertex"] | None = Field(
+        default=None,
+        description="Which API the local emulator speaks (default gemini; env "
+        "GITOPS_TUNE_LOCAL_DIALECT wins).",
+    )
+
+
 class WorkspaceSpec(BaseModel):
     model_config = _CONFIG
 
     backend: Literal["local", "gemini", "vertex"] | None = None
     vertex: VertexSettings | None = None
+    local: LocalSettings | None = None
 
 
 class WorkspaceDocument(BaseModel):

@@ -16,7 +16,20 @@ def open_provider(settings: Settings) -> Provider:
         if settings.backend == "local":
             from gitops_tune.providers.local import open_local
 
-            return open_local()
+            provider: Provider = open_local(settings.dialect)
+            return provider
+        if settings.backend == "vertex":
+            from gitops_tune.providers.vertex import VertexProvider
+
+            vertex = settings.backend_settings.get("vertex") or {}
+            return VertexProvider(
+                _text(vertex, "project"), _text(vertex, "location"), _text(vertex, "stagingBucket")
+            )
     except ProviderError as e:
         raise UserError(str(e)) from None
     raise UserError(f"backend {settings.backend!r} is not available yet")
+
+
+def _text(settings: object, key: str) -> str | None:
+    value = settings.get(key) if isinstance(settings, dict) else None
+    return str(value) if value else None

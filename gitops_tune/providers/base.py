@@ -63,8 +63,21 @@ class RemoteModel:
 
 
 @dataclass(frozen=True)
+class DatasetRef:
+    """Training or validation data as a create needs it: a remote object used in place
+    (``uri``, e.g. ``gs://bucket/data.jsonl``) or examples streamed at send time. ``key``
+    content-addresses the data (the fingerprint of its examples, or of the remote object), so a
+    backend that stages data can upload it once."""
+
+    key: str
+    uri: str = ""
+    examples: Callable[[], Iterator[Example]] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class NewModel:
-    """Everything a create sends. ``examples`` streams the training data at send time."""
+    """Everything a create sends. ``examples`` streams the training data at send time;
+    ``training`` (when set) says more about it: a remote source or its content key."""
 
     model_id: str  # deterministic: derived from the name and the fingerprint
     display_name: str
@@ -73,6 +86,8 @@ class NewModel:
     base_model: str
     hyperparameters: Mapping[str, object]
     examples: Callable[[], Iterator[Example]] = field(compare=False)
+    training: DatasetRef | None = None
+    validation: DatasetRef | None = None
 
 
 @dataclass(frozen=True)

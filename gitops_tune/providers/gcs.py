@@ -1,0 +1,145 @@
+"""Cloud Storage through ``google-cloud-storage`` (the optional ``[vertex]`` extra).
+
+Used by the Vertex AI backend to stage datasets, to keep per-job markers (Vertex tuning jobs
+can be neither updated nor deleted, see docs/vertex.md) and, at load time, to fingerprint
+``gs://`` datasets by the content hashes the storage API reports. The library honours
+``STORAGE_EMULATOR_HOST`` on its own (it then sends no credentials); ``endpoint`` points a
+client at an emulator explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gitops_tune.providers.base import ProviderError, TransientError
+
+T = TypeVar("T")
+INSTALL_HINT = "pip install 'gitops-tune[vertex]'"
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def parse_uri(uri: str) -> tuple[str, str]:
+    """``gs://bucket/object`` -> (bucket, object); `ValueError` says what is wrong."""
+    if not uri.startswith("gs://"):
+        raise ValueError(f"{uri!r} is not a Cloud Storage URI (gs://BUCKET/OBJECT)")
+    bucket, _, name = uri[5:].partition("/")
+    if not bucket or not name or name.endswith("/"):
+        raise ValueError(f"{uri!r} must name an object: gs://BUCKET/OBJECT")
+    return bucket, name
+
+
+def bucket_name(value: str) -> str:
+    """``gs://bucket`` or ``bucket`` -> ``bucket``."""
+    name = value.removeprefix("gs://").strip("/")
+    if not name or "/" in name:
+        raise ValueError(f"{value!r} is not a bucket (gs://BUCKET)")
+    return name
+
+
+class Storage:
+    """A thin, error-mapped wrapper over one ``google.cloud.storage.Client``."""
+
+    def __init__(self, endpoint: str | None = None, credentials: Any = None) -> None:
+        try:
+            from google.cloud import storage
+        except ImportError:
+            raise ProviderError(
+                f"Cloud Storage needs the google-cloud-storage package: {INSTALL_HINT}"
+            ) from None
+        options = {"api_endpoint": endpoint} if endpoint else None
+        if endpoint and credentials is None:
+            from google.auth.credentials import AnonymousCredentials
+
+            credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        kwargs: dict[str, Any] = {"credentials": credentials, "client_options": options}
+        if endpoint:
+            kwargs["project"] = None  # an emulator: no project to look up
+        try:
+            self._client = storage.Client(**kwargs)
+        except Exception as e:
+            raise _mapped(e, "Cloud Storage client") from None
+
+    def _call(self, call: Callable[[], T], what: str) -> T:
+        try:
+            return call()
+        except Exception as e:
+            raise _mapped(e, what) from None
+
+    def hashes(self, uri: str) -> dict[str, str] | None:
+        """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them; None
+        when it does not exist."""
+        bucket, name = parse_uri(uri)
+        blob = self._call(lambda: self._client.bucket(bucket).get_blob(name), f"get {uri}")
+        if blob is None:
+            return None
+        out = {"crc32c": str(blob.crc32c or "")}
+        if blob.md5_hash:  # composite objects have none
+            out["md5Hash"] = str(blob.md5_hash)
+        return out
+
+    def upload_once(self, bucket: str, name: str, data: Callable[[], bytes]) -> str:
+        """Upload ``data()`` unless the object exists (content-addressed names); the URI."""
+        uri = f"gs://{bucket}/{name}"
+        if self.hashes(uri) is not None:
+            return uri
+        blob = self._client.bucket(bucket).blob(name)
+        payload = data()
+        try:
+            blob.upload_from_string(
+                payload, content_type="application/jsonl", if_generation_match=0
+            )
+        except Exception as e:
+            if _code(e) != 412:  # 412: a concurrent run uploaded it first
+                raise _mapped(e, f"upload {uri}") from None
+        return uri
+
+    def put_metadata_object(self, bucket: str, name: str, metadata: dict[str, str]) -> None:
+        """Write an empty object that carries ``metadata`` (replacing an earlier one)."""
+        blob = self._client.bucket(bucket).blob(name)
+        blob.metadata = metadata
+        self._call(
+            lambda: blob.upload_from_string(b"", content_type="application/octet-stream"),
+            f"write gs://{bucket}/{name}",
+        )
+
+    def metadata_objects(self, bucket: str, prefix: str) -> dict[str, dict[str, str]]:
+        """Object name (without ``prefix``) -> its custom metadata, for every object under
+        ``prefix``: one listing."""
+
+        def listing() -> dict[str, dict[str, str]]:
+            return {
+                blob.name[len(prefix) :]: dict(blob.metadata or {})
+                for blob in self._client.list_blobs(bucket, prefix=prefix)
+            }
+
+        return self._call(listing, f"list gs://{bucket}/{prefix}")
+
+    def metadata_object(self, bucket: str, name: str) -> dict[str, str] | None:
+        blob = self._call(
+            lambda: self._client.bucket(bucket).get_blob(name), f"get gs://{bucket}/{name}"
+        )
+        return None if blob is None else dict(blob.metadata or {})
+
+
+def _code(e: Exception) -> int:
+    return int(getattr(e, "code", 0) or 0)
+
+
+def _mapped(e: Exception, what: str) -> ProviderError:
+    """google-api-core / google-auth / transport failures -> our errors, no traceback."""
+    code = _code(e)
+    message = getattr(e, "message", None) or str(e) or type(e).__name__
+    if code in _TRANSIENT:
+        return TransientError(f"{what}: {code}: {message}", code)
+    if code:
+        return ProviderError(f"{what}: {code}: {message}", code)
+    name = type(e).__name__
+    if name in ("DefaultCredentialsError",):
+        return ProviderError(
+            f"{what}: no Application Default Credentials; run `gcloud auth "
+            "application-default login` or set GOOGLE_APPLICATION_CREDENTIALS"
+        )
+    if name in ("ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout", "TransportError"):
+        return TransientError(f"{what}: {name}: {message}")
+    return ProviderError(f"{what}: {name}: {message}")
