@@ -20,6 +20,7 @@ from typing import Any
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Diagnostic, UserError
+from gitops_tune.loss import analyze
 from gitops_tune.providers.base import RemoteModel, State
 
 FORMAT_VERSION = "1"
@@ -90,6 +91,7 @@ class Change:
     diff: tuple[AttributeChange, ...] = ()
     superseded: tuple[str, ...] = ()
     desired: DesiredModel | None = field(default=None, compare=False, repr=False)
+    notes: tuple[str, ...] = ()  # advice for the reviewer; never changes what apply does
 
     def to_json(self) -> dict[str, Any]:
         d = self.desired
@@ -103,6 +105,7 @@ class Change:
             "superseded": list(self.superseded),
             "fingerprint": d.fingerprint if d else None,
             "diff": [c.to_json() for c in self.diff],
+            "notes": list(self.notes),
         }
 
 
@@ -337,6 +340,7 @@ def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) 
                 diff=diff,
                 superseded=tuple(retiring_later),
                 desired=d,
+                notes=_epoch_notes(d, remotes) if retiring_later else (),
             )
         )
         return out
@@ -391,6 +395,24 @@ def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) 
         else:
             out.append(Change(d.name, Action.NO_OP, (), current.id, current.state, desired=d))
     return out
+
+
+def _epoch_notes(d: DesiredModel, remotes: list[RemoteModel]) -> tuple[str, ...]:
+    """What the last finished training run says about ``epochCount``, when it disagrees with
+    the manifest (the loss-curve rule lives in ``gitops_tune.loss``)."""
+    finished = [r for r in remotes if r.state is State.ACTIVE and r.snapshots]
+    if not finished:
+        return ()
+    last = max(finished, key=_age_key)
+    analysis = analyze(last.snapshots, finished=True)
+    declared = int(str(d.hyperparameters.get("epochCount", 5)))
+    if not analysis.differs_from(declared):
+        return ()
+    if analysis.recommended is not None:
+        advice = f"recommended epochCount: {analysis.recommended}"
+    else:
+        advice = f"recommended epochCount: more than {analysis.epochs[-1].epoch}"
+    return (f"the loss curve of {last.id}: {analysis.verdict}; {advice} (declared: {declared})",)
 
 
 def _train(

@@ -118,6 +118,8 @@ def text(plan: Plan, color: bool = False) -> str:
         if c.superseded:
             retired = ", ".join(c.superseded)
             lines.append(f"      # retires {retired} once {c.new_id or c.remote} is ACTIVE")
+        for note in c.notes:
+            lines.append(f"      # note: {note}")
     lines += ["", summary_line(plan)]
     return "\n".join(lines) + "\n"
 
@@ -141,6 +143,10 @@ def markdown(plan: Plan) -> str:
                 f"{_md_cell(_target(c)) if _target(c) else ''} | {why} |"
             )
         out.append("")
+        for c in shown:
+            for note in c.notes:
+                out.append(f"> **Note** on `{c.name}`: {note}")
+                out.append("")
         for c in shown:
             if not c.diff:
                 continue
@@ -188,6 +194,7 @@ def plan_schema() -> dict[str, Any]:
             "superseded",
             "fingerprint",
             "diff",
+            "notes",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -207,6 +214,7 @@ def plan_schema() -> dict[str, Any]:
                     "properties": {"path": {"type": "string"}, "before": {}, "after": {}},
                 },
             },
+            "notes": {"type": "array", "items": {"type": "string"}},
         },
     }
     return {
