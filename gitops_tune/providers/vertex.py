@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -386,12 +387,16 @@ class VertexProvider:
             ),
         )
         dataset = gtypes.TuningDataset(gcs_uri=training_uri)
-        job = self._call(
-            lambda: self._client.tunings.tune(
-                base_model=new.base_model, training_dataset=dataset, config=config
-            ),
-            f"create tuning job {new.model_id}",
-        )
+
+        def tune() -> types.TuningJob:
+            with warnings.catch_warnings():  # "tuning is experimental": not the user's concern
+                warnings.simplefilter("ignore")
+                created: types.TuningJob = self._client.tunings.tune(
+                    base_model=new.base_model, training_dataset=dataset, config=config
+                )
+                return created
+
+        job = self._call(tune, f"create tuning job {new.model_id}")
         return self._remote(job, None)
 
     def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
