@@ -98,6 +98,14 @@ class Source:
     output_field: str = "output"
     preamble: str = ""
     inline: bool = False  # inline examples: unknown keys are errors
+    path: str | None = None  # the data file to open, for a file source
+
+    @property
+    def kind(self) -> str | None:
+        """The reader a file source uses (see `SUFFIXES`), from the name the user wrote."""
+        if self.path is None or "." not in self.display:
+            return None
+        return SUFFIXES.get(self.display[self.display.rfind(".") :].lower())
 
 
 @dataclass(frozen=True)
@@ -163,38 +171,78 @@ def _cannot_read(display: str, e: OSError) -> Diagnostic:
 _scan_json: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
+BLOCK_BYTES = 1 << 20  # JSONL is read in blocks of whole lines of about this size
+
+
+def jsonl_blocks(path: str) -> Iterator[tuple[int, int, bytes]]:
+    """``(first line number, byte offset, block)``: the file in blocks that end at a newline
+    (the last may not). Splitting at ``\\n`` bytes is exactly how binary line iteration splits,
+    and UTF-8 never puts a ``\\n`` byte inside a character."""
+    number, offset, rest = 1, 0, b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(BLOCK_BYTES)
+            if not chunk:
+                break
+            data = rest + chunk if rest else chunk
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                rest = data
+                continue
+            block, rest = data[:cut], data[cut:]
+            yield number, offset, block
+            number += block.count(b"\n")
+            offset += len(block)
+    if rest:
+        yield number, offset, rest
+
+
+def _jsonl_lines(display: str, number: int, offset: int, block: bytes) -> Iterator[Item | None]:
+    """The items of one block, line by line; a ``None`` means "stop reading the file"
+    (invalid UTF-8)."""
+    lines = block.split(b"\n")
+    if not lines[-1]:  # the block ended with a newline
+        lines.pop()
+    for raw in lines:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield Diagnostic(
+                f"not valid UTF-8 (byte offset {offset + e.start})", Location(display, number)
+            )
+            yield None
+            return
+        offset += len(raw) + 1
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        try:  # the C scanner directly: most lines are one object
+            value, end = _scan_json(text, 0)
+            if end != len(text) and not text[end:].isspace():
+                raise ValueError
+        except (StopIteration, ValueError):
+            if not text.strip():
+                number += 1
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError as e:
+                msg = getattr(e, "msg", str(e))
+                col = getattr(e, "colno", None)
+                yield Diagnostic(f"invalid JSON: {msg}", Location(display, number, col))
+                number += 1
+                continue
+        yield Row(display, number, None, None, value)
+        number += 1
+
+
 def read_jsonl(path: str, display: str) -> Iterator[Item]:
     """One JSON object per line; blank lines are skipped. Locations are line numbers."""
-    offset = 0
     try:
-        with open(path, "rb") as f:
-            for number, raw in enumerate(f, 1):
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    yield Diagnostic(
-                        f"not valid UTF-8 (byte offset {offset + e.start})",
-                        Location(display, number),
-                    )
+        for number, offset, block in jsonl_blocks(path):
+            for item in _jsonl_lines(display, number, offset, block):
+                if item is None:
                     return
-                offset += len(raw)
-                if number == 1 and text.startswith("\ufeff"):
-                    text = text[1:]
-                try:  # the C scanner directly: most lines are one object and a newline
-                    value, end = _scan_json(text, 0)
-                    if end != len(text) and not text[end:].isspace():
-                        raise ValueError
-                except (StopIteration, ValueError):
-                    if not text.strip():
-                        continue
-                    try:
-                        value = json.loads(text)
-                    except ValueError as e:
-                        msg = getattr(e, "msg", str(e))
-                        col = getattr(e, "colno", None)
-                        yield Diagnostic(f"invalid JSON: {msg}", Location(display, number, col))
-                        continue
-                yield Row(display, number, None, None, value)
+                yield item
     except OSError as e:
         yield _cannot_read(display, e)
 
@@ -343,7 +391,7 @@ def file_source(
     def rows() -> Iterator[Item]:
         return read_file(path, display, input_field, output_field)
 
-    return Source(rows, display, input_field, output_field, preamble)
+    return Source(rows, display, input_field, output_field, preamble, path=path)
 
 
 def inline_source(
@@ -400,6 +448,17 @@ class Fingerprinter:
         # in the request array the newline is a comma, except after the first example
         self.size += len(line) if self.count else len(line) - 1
         self.count += 1
+
+    def add_lines(self, lines: bytes, count: int) -> None:
+        """Add ``count`` examples given as their fingerprint lines joined by ``\\n`` (no
+        final newline), each exactly as `add` would make it; the same result as `add` on each."""
+        if not count:
+            return
+        self._hash.update(lines)
+        self._hash.update(b"\n")
+        # the request array has a comma where these have a newline, plus one before them
+        self.size += len(lines) + (1 if self.count else 0)
+        self.count += count
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
@@ -520,6 +579,7 @@ def _examples(
     fp: Fingerprinter,
     report: Callable[[Diagnostic], None],
     rows: list[int],
+    items: Iterable[Item] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Rows -> valid (input, output) pairs; problems go to ``report``, ``rows[0]`` counts the
     rows read. The hot loop of every dataset: plain Python, no per-row objects on the way."""
@@ -532,7 +592,7 @@ def _examples(
     add = fp.add
     count = 0
     try:
-        for item in source.rows():
+        for item in source.rows() if items is None else items:
             if type(item) is not Row:
                 report(item)  # type: ignore[arg-type]
                 continue
@@ -572,11 +632,110 @@ def _examples(
         rows[0] = count
 
 
+def _fast_block(
+    block: bytes, first: bool, fin: str, fout: str, preamble: str
+) -> tuple[bytes, int] | None:
+    """A JSONL block whose every line is a valid example -> (its fingerprint lines joined by
+    newlines, count), with no per-row objects. Anything else -> None: the caller reads that
+    block line by line, with the diagnostics.
+
+    A line with no backslash holds strings with no quote, backslash or control character
+    (JSON would have to escape them, and the scanner is strict), so their JSON form is the
+    text between two quotes: no escaping work for the common line."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if first and text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    out: list[str] = []
+    append, scan_json, quote = out.append, _scan_json, _json_string
+    pre = quote(preamble)[1:-1]
+    for line in lines:
+        try:
+            value, end = scan_json(line, 0)
+        except (StopIteration, ValueError):
+            if line.strip():
+                return None
+            continue  # a blank line
+        if end != len(line) and not line[end:].isspace():
+            return None
+        if type(value) is not dict:
+            return None
+        inp, output = value.get(fin), value.get(fout)
+        if (
+            type(inp) is not str
+            or type(output) is not str
+            or not inp
+            or not output
+            or inp.isspace()
+            or output.isspace()
+            or len(inp) + len(preamble) > INPUT_LIMIT
+            or len(output) > OUTPUT_LIMIT
+        ):
+            return None
+        if "\\" in line:
+            append(f'{{"textInput":{quote(preamble + inp)},"output":{quote(output)}}}')
+        else:
+            append(f'{{"textInput":"{pre}{inp}","output":"{output}"}}')
+    try:
+        return "\n".join(out).encode(), len(out)
+    except UnicodeEncodeError:  # a lone surrogate: let the careful path say where
+        return None
+
+
+def _scan_jsonl(
+    source: Source, path: str, fp: Fingerprinter, report: Callable[[Diagnostic], None]
+) -> int:
+    """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
+    the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
+    Returns the rows read."""
+    count = 0
+    fin, fout, preamble, display = (
+        source.input_field,
+        source.output_field,
+        source.preamble,
+        source.display,
+    )
+    try:
+        for number, offset, block in jsonl_blocks(path):
+            fast = _fast_block(block, number == 1, fin, fout, preamble)
+            if fast is not None:
+                fp.add_lines(*fast)
+                count += fast[1]
+                continue
+            items = list(_jsonl_lines(display, number, offset, block))
+            stop = bool(items) and items[-1] is None
+            rows = [0]
+            valid = [i for i in items if i is not None]
+            for _ in _examples(source, fp, report, rows, valid):
+                pass
+            count += rows[0]
+            if stop:
+                break
+    except OSError as e:
+        report(_cannot_read(display, e))
+    return count
+
+
 def scan(source: Source, base_model: str, hyperparameters: Mapping[str, object]) -> Scan:
     """Read the source once: check every row, count, size and fingerprint.
 
-    Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic.
+    Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic. A data file
+    that has not changed since an earlier scan without errors is not read again: the result
+    comes from the fingerprint cache (`gitops_tune.dataset_cache`).
     """
+    if source.path is not None:
+        from gitops_tune.dataset_cache import cached_scan
+
+        return cached_scan(source, source.path, base_model, hyperparameters, _scan)
+    return _scan(source, base_model, hyperparameters)
+
+
+def _scan(source: Source, base_model: str, hyperparameters: Mapping[str, object]) -> Scan:
     fp = Fingerprinter(base_model, hyperparameters)
     errors: list[Diagnostic] = []
     dropped = 0
@@ -589,8 +748,11 @@ def scan(source: Source, base_model: str, hyperparameters: Mapping[str, object])
             dropped += 1
 
     rows = [0]
-    for _ in _examples(source, fp, report, rows):
-        pass
+    if source.path is not None and source.kind == "jsonl":
+        rows[0] = _scan_jsonl(source, source.path, fp, report)
+    else:
+        for _ in _examples(source, fp, report, rows):
+            pass
     if dropped:
         errors.append(
             Diagnostic(

@@ -1,0 +1,274 @@
+"""The fingerprint cache (`gitops_tune.dataset_cache`) and the fast JSONL scan behind it."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gitops_tune import dataset as ds
+from gitops_tune.dataset import Scan, Source, file_source
+
+HP = {"epochCount": 2, "batchSize": 4}
+BASE = "models/gemini-1.5-flash-001-tuning"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "home"
+    monkeypatch.setenv("GITOPS_TUNE_HOME", str(folder))
+    monkeypatch.delenv("GITOPS_TUNE_FINGERPRINT_CACHE", raising=False)
+    return folder
+
+
+def write(path: Path, rows: list[dict[str, str]], *, age_s: float = 60.0) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    backdate(path, age_s)
+    return path
+
+
+def backdate(path: Path, age_s: float = 60.0) -> None:
+    """Older than the racy window, as any file not written in the last seconds is."""
+    then = time.time_ns() - int(age_s * 1e9)
+    os.utime(path, ns=(then, then))
+
+
+def rows(n: int = 30, tag: str = "") -> list[dict[str, str]]:
+    return [{"text_input": f"{tag}question {i}", "output": f"answer {i}"} for i in range(n)]
+
+
+class Reads:
+    """Counts real reads of one data file by the scan."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = ds.jsonl_blocks
+
+        def counting(path: str) -> Iterator[tuple[int, int, bytes]]:
+            self.count += 1
+            return real(path)
+
+        monkeypatch.setattr(ds, "jsonl_blocks", counting)
+
+
+def do_scan(path: Path, preamble: str = "", hp: dict[str, object] | None = None) -> Scan:
+    return ds.scan(file_source(str(path), path.name, preamble=preamble), BASE, hp or HP)
+
+
+def test_unchanged_file_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    reads = Reads(monkeypatch)
+    first = do_scan(data)
+    assert reads.count == 1
+    assert list((home / "fingerprints").glob("*.json"))
+    second = do_scan(data)
+    assert reads.count == 1  # served from the cache
+    assert second == first
+    assert (second.count, second.errors) == (30, ())
+
+
+@pytest.mark.parametrize("change", ["content", "size", "mtime", "inode"])
+def test_a_changed_file_is_always_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = do_scan(data)
+    st = data.stat()
+    if change == "content":  # same size, same mtime: only the ctime tells
+        text = data.read_text().replace("answer 7", "answer 8", 1)
+        data.write_text(text)
+        os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif change == "size":
+        write(data, rows(31))
+        os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif change == "mtime":
+        backdate(data, 30)
+    else:  # replaced by another file (another inode) with the same bytes and times
+        other = tmp_path / "other.jsonl"
+        other.write_bytes(data.read_bytes().replace(b"answer 7", b"answer 8", 1))
+        os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(other, data)
+    reads = Reads(monkeypatch)
+    second = do_scan(data)
+    assert reads.count == 1
+    if change == "mtime":
+        assert second == first
+    else:
+        assert second.fingerprint != first.fingerprint
+
+
+def test_settings_are_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    plain = do_scan(data)
+    reads = Reads(monkeypatch)
+    with_preamble = do_scan(data, preamble="Q: ")
+    other_hp = do_scan(data, hp={"epochCount": 3, "batchSize": 4})
+    assert reads.count == 2
+    assert len({plain.fingerprint, with_preamble.fingerprint, other_hp.fingerprint}) == 3
+    assert do_scan(data, preamble="Q: ") == with_preamble
+    assert reads.count == 2
+
+
+def test_a_freshly_written_file_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows(), age_s=0)
+    do_scan(data)
+    reads = Reads(monkeypatch)
+    do_scan(data)
+    assert reads.count == 1  # inside the racy window: a same-tick rewrite could hide
+
+
+def test_errors_are_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows()) + "{not json\n")
+    backdate(data)
+    first = do_scan(data)
+    assert first.errors
+    reads = Reads(monkeypatch)
+    assert do_scan(data) == first
+    assert reads.count == 1
+
+
+@pytest.mark.parametrize("junk", [b"", b"{", b"[]", b'{"key": 1}', b"\xff\xfe", b"null"])
+def test_a_corrupt_entry_is_ignored_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path, junk: bytes
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = do_scan(data)
+    (entry,) = (home / "fingerprints").glob("*.json")
+    entry.write_bytes(junk)
+    reads = Reads(monkeypatch)
+    assert do_scan(data) == first
+    assert reads.count == 1
+    assert do_scan(data) == first
+    assert reads.count == 1  # rewritten
+
+
+def test_a_tampered_entry_for_another_stat_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = do_scan(data)
+    (entry,) = (home / "fingerprints").glob("*.json")
+    record = json.loads(entry.read_text())
+    record["stat"][0] += 1
+    record["fingerprint"] = "0" * 64
+    entry.write_text(json.dumps(record))
+    assert do_scan(data) == first
+
+
+def test_unwritable_cache_is_harmless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("GITOPS_TUNE_HOME", str(blocker))
+    data = write(tmp_path / "d.jsonl", rows())
+    assert do_scan(data).count == 30
+    assert do_scan(data).count == 30
+
+
+def test_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    monkeypatch.setenv("GITOPS_TUNE_FINGERPRINT_CACHE", "0")
+    data = write(tmp_path / "d.jsonl", rows())
+    do_scan(data)
+    do_scan(data)
+    assert not (home / "fingerprints").exists()
+
+
+def test_stream_still_rereads_and_verifies(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = do_scan(data)
+    source = file_source(str(data), data.name)
+    assert len(list(ds.stream(source, BASE, HP, first.fingerprint))) == 30
+    text = data.read_text().replace("answer 7", "answer 8", 1)
+    data.write_text(text)
+    with pytest.raises(ds.UserError, match="changed since it was validated"):
+        list(ds.stream(source, BASE, HP, first.fingerprint))
+
+
+# --- the fast JSONL path gives exactly what the line-by-line path gives ----------------------
+
+
+def careful(path: Path, preamble: str) -> Scan:
+    """The reference: the generic reader and row checks, line by line (no fast path)."""
+    source = file_source(str(path), path.name, preamble=preamble)
+    generic = Source(source.rows, source.display, preamble=preamble)
+    return ds._scan(generic, BASE, HP)
+
+
+def fast(path: Path, preamble: str) -> Scan:
+    return ds._scan(file_source(str(path), path.name, preamble=preamble), BASE, HP)
+
+
+_PIECES = [
+    "plain words",
+    'a "quoted" word',
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "é ü 漢字 😀",
+    "\u2028\u2029\x7f",
+    "  ",
+    "",
+    "x" * 50,
+]
+
+
+def _random_line(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.03:
+        return ""
+    if roll < 0.05:
+        return "   "
+    if roll < 0.07:
+        return "{broken"
+    if roll < 0.08:
+        return '{"text_input": "\\ud800", "output": "lone surrogate"}'
+    if roll < 0.09:
+        return "[1, 2]"
+    if roll < 0.10:
+        return '{"text_input": "a", "output": "b"} {"extra": 1}'
+    if roll < 0.11:
+        return '{"text_input": 5, "output": "b"}'
+    row: dict[str, object] = {
+        "text_input": "".join(rng.choices(_PIECES, k=rng.randint(1, 3))),
+        "output": "".join(rng.choices(_PIECES, k=rng.randint(1, 3))),
+    }
+    if rng.random() < 0.1:
+        row["meta"] = {"k": [1, 2.5, None]}
+    text = json.dumps(row, ensure_ascii=rng.random() < 0.5)
+    return text + (" \r" if rng.random() < 0.1 else "")
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("preamble", ["", 'Say "hi": '])
+def test_fast_path_matches_the_careful_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, preamble: str
+) -> None:
+    monkeypatch.setattr(ds, "BLOCK_BYTES", 97)  # many blocks, lines split across reads
+    rng = random.Random(seed)
+    lines = [_random_line(rng) for _ in range(rng.randint(1, 120))]
+    clean = seed % 3 == 0  # some files with only valid rows, to exercise the fast path alone
+    if clean:
+        lines = [ln for ln in lines if ln.startswith('{"text_input": "') and "\\ud8" not in ln]
+    data = "\n".join(lines) + ("\n" if rng.random() < 0.5 else "")
+    bom = "\ufeff" if seed % 4 == 1 else ""
+    path = tmp_path / "d.jsonl"
+    path.write_bytes((bom + data).encode("utf-8", "surrogatepass"))
+    assert fast(path, preamble) == careful(path, preamble)
+
+
+def test_fast_path_matches_on_invalid_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    good = b"".join(json.dumps(r).encode() + b"\n" for r in rows(25))
+    path.write_bytes(good + b'{"text_input": "\xff", "output": "x"}\n' + good)
+    result = fast(path, "")
+    assert result == careful(path, "")
+    assert "not valid UTF-8" in result.errors[0].message
