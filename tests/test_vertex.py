@@ -1,0 +1,126 @@
+"""Backend-aware desired state and the Vertex provider's pure parts (labels, JSONL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops_tune.dataset import Example
+from gitops_tune.desired import collect
+from gitops_tune.providers.base import Owner
+from gitops_tune.providers.vertex import labels_for, owner_from, to_jsonl
+
+EXAMPLES = [{"text_input": str(i), "output": str(i + 1)} for i in range(20)]
+
+
+def write(tmp_path: Path, backend: str, **spec: Any) -> Path:
+    body: dict[str, Any] = {"baseModel": "gemini-2.5-flash", "dataset": {"examples": EXAMPLES}}
+    body.update(spec)
+    docs = [
+        {
+            "apiVersion": "gitops-tune/v1",
+            "kind": "Workspace",
+            "metadata": {"name": "w"},
+            "spec": {"backend": backend},
+        },
+        {
+            "apiVersion": "gitops-tune/v1",
+            "kind": "TunedModel",
+            "metadata": {"name": "m"},
+            "spec": body,
+        },
+    ]
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return tmp_path
+
+
+def errors(tmp_path: Path, backend: str, **spec: Any) -> list[str]:
+    _, found = collect([str(write(tmp_path, backend, **spec))], remote_hashes=_hashes({}))
+    return [str(e) for e in found]
+
+
+def _hashes(objects: dict[str, dict[str, str]]) -> Any:
+    return objects.get
+
+
+def test_vertex_defaults_and_no_batch_size(tmp_path: Path) -> None:
+    state, found = collect([str(write(tmp_path, "vertex"))])
+    assert found == []
+    (m,) = state.models
+    assert dict(m.hyperparameters) == {"epochCount": 5, "learningRateMultiplier": 1.0}
+    assert m.training is not None and m.training.key == m.fingerprint
+
+
+def test_fields_that_do_not_apply_are_errors_with_locations(tmp_path: Path) -> None:
+    hp = {"batchSize": 8, "learningRate": 0.01}
+    (batch, rate) = errors(tmp_path, "vertex", hyperparameters=hp)
+    assert "m.yaml:" in batch and "spec.hyperparameters.batchSize: batchSize does not " in batch
+    assert "apply to backend vertex" in batch
+    assert "learningRateMultiplier" in rate
+    (prefix,) = errors(tmp_path, "vertex", baseModel="models/gemini-1.5-flash-001-tuning")
+    assert "spec.baseModel: Vertex AI names base models without 'models/'" in prefix
+    found = errors(
+        tmp_path,
+        "gemini",
+        baseModel="models/x",
+        hyperparameters={"adapterSize": "ADAPTER_SIZE_FOUR"},
+        validation={"examples": EXAMPLES[:2]},
+    )
+    assert [e.split(": ")[1] for e in found] == [
+        "spec.hyperparameters.adapterSize",
+        "spec.validation",
+    ]
+    (uri,) = errors(tmp_path, "gemini", baseModel="models/x", dataset={"uri": "gs://bkt/d.jsonl"})
+    assert "spec.dataset.uri: a gs:// dataset does not apply to backend gemini" in uri
+
+
+def test_gs_fingerprint_follows_the_reported_content_hash(tmp_path: Path) -> None:
+    root = str(write(tmp_path, "vertex", dataset={"uri": "gs://bkt/d.jsonl"}))
+    v1 = {"gs://bkt/d.jsonl": {"md5Hash": "AAAA", "crc32c": "BBBB"}}
+    v2 = {"gs://bkt/d.jsonl": {"md5Hash": "CCCC", "crc32c": "DDDD"}}
+    (a,) = collect([root], remote_hashes=_hashes(v1))[0].models
+    (b,) = collect([root], remote_hashes=_hashes(v2))[0].models
+    (again,) = collect([root], remote_hashes=_hashes(v1))[0].models
+    assert a.fingerprint != b.fingerprint and a.fingerprint == again.fingerprint
+    assert a.training is not None and a.training.uri == "gs://bkt/d.jsonl"
+    _, found = collect([root], remote_hashes=_hashes({}))
+    assert "spec.dataset.uri: no such object: gs://bkt/d.jsonl" in str(found[0])
+
+
+def test_validation_data_is_part_of_the_fingerprint(tmp_path: Path) -> None:
+    (plain,) = collect([str(write(tmp_path, "vertex"))])[0].models
+    val = {"examples": EXAMPLES[:3]}
+    (with_val,) = collect([str(write(tmp_path, "vertex", validation=val))])[0].models
+    assert plain.fingerprint != with_val.fingerprint
+    assert with_val.validation is not None and with_val.validation.examples is not None
+    assert len(list(with_val.validation.examples())) == 3
+
+
+def test_local_dialect_decides_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITOPS_TUNE_LOCAL_DIALECT", "vertex")
+    assert errors(tmp_path, "local", hyperparameters={"adapterSize": "ADAPTER_SIZE_ONE"}) == []
+    monkeypatch.setenv("GITOPS_TUNE_LOCAL_DIALECT", "gemini")
+    found = errors(tmp_path, "local", hyperparameters={"adapterSize": "ADAPTER_SIZE_ONE"})
+    assert "does not apply to backend local (gemini dialect)" in found[0]
+
+
+def test_labels_carry_the_full_marker_within_label_rules() -> None:
+    owner = Owner("ws", "next-number", "0123456789abcdef" * 4, prevent_destroy=True)
+    labels = labels_for(owner, "next-number-1a2b3c4d5")
+    assert all(len(v) <= 63 for v in labels.values())
+    assert owner_from(labels) == owner
+    assert owner_from({**labels, "gitops_tune_fp2": "x"}) is None
+
+
+def test_jsonl_keeps_the_preamble_as_a_prefix_of_the_user_turn() -> None:
+    (line,) = to_jsonl([Example("Next: 1", "2")]).decode().splitlines()
+    assert json.loads(line) == {
+        "contents": [
+            {"role": "user", "parts": [{"text": "Next: 1"}]},
+            {"role": "model", "parts": [{"text": "2"}]},
+        ]
+    }
