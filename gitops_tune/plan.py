@@ -412,7 +412,9 @@ def _epoch_notes(d: DesiredModel, remotes: list[RemoteModel]) -> tuple[str, ...]
         advice = f"recommended epochCount: {analysis.recommended}"
     else:
         advice = f"recommended epochCount: more than {analysis.epochs[-1].epoch}"
-    return (f"the loss curve of {last.id}: {analysis.verdict}; {advice} (declared: {declared})",)
+    return (
+        f"the last training run ({last.id}): {analysis.verdict}; {advice} (declared: {declared})",
+    )
 
 
 def _train(
@@ -486,10 +488,12 @@ def _attributes_of_desired(d: DesiredModel) -> dict[str, Any]:
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[AttributeChange, ...]:
     """Attribute changes via deepdiff; floats compare to 7 significant digits (the API answers
     in float32, so 0.001 comes back as 0.0010000000474974513)."""
-    from deepdiff import DeepDiff  # lazy: costs ~0.15 s to import
-
     if not before:
         return tuple(AttributeChange(k, None, v) for k, v in sorted(after.items()))
+    if _same(before, after):  # the common case, at a fraction of a DeepDiff call
+        return ()
+    from deepdiff import DeepDiff  # lazy: costs ~0.15 s to import
+
     dd = DeepDiff(
         dict(before),
         dict(after),
@@ -505,3 +509,25 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Attribut
             t2 = None if kind.endswith("_removed") else level.t2
             out.append(AttributeChange(path, t1, t2))
     return tuple(sorted(out, key=lambda c: c.path))
+
+
+def _same(before: Any, after: Any) -> bool:
+    """True only where `_diff`'s DeepDiff would find no change: same keys, equal strings and
+    equal numbers as DeepDiff rounds and formats them (7 digits, "e" notation, int and float
+    alike). Anything it is not sure of is "not the same", and DeepDiff decides."""
+    if type(before) is dict and type(after) is dict:
+        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
+    if type(before) in (int, float) and type(after) in (int, float):
+        return before == after or _e7(before) == _e7(after)
+    return (
+        type(before) is type(after)
+        and type(before) in (str, bool, type(None))
+        and (before == after)
+    )
+
+
+def _e7(number: float) -> str:
+    """deepdiff.helper.number_to_string(number, 7, "e") for ints and floats (the exponent's
+    leading-zero trim is the same on both sides, so it is left out)."""
+    rounded = round(number, 7)
+    return f"{abs(rounded) if rounded == 0.0 else rounded:.7e}"
