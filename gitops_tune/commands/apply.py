@@ -47,7 +47,7 @@ def run(
         paths = paths or stored.paths
         workspace, backend = workspace or stored.workspace, backend or stored.backend
         targets, destroy = targets or stored.targets, stored.destroy
-    session = open_session(paths, workspace, backend)
+    session = open_session(paths, workspace, backend, prefetch=True)
     p = session.plan(destroy=destroy, targets=targets)
     if stored is not None:
         stored.check_still_valid(p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,8 +24,12 @@ class Session:
     desired: DesiredState
     settings: Settings
     provider: Provider
+    early: EarlyList | None = None  # a list request already under way (see `EarlyList`)
 
     def observe(self) -> list[RemoteModel]:
+        early, self.early = self.early, None
+        if early is not None:
+            return early.result()
         ws = self.settings.workspace
         try:
             return with_retries(
@@ -43,11 +48,70 @@ class Session:
         return PlanOptions(self.settings.workspace, destroy, frozenset(targets))
 
 
-def open_session(paths: Sequence[str], workspace: str | None, backend: str | None) -> Session:
+def open_session(
+    paths: Sequence[str], workspace: str | None, backend: str | None, *, prefetch: bool = False
+) -> Session:
+    """Load the manifests and open the backend. With ``prefetch`` (commands whose first remote
+    call is the plan's list), that list may start first and overlap the loading."""
+    early = EarlyList.start(workspace, backend) if prefetch else None
     desired = load(paths or (".",), backend)
     print_warnings(desired.warnings)
     settings = resolve(workspace, backend, desired.workspace)
+    if early is not None and (early.settings.workspace, early.settings.backend) == (
+        settings.workspace,
+        settings.backend,
+    ):
+        return Session(desired, settings, early.provider, early)
     return Session(desired, settings, open_provider(settings))
+
+
+class EarlyList:
+    """The workspace's list request, started before the manifests are read.
+
+    Only when flags or the environment settle the workspace and the backend without the
+    Workspace document (they take precedence over it) and the backend needs none of the
+    document's settings (``gemini``). At 1,000 models the list is a round trip of seconds;
+    reading the manifests and datasets then overlaps it instead of following it. Errors
+    surface where the list would have been made, in the usual order.
+    """
+
+    def __init__(self, settings: Settings, provider: Provider) -> None:
+        self.settings = settings
+        self.provider = provider
+        self._result: list[RemoteModel] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="gitops-tune-list", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(cls, workspace: str | None, backend: str | None) -> EarlyList | None:
+        workspace = workspace or os.environ.get("GITOPS_TUNE_WORKSPACE")
+        backend = backend or os.environ.get("GITOPS_TUNE_BACKEND")
+        if not workspace or backend != "gemini":
+            return None
+        try:
+            settings = resolve(workspace, backend, None)
+            provider = open_provider(settings)
+        except UserError:
+            return None  # said again, in its usual place, once the manifests are read
+        return cls(settings, provider)
+
+    def _run(self) -> None:
+        ws = self.settings.workspace
+        try:
+            self._result = with_retries(
+                lambda: self.provider.list_models(ws), "list models", RetryPolicy.from_env()
+            )
+        except BaseException as e:  # handed to the main thread by result()
+            self._error = e
+
+    def result(self) -> list[RemoteModel]:
+        self._thread.join()
+        if isinstance(self._error, ProviderError):
+            raise UserError(str(self._error)) from None
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def print_warnings(warnings: Sequence[Diagnostic]) -> None:

@@ -24,7 +24,7 @@ def run(
     destroy: bool,
     no_color: bool,
 ) -> int:
-    session = open_session(paths, workspace, backend)
+    session = open_session(paths, workspace, backend, prefetch=True)
     p = session.plan(destroy=destroy, targets=targets)
     click.echo(render.render(p, fmt, color=use_color(no_color)), nl=False)
     if out:
