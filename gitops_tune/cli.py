@@ -7,13 +7,15 @@ never pay for google-genai), and turns expected failures into one clean line and
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
-from gitops_tune import __version__
+from gitops_tune import __version__, log
 from gitops_tune.errors import UserError
 
 EXIT_OK = 0
@@ -27,47 +29,95 @@ class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         debug = "--debug" in sys.argv[1:] or os.environ.get("GITOPS_TUNE_DEBUG") == "1"
+        log.reset()  # one process may run several commands (tests)
         try:
             rv = super().main(*args, **kwargs)
         except click.exceptions.Abort:
-            click.echo("Aborted.", err=True)
+            log.error("Aborted.")
             sys.exit(EXIT_ERROR)
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except click.ClickException as e:
-            e.show()
+            if log.config().json:
+                log.error(f"error: {e.format_message()}")
+            else:
+                e.show()
             sys.exit(EXIT_ERROR)
         except UserError as e:
             for diagnostic in e.diagnostics:
-                click.echo(
-                    f"error: {diagnostic}" if diagnostic.location is None else str(diagnostic),
-                    err=True,
-                )
+                log.diagnostic(replace(diagnostic, severity="error"))
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            log.error("Interrupted.")
             sys.exit(130)
         except Exception as e:  # a bug: say so in one line unless asked for the traceback
             if debug:
                 raise
-            click.echo(
-                f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)",
-                err=True,
-            )
+            log.error(f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)")
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        log.configure(quiet=True)
+
+
+def _set_log_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        log.configure(fmt=value)
+
+
+def _set_no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        log.configure(no_color=True)
+
+
+def log_options(f: Any, *, color: bool = True, envvar: bool = False) -> Any:
+    """-q/--quiet, --log-format and --no-color: accepted by the group and by every command
+    (``gitops-tune -q apply`` and ``gitops-tune apply -q`` mean the same). See gitops_tune.log."""
+    f = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_quiet,
+        help="Only results and errors: no warnings, progress or hints.",
+    )(f)
+    f = click.option(
+        "--log-format",
+        type=click.Choice(log.LOG_FORMATS),
+        expose_value=False,
+        callback=_set_log_format,
+        envvar="GITOPS_TUNE_LOG_FORMAT" if envvar else None,
+        help="Warnings, errors and apply events on stderr as text or JSON lines"
+        + (" [env GITOPS_TUNE_LOG_FORMAT; default text]." if envvar else "."),
+    )(f)
+    if color:
+        f = click.option(
+            "--no-color",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_no_color,
+            help="Plain output (also with NO_COLOR set or without a terminal).",
+        )(f)
+    return f
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gitops-tune")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@functools.partial(log_options, envvar=True)
 def main(debug: bool) -> None:
     """Declare fine-tuned Gemini models in Git; plan and apply them like Terraform.
 
+    Global options (-q, --log-format, --no-color) are also accepted after the command.
+
     \b
-    Quick start:
+    Examples:
       gitops-tune validate examples/
       gitops-tune apply --wait examples/
+      gitops-tune --log-format json apply --auto-approve manifests/
     """
 
 
@@ -80,6 +130,7 @@ paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@log_options
 def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> int:
     """Check manifests and datasets without talking to any API.
 
@@ -97,6 +148,7 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> int:
 
 @main.command()
 @click.option("--plan", is_flag=True, help="The schema of `plan --format json` instead.")
+@log_options
 def schema(plan: bool) -> int:
     """Print the JSON Schema of manifest documents (TunedModel or Workspace).
 
@@ -125,6 +177,7 @@ def schema(plan: bool) -> int:
     show_default=True,
 )
 @click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
+@log_options
 def emulator(**options: Any) -> int:
     """Run the emulator of the Gemini tuned-model REST API (v1beta) until interrupted.
 
@@ -177,6 +230,7 @@ target_option = click.option(
 @target_option
 @click.option("--destroy", is_flag=True, help="Plan the deletion of every managed model.")
 @no_color_option
+@functools.partial(log_options, color=False)
 def plan(paths: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change: create, update, replace, cancel, delete.
 
@@ -201,6 +255,7 @@ def plan(paths: tuple[str, ...], **options: Any) -> int:
 @click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 256))
 @target_option
 @no_color_option
+@functools.partial(log_options, color=False)
 def apply(paths: tuple[str, ...], **options: Any) -> int:
     """Make the remote models match the manifests.
 
@@ -223,6 +278,7 @@ def apply(paths: tuple[str, ...], **options: Any) -> int:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @target_option
 @no_color_option
+@functools.partial(log_options, color=False)
 def destroy(paths: tuple[str, ...], **options: Any) -> int:
     """Delete every model the workspace manages (the plan of `plan --destroy`, applied).
 
@@ -239,12 +295,31 @@ def destroy(paths: tuple[str, ...], **options: Any) -> int:
 @paths_argument
 @engine_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--loss",
+    "loss_of",
+    metavar="NAME",
+    help="Draw NAME's loss per epoch and the epochCount it recommends (NAME: a manifest name "
+    "for its current model, or a tuned model ID).",
+)
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="With --loss: also write the curve as a PNG (needs the [plot] extra: matplotlib).",
+)
+@log_options
 def status(paths: tuple[str, ...], **options: Any) -> int:
-    """List the workspace's models: state, training progress, last loss.
+    """List the workspace's models: state, role, training progress, last loss.
+
+    Roles: current, retained (kept by lifecycle.retainPrevious for a rollback), superseded
+    (deleted once its replacement is ACTIVE) and removed (its manifest is gone).
 
     \b
-    Example:
+    Examples:
       gitops-tune status examples/
+      gitops-tune status --loss next-number examples/
+      gitops-tune status --loss next-number --png loss.png examples/
     """
     from gitops_tune.commands import status as command
 
@@ -255,6 +330,7 @@ def status(paths: tuple[str, ...], **options: Any) -> int:
 @paths_argument
 @engine_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@log_options
 def output(paths: tuple[str, ...], **options: Any) -> int:
     """For each model: the tuned model to call, its state and the preamble to prepend.
 
@@ -272,6 +348,7 @@ def output(paths: tuple[str, ...], **options: Any) -> int:
 @click.argument("tuned_model")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @engine_options
+@log_options
 def import_(name: str, tuned_model: str, paths: tuple[str, ...], **options: Any) -> int:
     """Adopt an existing unmanaged TUNED_MODEL for the manifest NAME (writes the marker).
 

@@ -9,6 +9,7 @@ from typing import TextIO
 
 import click
 
+from gitops_tune import log
 from gitops_tune.apply import total_steps
 from gitops_tune.desired import DesiredModel
 from gitops_tune.plan import Change
@@ -80,3 +81,56 @@ class TerminalReporter:
             self.out.write("\n".join(lines) + "\n")
             self.out.flush()
             self._drawn = len(lines)
+
+
+class JsonReporter:
+    """``--log-format json``: apply's events as JSON lines on stderr (see ``gitops_tune.log``).
+    Progress is reported when a model's state, epoch or step moves, never redrawn."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[object, ...]] = {}
+
+    def action(self, change: Change, status: str, detail: str = "") -> None:
+        if self.quiet and status != "failed":
+            return
+        target = change.new_id or change.remote or ""
+        verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
+        message = f"{change.name}: {change.action.value} {target} {verb}"
+        fields: dict[str, object] = {
+            "event": "action",
+            "name": change.name,
+            "action": change.action.value,
+            "model": target or None,
+            "status": status,
+        }
+        if detail:
+            fields["detail"] = detail
+        with self._lock:
+            log.event("error" if status == "failed" else "info", message, **fields)
+
+    def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None:
+        if self.quiet:
+            return
+        for d, m in models:
+            text, _ = describe(d, m)
+            last = m.snapshots[-1] if m and m.snapshots else None
+            key = (m.state if m else None, last)
+            if self._last.get(d.name) == key:
+                continue
+            self._last[d.name] = key
+            with self._lock:
+                log.event(
+                    "info",
+                    f"{d.name}: {text}",
+                    event="progress",
+                    name=d.name,
+                    model=m.id if m else None,
+                    state=m.state.value if m else None,
+                    epoch=last.epoch if last else None,
+                    epochs=d.hyperparameters.get("epochCount"),
+                    step=last.step if last else None,
+                    total_steps=total_steps(d),
+                    loss=last.mean_loss if last else None,
+                )

@@ -29,7 +29,7 @@ def replace(epochs: int, snapshots: tuple[Snapshot, ...], state: State = State.A
 def test_replace_after_a_finished_run_notes_the_recommended_epoch_count() -> None:
     c = replace(5, PLATEAUING)
     (note,) = c.notes
-    assert note.startswith(f"the loss curve of {c.remote}: the loss plateaus from epoch 3")
+    assert note.startswith(f"the last training run ({c.remote}): the loss plateaus from epoch 3")
     assert note.endswith("recommended epochCount: 3 (declared: 5)")
     assert c.to_json()["notes"] == [note]
 

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 
 import click
 
-from gitops_tune import plan_file, render
+from gitops_tune import log, plan_file, render
 from gitops_tune.apply import Applier, ApplyOptions
-from gitops_tune.commands.common import open_session, use_color
+from gitops_tune.commands.common import open_session, reporter, use_color
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action
-from gitops_tune.progress import TerminalReporter
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -52,25 +51,31 @@ def run(
     if stored is not None:
         stored.check_still_valid(p)
 
-    click.echo(render.text(p, color=use_color(no_color)), nl=False)
+    asks = p.has_changes and stored is None and not auto_approve
+    if not log.config().quiet or asks:  # never ask for approval of a plan not shown
+        click.echo(render.text(p, color=use_color(no_color)), nl=False)
     awaiting = wait and any(c.action is Action.IN_PROGRESS for c in p.changes)
     if not p.has_changes and not awaiting:
+        if log.config().quiet:
+            click.echo(render.summary_line(p))
         return 0
-    if p.has_changes and stored is None and not auto_approve:
+    if asks:
         _confirm(destroy)
 
     applier = Applier(
         session.provider,
         session.desired.models,
         ApplyOptions(parallelism=parallelism, wait=wait, timeout_s=timeout_s),
-        TerminalReporter(),
+        reporter(),
         session.plan_options(destroy, targets),
     )
     result = applier.run(p)
     result.raise_if_failed()
     verb = "Destroy" if destroy else "Apply"
-    click.echo(f"\n{verb} complete: {len(result.done)} change(s) made.")
-    if p.has_changes and not wait and any(c.action.trains for c in p.changes):
+    gap = "" if log.config().quiet else "\n"
+    click.echo(f"{gap}{verb} complete: {len(result.done)} change(s) made.")
+    trains = any(c.action.trains for c in p.changes)
+    if p.has_changes and not wait and trains and not log.config().quiet:
         click.echo(
             "Training runs remotely; superseded models are retired once their replacement is "
             "ACTIVE (`gitops-tune apply --wait` waits and retires them)."

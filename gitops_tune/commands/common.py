@@ -8,12 +8,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import click
-
-from gitops_tune.apply import RetryPolicy, with_retries
+from gitops_tune import log
+from gitops_tune.apply import Reporter, RetryPolicy, with_retries
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
+from gitops_tune.progress import JsonReporter, TerminalReporter
 from gitops_tune.providers import open_provider
 from gitops_tune.providers.base import BaseModel, Provider, ProviderError, RemoteModel
 from gitops_tune.settings import Settings, resolve
@@ -116,7 +116,7 @@ class EarlyList:
 
 def print_warnings(warnings: Sequence[Diagnostic]) -> None:
     for w in warnings:
-        click.echo(str(w), err=True)
+        log.diagnostic(w)
 
 
 def check_base_models(p: Plan, provider: Provider) -> None:
@@ -147,5 +147,14 @@ def _getter(provider: Provider, name: str) -> Callable[[], BaseModel | None]:
     return lambda: provider.base_model(name)
 
 
-def use_color(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+def use_color(no_color: bool = False) -> bool:
+    """Colour only on a terminal, never with --no-color (anywhere on the line) or NO_COLOR."""
+    if no_color or log.config().no_color or os.environ.get("NO_COLOR", "") != "":
+        return False
+    return sys.stdout.isatty()
+
+
+def reporter() -> Reporter:
+    """How apply reports: JSON lines with --log-format json, else lines or bars (TTY only)."""
+    quiet = log.config().quiet
+    return JsonReporter(quiet=quiet) if log.config().json else TerminalReporter(quiet=quiet)

@@ -1,36 +1,58 @@
-"""`gitops-tune status`: the workspace's models, their state, progress and last loss."""
+"""`gitops-tune status`: the workspace's models, their state, progress and last loss; with
+``--loss NAME`` one model's loss curve and the epoch count it recommends.
+
+Roles come from the planner, so `status` and `plan` never disagree:
+
+- ``current``: its marker carries the manifest's fingerprint (what `output` points at);
+- ``retained``: superseded, but kept by ``lifecycle.retainPrevious`` for a rollback
+  (reverting the manifest to it restores it without training);
+- ``superseded``: replaced; deleted by the next apply, or once its replacement is ACTIVE;
+- ``removed``: its manifest is gone; the next apply deletes it.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
-from gitops_tune.commands.common import open_session
+from gitops_tune import loss
+from gitops_tune.commands.common import Session, open_session
+from gitops_tune.errors import UserError
+from gitops_tune.plan import Action, plan
 from gitops_tune.progress import describe
-from gitops_tune.providers.base import RemoteModel
+from gitops_tune.providers.base import RemoteModel, State
 
 
 def run(
-    paths: Sequence[str], *, workspace: str | None, backend: str | None, fmt: str = "text"
+    paths: Sequence[str],
+    *,
+    workspace: str | None,
+    backend: str | None,
+    fmt: str = "text",
+    loss_of: str | None = None,
+    png: str | None = None,
 ) -> int:
+    if png and not loss_of:
+        raise UserError("--png FILE needs --loss NAME: which model's loss curve to draw")
     session = open_session(paths, workspace, backend)
-    desired = {d.name: d for d in session.desired.models}
     observed = sorted(session.observe(), key=lambda m: (_name(m), m.create_time, m.id))
+    if loss_of:
+        return _loss(session, observed, loss_of, fmt, png)
+    desired = {d.name: d for d in session.desired.models}
+    roles = _roles(session, observed)
     rows = []
     for m in observed:
         d = desired.get(_name(m))
-        role = "removed" if d is None else "current"
-        if d is not None and m.owner is not None and m.owner.fingerprint != d.fingerprint:
-            role = "superseded"
-        if d is not None:
+        if d is not None and roles[m.id] == "current":
             progress, _ = describe(d, m)
         else:
             last = m.snapshots[-1] if m.snapshots else None
             progress = m.state.value + (f"  step {last.step}" if last else "")
-        loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
-        rows.append([_name(m), m.id, m.state.value, role, progress, loss])
+        last_loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
+        rows.append([_name(m), m.id, m.state.value, roles[m.id], progress, last_loss])
     if fmt == "json":
         keys = ["name", "model", "state", "role", "progress", "loss"]
         click.echo(
@@ -45,6 +67,97 @@ def run(
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     return 0
+
+
+def _roles(session: Session, observed: list[RemoteModel]) -> dict[str, str]:
+    """Each model's role, read from the plan (see the module docstring)."""
+    desired = {d.name: d for d in session.desired.models}
+    try:
+        p = plan(session.desired.models, observed, session.plan_options(), "")
+    except UserError:  # e.g. preventDestroy refuses the plan: roles from fingerprints alone
+        p = None
+    retiring = (
+        {c.remote for c in p.changes if c.action in (Action.DELETE, Action.CANCEL)} if p else set()
+    )
+    retiring_later = {r for c in p.changes for r in c.superseded} if p else set()
+    roles: dict[str, str] = {}
+    for m in observed:
+        d = desired.get(_name(m))
+        if d is None:
+            roles[m.id] = "removed"
+        elif m.owner is not None and m.owner.fingerprint == d.fingerprint:
+            roles[m.id] = "current" if m.id not in retiring else "duplicate"
+        elif p is None or m.id in retiring or m.id in retiring_later:
+            roles[m.id] = "superseded"
+        else:
+            roles[m.id] = "retained"
+    return roles
+
+
+def _loss(
+    session: Session, observed: list[RemoteModel], wanted: str, fmt: str, png: str | None
+) -> int:
+    model = _pick(session, observed, wanted)
+    finished = model.state is State.ACTIVE
+    analysis = loss.analyze(model.snapshots, finished=finished)
+    d = next((d for d in session.desired.models if d.name == _name(model)), None)
+    declared = int(str(d.hyperparameters.get("epochCount", 5))) if d is not None else None
+    title = f"{_name(model)}: {model.id} ({model.state.value})"
+    if png:
+        from gitops_tune.plot import write_png  # matplotlib only when asked for
+
+        write_png(png, title, analysis, model.snapshots)
+    if fmt == "json":
+        doc: dict[str, Any] = {
+            "name": _name(model),
+            "model": model.id,
+            "state": model.state.value,
+            "epochs": [
+                {"epoch": e.epoch, "loss": e.loss, "steps": e.steps, "complete": e.complete}
+                for e in analysis.epochs
+            ],
+            "recommended_epoch_count": analysis.recommended,
+            "declared_epoch_count": declared,
+            "verdict": analysis.verdict,
+            "png": png,
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return 0
+    steps = len(model.snapshots)
+    click.echo(f"{title}, {steps} step{'s' if steps != 1 else ''}")
+    click.echo("loss per epoch (the mean of its steps' losses)\n")
+    click.echo(loss.chart(analysis))
+    if analysis.epochs:
+        click.echo(loss.table(analysis))
+    so_far = "" if finished else " so far"
+    if analysis.recommended is not None:
+        line = f"Recommended epochCount: {analysis.recommended}{so_far}: {analysis.verdict}."
+    else:
+        line = f"No recommended epochCount{so_far}: {analysis.verdict}."
+    if declared is not None:
+        line += f" Declared: {declared}."
+    click.echo(line)
+    if png:
+        click.echo(f"Wrote {png}.")
+    return 0
+
+
+def _pick(session: Session, observed: list[RemoteModel], wanted: str) -> RemoteModel:
+    """NAME is a manifest name (its current model, else its newest) or a tuned model ID."""
+    ids = {wanted, f"tunedModels/{wanted}"}
+    by_id = [m for m in observed if m.id in ids or m.id.rsplit("/", 1)[-1] == wanted]
+    if by_id:
+        return by_id[0]
+    mine = [m for m in observed if _name(m) == wanted]
+    if not mine:
+        known = sorted({_name(m) for m in observed})
+        hint = f"; models: {', '.join(known)}" if known else ""
+        raise UserError(f"--loss {wanted}: no such model in the workspace{hint}")
+    d = next((d for d in session.desired.models if d.name == wanted), None)
+    current = [
+        m for m in mine if d is not None and m.owner and m.owner.fingerprint == d.fingerprint
+    ]
+    return (current or sorted(mine, key=lambda m: (m.create_time, m.id)))[-1]
 
 
 def _name(m: RemoteModel) -> str:

@@ -1,0 +1,80 @@
+"""What people expect of the command line: examples in every --help, global output options,
+colour rules, and a clear message when the optional plotting extra is missing."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from gitops_tune import log
+from gitops_tune.cli import main
+from gitops_tune.commands.common import use_color
+from gitops_tune.errors import UserError
+from gitops_tune.loss import analyze
+from gitops_tune.plot import INSTALL_HINT, write_png
+
+COMMANDS = sorted(main.commands)
+
+
+def test_every_command_is_covered() -> None:
+    assert {"plan", "apply", "destroy", "status", "output", "import", "validate"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_help_has_an_example(command: str | None) -> None:
+    args = [command, "--help"] if command else ["--help"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output
+    assert "gitops-tune " + (command or "") in result.output.split("Example", 1)[1]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_global_output_options_are_accepted_before_and_after_the_command(command: str) -> None:
+    for args in (
+        ["-q", "--log-format", "json", "--no-color", command, "--help"],
+        [command, "-q", "--log-format", "json", "--no-color", "--help"],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_log_format_from_the_environment_and_json_errors() -> None:
+    result = CliRunner().invoke(
+        main, ["validate", "does-not-exist"], env={"GITOPS_TUNE_LOG_FORMAT": "json"}
+    )
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith('{"level": "error", "message": ')
+    bad = CliRunner().invoke(main, ["--log-format", "yaml", "validate"])
+    assert bad.exit_code == 1 and "'yaml' is not one of 'text', 'json'" in bad.stderr
+
+
+def test_colour_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    log.reset()
+    assert use_color()
+    assert not use_color(no_color=True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color()
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: present but empty does not count
+    assert use_color()
+    log.configure(no_color=True)
+    assert not use_color()
+    log.reset()
+
+
+def test_png_without_matplotlib_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails as if not installed
+    with pytest.raises(UserError) as e:
+        write_png("x.png", "t", analyze([], finished=True), [])
+    assert str(e.value) == INSTALL_HINT
+    assert "pip install 'gitops-tune[plot]'" in INSTALL_HINT
+
+
+def test_quiet_keeps_errors() -> None:
+    result = CliRunner().invoke(main, ["-q", "validate", "does-not-exist"])
+    assert result.exit_code == 1 and "does-not-exist" in result.stderr
