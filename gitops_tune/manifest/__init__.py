@@ -75,7 +75,8 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
     """The manifest files under ``paths`` in a stable order, each once.
 
     Directories are searched recursively for ``*.yaml``/``*.yml``, skipping hidden
-    directories (``.git``, ``.gitops-tune``, ...); files are taken as given. Finding no
+    directories (``.git``, ``.gitops-tune``, ...) and hidden files (``.gitlab-ci.yml``,
+    ``.pre-commit-config.yaml``); files are taken as given. Finding no
     manifest at all is a warning: an empty tree desires no models.
     """
     found: list[ManifestFile] = []
@@ -95,7 +96,9 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
                     d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS
                 )
                 for name in sorted(filenames):
-                    if name.lower().endswith(MANIFEST_SUFFIXES):
+                    # Hidden files are tool configuration (.pre-commit-config.yaml,
+                    # .gitlab-ci.yml, ...), never manifests; pass one by name to load it.
+                    if name.lower().endswith(MANIFEST_SUFFIXES) and not name.startswith("."):
                         path = os.path.join(dirpath, name)
                         display = os.path.relpath(path, arg) if arg in (".", "./") else path
                         add(path, display, arg, arg)
