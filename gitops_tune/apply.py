@@ -88,14 +88,21 @@ class ApplyOptions:
 class ApplyResult:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    not_attempted: list[str] = field(default_factory=list)  # after a failed step
     trained: list[str] = field(default_factory=list)  # tuned model IDs started or awaited
 
     def raise_if_failed(self) -> None:
+        """One error that says what was done, what failed and what was not attempted."""
         if not self.failed:
             return
-        lines = [f"{len(self.failed)} change(s) failed; rerun apply to finish:"]
-        lines += [f"  failed: {f}" for f in self.failed]
-        lines += [f"  done:   {d}" for d in self.done] or ["  done:   nothing"]
+        skipped = f", {len(self.not_attempted)} not attempted" if self.not_attempted else ""
+        lines = [
+            f"{len(self.failed)} change(s) failed{skipped}. Rerun apply to finish: it reads the "
+            "remote models again, so a change whose answer was lost is adopted, not repeated."
+        ]
+        lines += [f"  done:          {d}" for d in self.done] or ["  done:          nothing"]
+        lines += [f"  failed:        {f}" for f in self.failed]
+        lines += [f"  not attempted: {n}" for n in self.not_attempted]
         raise UserError("\n".join(lines))
 
 
@@ -133,6 +140,7 @@ class Applier:
             for outcome in pool.map(self._run_group, groups.values()):
                 result.done += outcome.done
                 result.failed += outcome.failed
+                result.not_attempted += outcome.not_attempted
                 result.trained += outcome.trained
 
     def _run_group(self, changes: list[Change]) -> ApplyResult:
@@ -144,9 +152,8 @@ class Applier:
                 self._run_change(c)
             except (ProviderError, UserError) as e:  # UserError: a dataset changed mid-run
                 out.failed.append(f"{label}: {e}")
-                out.failed += [
-                    f"{n.name}: {n.action.value} {n.new_id or n.remote}: not attempted"
-                    for n in changes[i + 1 :]
+                out.not_attempted += [
+                    f"{n.name}: {n.action.value} {n.new_id or n.remote}" for n in changes[i + 1 :]
                 ]
                 self.reporter.action(c, "failed", str(e))
                 return out
@@ -201,12 +208,20 @@ class Applier:
 
     def _wait_and_retire(self, changes: Sequence[Change], result: ApplyResult) -> None:
         names = {c.name for c in changes if c.action.trains or c.action is Action.IN_PROGRESS}
-        if not names or result.failed:
+        if not names:
+            return
+        if result.failed:
+            result.not_attempted.append("waiting for training and retiring superseded models")
             return
         by_name = {d.name: d for d in self.desired if d.name in names}
         deadline = time.monotonic() + self.options.timeout_s if self.options.timeout_s else math.inf
         while True:
-            observed = self._observe()
+            try:
+                observed = self._observe()
+            except ProviderError as e:  # retries exhausted while polling: report, don't crash
+                result.failed.append(f"waiting for {', '.join(sorted(names))}: {e}")
+                result.not_attempted.append("retiring superseded models")
+                return
             current = _current_models(observed, by_name)
             self.reporter.progress([(by_name[n], current.get(n)) for n in sorted(by_name)])
             training = [n for n in names if (m := current.get(n)) and m.state is State.TRAINING]
