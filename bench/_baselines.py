@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""The minimal programs `plan_scale.py` compares the CLI against. Each runs as its own process
+(so interpreter start and imports count) and prints one JSON line of inner timings.
+
+    _baselines.py floor TREE        imports of the CLI and the SDK, one list, sha256 of the datasets
+    _baselines.py refresh TREE      imports, one list, then one GET per model, 10 in parallel
+    _baselines.py creates TREE P    imports, list, base model, then each model created (POST + one
+                                    GET), P in parallel: len/P rounds of (create + poll)
+    _baselines.py fingerprint TREE  the tool's dataset scan (cold, then cached) vs raw hashlib
+
+Environment as for the CLI: GOOGLE_GEMINI_BASE_URL, GEMINI_API_KEY, GITOPS_TUNE_HOME.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+CHUNK = 1 << 20
+
+
+def datasets(tree: Path) -> list[Path]:
+    return sorted((tree / "data").glob("*.jsonl"))
+
+
+def sha256_files(files: list[Path]) -> int:
+    total = 0
+    for p in files:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+                total += len(chunk)
+        h.hexdigest()
+    return total
+
+
+def client() -> Any:
+    from google import genai
+    from google.genai import types
+
+    import gitops_tune.cli  # noqa: F401  (the CLI's own import cost)
+
+    return genai.Client(http_options=types.HttpOptions(api_version="v1beta"))
+
+
+def request(c: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = c._api_client.request(method, path, body or {})
+    return json.loads(response.body) if response.body else {}
+
+
+def list_all(c: Any) -> list[dict[str, Any]]:
+    page = request(c, "get", "tunedModels?pageSize=1000")
+    return list(page.get("tunedModels", []))
+
+
+def floor(tree: Path) -> dict[str, Any]:
+    c = client()
+    t1 = time.perf_counter()
+    models = list_all(c)
+    t2 = time.perf_counter()
+    size = sha256_files(datasets(tree))
+    t3 = time.perf_counter()
+    return {
+        "start_imports_s": t1 - T0,
+        "list_s": t2 - t1,
+        "sha256_s": t3 - t2,
+        "models": len(models),
+        "bytes": size,
+    }
+
+
+def refresh(tree: Path) -> dict[str, Any]:
+    c = client()
+    models = list_all(c)
+    t1 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(lambda m: request(c, "get", m["name"]), models))
+    return {"gets_s": time.perf_counter() - t1, "models": len(models)}
+
+
+def creates(tree: Path, parallel: int) -> dict[str, Any]:
+    c = client()
+    list_all(c)
+    request(c, "get", "models/gemini-1.5-flash-001-tuning")
+    preamble = "Classify this support ticket: "
+
+    def create(p: Path) -> None:
+        rows = [json.loads(line) for line in p.read_bytes().splitlines() if line.strip()]
+        examples = [{"textInput": preamble + r["text_input"], "output": r["output"]} for r in rows]
+        body = {
+            "displayName": p.stem,
+            "description": "baseline",
+            "baseModel": "models/gemini-1.5-flash-001-tuning",
+            "tuningTask": {
+                "hyperparameters": {"epochCount": 5, "batchSize": 16, "learningRate": 0.001},
+                "trainingData": {"examples": {"examples": examples}},
+            },
+        }
+        request(c, "post", f"tunedModels?tunedModelId={p.stem}", body)
+        request(c, "get", f"tunedModels/{p.stem}")
+
+    files = datasets(tree)
+    t1 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        list(pool.map(create, files))
+    return {"rounds_s": time.perf_counter() - t1, "models": len(files)}
+
+
+def fingerprint(tree: Path) -> dict[str, Any]:
+    """Throughput over the dataset bytes: raw hashlib, then the tool's scan with the cache
+    empty, then again with the files unchanged (counting the dataset files it opens)."""
+    import builtins
+    import shutil
+
+    from gitops_tune import dataset_cache
+    from gitops_tune.dataset import file_source, scan
+
+    files = datasets(tree)
+    sha256_files(files)  # warm the page cache for everyone
+    t = time.perf_counter()
+    size = sha256_files(files)
+    raw = time.perf_counter() - t
+    preamble = "Classify this support ticket: "
+    hp = {"epochCount": 5, "batchSize": 16, "learningRate": 0.001}
+    base = "models/gemini-1.5-flash-001-tuning"
+    shutil.rmtree(dataset_cache.cache_path(), ignore_errors=True)
+
+    def run() -> float:
+        t = time.perf_counter()
+        for p in files:
+            src = file_source(str(p), f"data/{p.name}", preamble=preamble)
+            result = scan(src, base, hp)
+            assert not result.errors, result.errors
+        return time.perf_counter() - t
+
+    first = run()
+    opens = 0
+    real_open = builtins.open
+
+    def counting_open(file: Any, *a: Any, **k: Any) -> Any:
+        nonlocal opens
+        if str(file).endswith(".jsonl"):
+            opens += 1
+        return real_open(file, *a, **k)
+
+    builtins.open = counting_open
+    try:
+        second = run()
+    finally:
+        builtins.open = real_open
+    mb = size / 1e6
+    return {
+        "bytes": size,
+        "hashlib_mb_s": mb / raw,
+        "first_mb_s": mb / first,
+        "second_mb_s": mb / second,
+        "first_s": first,
+        "second_s": second,
+        "hashlib_s": raw,
+        "second_opens": opens,
+    }
+
+
+def main() -> int:
+    mode, tree = sys.argv[1], Path(sys.argv[2])
+    if mode == "floor":
+        out = floor(tree)
+    elif mode == "refresh":
+        out = refresh(tree)
+    elif mode == "creates":
+        out = creates(tree, int(sys.argv[3]))
+    elif mode == "fingerprint":
+        out = fingerprint(tree)
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    out["total_s"] = time.perf_counter() - T0
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
