@@ -554,8 +554,9 @@ NOTE = """\
   `plan` and `apply` start the list request before reading the manifests whenever flags or the
   environment settle the workspace and the backend (CI sets `GITOPS_TUNE_WORKSPACE` and
   `GITOPS_TUNE_BACKEND`), and unchanged datasets are not read at all (the fingerprint cache).
-  With the workspace taken from the Workspace document the list has to wait for the manifests:
-  that row shows the serial cost.
+  With the workspace taken from the Workspace document the list has to wait for the manifests;
+  with a warm cache, reading 1,000 manifests costs a few tenths of a second, within this
+  machine's run-to-run noise, so that row can come out either side of the other.
 - First-run fingerprinting cannot reach raw `hashlib` throughput: every line must be decoded,
   parsed as JSON, checked and re-serialized in the fingerprint's canonical form, and the
   stdlib JSON scanner alone runs at a fraction of sha256's speed on these lines. The scan reads
