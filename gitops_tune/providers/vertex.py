@@ -19,11 +19,13 @@ turn with ``preamble + input``, a ``model`` turn with the output) uploaded once 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -108,6 +110,15 @@ def to_jsonl(examples: Iterable[Example]) -> bytes:
         }
         lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _later(job_time: datetime | None, marker_time: str) -> str:
+    """The later of the job's update time and the marker object's, as ISO 8601 UTC."""
+    times = [job_time.astimezone(timezone.utc)] if job_time else []
+    if marker_time:
+        with contextlib.suppress(ValueError):  # a malformed marker time is ignored
+            times.append(datetime.fromisoformat(marker_time).astimezone(timezone.utc))
+    return max(times).isoformat(timespec="microseconds") if times else ""
 
 
 def _job_id(name: str) -> str:
@@ -250,7 +261,7 @@ class VertexProvider:
             base_model=job.base_model or "",
             hyperparameters=hp,
             create_time=job.create_time.isoformat() if job.create_time else "",
-            update_time=job.update_time.isoformat() if job.update_time else "",
+            update_time=_later(job.update_time, values.get("updateTime", "")),
             total_steps=int(steps) if steps is not None else None,
             endpoint=endpoint,
             error=error,
@@ -405,7 +416,13 @@ class VertexProvider:
         if self._get_job(name) is None:
             raise ProviderError(f"{name} not found", 404)
         values = {k: v for k, v in labels_for(owner, "").items() if k != L_ID}
-        values |= {"displayName": display_name, "description": description}
+        values |= {
+            "displayName": display_name,
+            "description": description,
+            # The job's own updateTime never moves; the planner orders models by update time
+            # (a restore makes a previous model the most recently updated one).
+            "updateTime": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        }
         self.storage.put_metadata_object(
             self.bucket, MARKERS + _job_id(name), {"job": name, **values}
         )

@@ -31,18 +31,7 @@ def output_model(repo: Repo, name: str) -> Any:
     return json.loads(result.stdout)["models"][name]["model"]
 
 
-def test_revert_restores_a_retained_model_without_training(
-    repo: Repo, request: pytest.FixtureRequest
-) -> None:
-    if repo.vertex:
-        # The planner tells the restored model by its update time; the Vertex provider writes
-        # the new marker to a Cloud Storage object but reports the tuning job's own updateTime,
-        # which never moves, so every later plan says `restore` again.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="vertex: update() does not move RemoteModel.update_time"
-            )
-        )
+def test_revert_restores_a_retained_model_without_training(repo: Repo) -> None:
     repo.write("alpha", hyperparameters=V1, lifecycle={"retainPrevious": 1})
     assert repo.apply("--wait").exit_code == 0
     (v1,) = ids(repo)
