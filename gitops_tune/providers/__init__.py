@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gitops_tune.errors import UserError
 from gitops_tune.providers.base import Provider, ProviderError
 from gitops_tune.settings import Settings
@@ -23,7 +25,9 @@ def open_provider(settings: Settings) -> Provider:
 
             vertex = settings.backend_settings.get("vertex") or {}
             return VertexProvider(
-                _text(vertex, "project"), _text(vertex, "location"), _text(vertex, "stagingBucket")
+                _text(vertex, "project"),
+                _text(vertex, "location"),
+                _text(vertex, "stagingBucket") or os.environ.get("GITOPS_TUNE_STAGING_BUCKET"),
             )
     except ProviderError as e:
         raise UserError(str(e)) from None

@@ -150,7 +150,10 @@ class VertexProvider:
             for what, value in (
                 ("a project (spec.vertex.project or GOOGLE_CLOUD_PROJECT)", project),
                 ("a location (spec.vertex.location or GOOGLE_CLOUD_LOCATION)", location),
-                ("a staging bucket (spec.vertex.stagingBucket)", staging_bucket),
+                (
+                    "a staging bucket (spec.vertex.stagingBucket or GITOPS_TUNE_STAGING_BUCKET)",
+                    staging_bucket,
+                ),
             )
             if not value
         ]
