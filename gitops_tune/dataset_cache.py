@@ -35,17 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tune.dataset import FINGERPRINT_FORMAT, Scan, Source, canonical_hyperparameters
+from gitops_tune.paths import home
 
 CACHE_FORMAT = "gitops-tune/scan-cache/v1"
 RACY_SECONDS = 2.0
 
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
-
-
-def home() -> Path:
-    """The tool's own folder, ``.gitops-tune`` in the current directory unless
-    ``GITOPS_TUNE_HOME`` says otherwise (the same folder the local backend uses)."""
-    return Path(os.environ.get("GITOPS_TUNE_HOME", ".gitops-tune"))
 
 
 def cache_path() -> Path:

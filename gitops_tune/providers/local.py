@@ -7,10 +7,10 @@ Cloud Storage, driven by the very same Vertex provider."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from gitops_tune.paths import home
 from gitops_tune.providers.base import ProviderError
 from gitops_tune.providers.gemini import GeminiProvider
 
@@ -19,10 +19,6 @@ LOCAL_TOKEN = "local-emulator-token"  # likewise for the Vertex dialect's bearer
 LOCAL_PROJECT, LOCAL_LOCATION, LOCAL_BUCKET = "local", "us-central1", "gitops-tune-local"
 DEFAULT_TRAIN_SECONDS = 10.0
 DIALECTS = ("gemini", "vertex")
-
-
-def home() -> Path:
-    return Path(os.environ.get("GITOPS_TUNE_HOME", ".gitops-tune"))
 
 
 class LocalProvider(GeminiProvider):
