@@ -219,14 +219,14 @@ def _jsonl_lines(display: str, number: int, offset: int, block: bytes) -> Iterat
             value, end = _scan_json(text, 0)
             if end != len(text) and not text[end:].isspace():
                 raise ValueError
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             if not text.strip():
                 number += 1
                 continue
             try:
                 value = json.loads(text)
-            except ValueError as e:
-                msg = getattr(e, "msg", str(e))
+            except (ValueError, RecursionError) as e:  # RecursionError: hostile nesting
+                msg = getattr(e, "msg", "nested too deeply")
                 col = getattr(e, "colno", None)
                 yield Diagnostic(f"invalid JSON: {msg}", Location(display, number, col))
                 number += 1
@@ -294,6 +294,9 @@ def read_json(path: str, display: str) -> Iterator[Item]:
                 value, end = decoder.raw_decode(text, i)
             except json.JSONDecodeError as e:
                 yield Diagnostic(f"invalid JSON: {e.msg}", Location(display, e.lineno, e.colno))
+                return
+            except RecursionError:  # hostile nesting
+                yield Diagnostic("invalid JSON: nested too deeply", where(i))
                 return
             at = where(i)
             yield Row(display, at.line, at.col, None, value)
@@ -657,7 +660,7 @@ def _fast_block(
     for line in lines:
         try:
             value, end = scan_json(line, 0)
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             if line.strip():
                 return None
             continue  # a blank line

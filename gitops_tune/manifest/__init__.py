@@ -10,6 +10,7 @@ rows for `gitops_tune.dataset`. `gitops_tune.desired.load` wires it all together
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # inline data is capped at 4 MiB serialized anyway
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 
 
@@ -128,11 +130,18 @@ def load_file(file: ManifestFile) -> tuple[list[Parsed], list[Diagnostic]]:
 
 
 def read_documents(file: ManifestFile) -> tuple[list[Document], list[Diagnostic]]:
+    where = Location(file.display)
     try:
+        # A FIFO would block forever and a device (a symlink to /dev/zero) never ends.
+        if not stat.S_ISREG(os.stat(file.path).st_mode):
+            return [], [Diagnostic("not a regular file; a manifest must be one", where)]
         with open(file.path, "rb") as f:
-            data = f.read()
+            data = f.read(MAX_MANIFEST_BYTES + 1)
     except OSError as e:
-        return [], [Diagnostic(f"cannot read: {e.strerror or e}", Location(file.display))]
+        return [], [Diagnostic(f"cannot read: {e.strerror or e}", where)]
+    if len(data) > MAX_MANIFEST_BYTES:
+        limit = f"{MAX_MANIFEST_BYTES:,} bytes ({MAX_MANIFEST_BYTES // 2**20} MiB)"
+        return [], [Diagnostic(f"larger than {limit}; put big datasets in a data file", where)]
     try:
         text = decode_utf8(data, file.display)
     except DatasetError as e:
@@ -174,7 +183,7 @@ def check_document(
         problems.append(
             Diagnostic(f"required field is missing; expected one of: {accepted}", doc.start, "kind")
         )
-    elif kind not in DOCUMENT_MODELS:
+    elif not isinstance(kind, str) or kind not in DOCUMENT_MODELS:  # a list is unhashable
         message = f"unknown kind {describe(kind)}; expected one of: {accepted}"
         hint = suggest(kind, KINDS) if isinstance(kind, str) else None
         if hint:

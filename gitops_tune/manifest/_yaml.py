@@ -32,6 +32,9 @@ PathKey = tuple[str | int, ...]
 
 MAX_ALIAS_EXPANSION = 100_000  # nodes that aliases may add to one document
 MAX_DEPTH = 100
+# libyaml's composer recurses in C: tens of thousands of nesting levels crash the process
+# (SIGSEGV) instead of raising. Texts that could nest deeper than this are checked first.
+SAFE_NESTING_BOUND = 10_000
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -118,6 +121,9 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     may_alias = "*" in text
     loader = _Composer(text)
     try:
+        too_deep = _too_deep(text, file)
+        if too_deep is not None:
+            return [], [too_deep]
         while loader.check_node():
             node = loader.get_node()
             if node is None or (
@@ -148,6 +154,25 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     finally:
         loader.dispose()
     return documents, problems
+
+
+def _too_deep(text: str, file: str) -> Diagnostic | None:
+    """Refuse nesting beyond `MAX_DEPTH` before composing, from the (iterative) event stream;
+    only a text with more potential nesting points than `SAFE_NESTING_BOUND` pays for it."""
+    if sum(text.count(c) for c in "[{-:?") <= SAFE_NESTING_BOUND:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Diagnostic(
+                    f"YAML nested more than {MAX_DEPTH} levels deep",
+                    _location(file, event.start_mark),
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _check_aliases(root: Node, file: str) -> None:
