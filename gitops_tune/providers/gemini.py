@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -125,14 +125,22 @@ class GeminiProvider:
         try:
             response = self._client._api_client.request(method, path, body or {})
         except errors.APIError as e:
-            raise _provider_error(e, f"{method.upper()} {path.split('?')[0]}") from None
+            raise _provider_error(
+                e, f"{method.upper()} {path.split('?')[0]}", self._redact
+            ) from None
         except Exception as e:
             if _is_transport_error(e):
                 raise TransientError(
-                    f"{method.upper()} {path.split('?')[0]}: {type(e).__name__}: {e}"
+                    self._redact(f"{method.upper()} {path.split('?')[0]}: {type(e).__name__}: {e}")
                 ) from None
             raise
         return json.loads(response.body) if response.body else {}
+
+    def _redact(self, text: str) -> str:
+        """Error text comes from the server; one that echoes the request back (a proxy, a broken
+        or hostile endpoint) must not make us print the API key."""
+        key = getattr(self._client._api_client, "api_key", None)
+        return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
 
     # -- Provider ----------------------------------------------------------------------------
 
@@ -239,9 +247,10 @@ def _resource(model_id: str) -> str:
     return model_id if model_id.startswith("tunedModels/") else f"tunedModels/{model_id}"
 
 
-def _provider_error(e: Any, what: str) -> ProviderError:
+def _provider_error(e: Any, what: str, redact: Callable[[str], str] = str) -> ProviderError:
     code = int(getattr(e, "code", 0) or 0)
     message = f"{what}: {code} {getattr(e, 'status', '') or ''}: {getattr(e, 'message', '') or e}"
+    message = redact(message)
     if code in TRANSIENT_STATUSES:
         retry_after = None
         response = getattr(e, "response", None)

@@ -207,8 +207,14 @@ class Repo:
     def names(self) -> list[str]:
         return sorted(p.stem for p in self.root.glob("*.yaml"))
 
+    @property
+    def home(self) -> Path:
+        """The tool's working folder (fingerprint cache, local backend): inside the test."""
+        return self.root.parent / "home"
+
     def env(self) -> dict[str, str]:
         return {
+            "GITOPS_TUNE_HOME": str(self.home),
             "GOOGLE_GEMINI_BASE_URL": self.url,
             "GEMINI_API_KEY": self.key,
             "GITOPS_TUNE_WORKSPACE": self.workspace,
@@ -241,6 +247,7 @@ class Repo:
         return subprocess.Popen(
             [sys.executable, "-m", "gitops_tune", *self._args(args)],
             env=self.subprocess_env(),
+            cwd=self.root.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -250,6 +257,7 @@ class Repo:
         return subprocess.run(
             [sys.executable, "-m", "gitops_tune", *self._args(args)],
             env=self.subprocess_env(),
+            cwd=self.root.parent,
             capture_output=True,
             text=True,
             timeout=timeout,
