@@ -33,6 +33,13 @@ def run(
                 f"import {name}: {remote.id} is managed by workspace {remote.owner.workspace!r}"
                 f" as {remote.owner.name!r}; refusing to take it over"
             )
+        if "[gitops-tune " in remote.description:
+            # A marker that does not parse: edited by hand or tampered with. Whose model it is
+            # cannot be told, so it is not taken over (fix or remove the marker first).
+            raise UserError(
+                f"import {name}: {remote.id} carries a damaged gitops-tune ownership marker in "
+                "its description; refusing to take it over (fix or remove the marker first)"
+            )
         others = [m for m in session.observe() if m.owner and m.owner.name == name]
         if others:
             raise UserError(
