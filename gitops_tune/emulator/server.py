@@ -17,6 +17,7 @@ In-process use (the ``local`` backend, tests, benchmarks)::
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -269,6 +270,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # the client went away (killed)
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
