@@ -182,11 +182,21 @@ class Applier:
                 lambda: p.update(remote, d.display_name, d.description, owner), f"update {remote}"
             )
         elif c.action.trains and c.desired and c.new_id:
-            if c.action is Action.RECREATE and c.remote:
+            if c.action is Action.RECREATE and c.remote and not self._recreated(c):
                 remote = c.remote
                 self._call(lambda: p.delete(remote), f"delete {remote}")
             new = self._new_model(c.desired, c.new_id)
             self._call(lambda: p.create(new), f"create {new.model_id}")
+
+    def _recreated(self, c: Change) -> bool:
+        """A FAILED model planned for recreation that is no longer FAILED was recreated by a
+        concurrent run since the plan: deleting it would throw that training away (the create
+        that follows adopts it instead)."""
+        if c.remote_state is not State.FAILED or c.remote is None:
+            return False
+        remote = c.remote
+        now = self._call(lambda: self.provider.get(remote), f"get {remote}")
+        return now is not None and now.state is not State.FAILED
 
     def _owner(self, d: DesiredModel) -> Owner:
         return Owner(self.plan_options.workspace, d.name, d.fingerprint, d.prevent_destroy)

@@ -15,9 +15,13 @@ from __future__ import annotations
 import threading
 import time
 
+from gitops_tune.apply import Applier, ApplyOptions
+from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
-from gitops_tune.providers.gemini import split_marker
+from gitops_tune.plan import Action, PlanOptions, plan
+from gitops_tune.providers.gemini import GeminiProvider, split_marker
 from tests.reliability.conftest import (
+    API_KEY,
     Repo,
     all_models,
     assert_converged,
@@ -112,3 +116,37 @@ def test_concurrent_applies_never_duplicate_and_converge(
         f"concurrency: {rounds} rounds x {processes} concurrent applies ({runs} runs) in "
         f"{time.monotonic() - began:.0f} s; requests {sum(stats(repo.url).values())}"
     )
+
+
+def test_a_stale_recreate_does_not_delete_a_concurrent_runs_fresh_model(
+    repo: Repo, emulator: RunningEmulator
+) -> None:
+    """Two runs plan "recreate the FAILED model" from the same observation; the first deletes
+    and recreates it. The second must adopt the new model, not delete it and train again."""
+    repo.write("alpha", displayName="race EMULATOR_FAIL")
+    assert repo.apply("--wait").exit_code == 1
+    repo.write("alpha")
+    provider = GeminiProvider(api_key=API_KEY, base_url=repo.url)
+    desired = load([str(repo.root)], "gemini").models
+    options = PlanOptions(repo.workspace)
+    stale = plan(desired, provider.list_models(repo.workspace), options, "gemini")
+    assert [c.action for c in stale.actionable] == [Action.RECREATE]
+
+    assert repo.apply().exit_code == 0  # the first run: delete, create
+    (fresh,) = all_models(repo.url)
+    assert fresh["state"] == "CREATING"
+
+    applier = Applier(provider, desired, ApplyOptions(wait=True, poll_s=0.1), _Quiet(), options)
+    result = applier.run(stale)  # the second run, on its stale plan
+    assert not result.failed, result.failed
+    (after,) = all_models(repo.url)
+    assert after["createTime"] == fresh["createTime"], "the fresh model was deleted and retrained"
+    assert_converged(repo)
+
+
+class _Quiet:
+    def action(self, change: object, status: str, detail: str = "") -> None:
+        pass
+
+    def progress(self, models: object) -> None:
+        pass
