@@ -21,9 +21,13 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from gitops_tune.emulator.server import RunningEmulator
+import pytest
+
+from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from tests.reliability.conftest import (
     Repo,
     assert_converged,
@@ -35,6 +39,18 @@ from tests.reliability.conftest import (
 
 NAMES = ["alpha", "beta", "gamma"]
 LATENCY_MS = 60
+TRAIN_SECONDS = 1.5  # long enough that a model started before the killed run still trains
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
+    config = EmulatorConfig(
+        port=0, db_path=str(tmp_path / "emulator.db"), train_seconds=TRAIN_SECONDS
+    )
+    with start(config) as running:
+        yield running
+
+
 _ACTION = re.compile(
     r"^(?P<name>[a-z0-9-]+): (?P<action>[a-z-]+) (?P<target>\S+) (?P<status>\.\.\.|done|FAILED)"
 )
@@ -140,7 +156,7 @@ def kill_at_random(repo: Repo, rng: random.Random, wait: bool) -> tuple[str, flo
             head += line
             if line.startswith(("Plan:", "No changes")):
                 break
-        delay = rng.uniform(0, 0.3) if roll < 0.75 else rng.uniform(0.3, 1.8)
+        delay = rng.uniform(0, 0.2) if roll < 0.75 else rng.uniform(0.2, 1.6)
         time.sleep(delay)
     if proc.poll() is not None:
         proc.communicate()
@@ -170,6 +186,9 @@ def test_sigkill_at_random_moments_then_apply_converges(
     began = time.monotonic()
     while kills < points:
         kind = scenario.failed_model() if rng.random() < 0.1 else scenario.mutate()
+        if rng.random() < 0.3:  # start that training, then change it: the killed run cancels
+            assert repo.apply().exit_code == 0
+            kind += "+" + scenario.mutate()
         mutations[kind] += 1
         for _ in range(2 if rng.random() < 0.2 else 1):  # sometimes kill the recovery too
             landed = kill_at_random(repo, rng, wait=rng.random() < 0.5)

@@ -44,7 +44,7 @@ from tests.reliability.conftest import (
 
 NAMES = ["alpha", "beta", "gamma"]
 FAULT_RATE = 0.3
-TRAIN_SECONDS = 3.0  # long enough that the second apply of a round cancels training models
+TRAIN_SECONDS = 2.5  # long enough that the second apply of a round cancels training models
 
 
 @pytest.fixture
