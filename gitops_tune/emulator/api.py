@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,16 @@ class ApiError(Exception):
 
 def invalid(message: str) -> ApiError:
     return ApiError(400, message, "INVALID_ARGUMENT")
+
+
+def reject_unknown(obj: Mapping[str, Any], known: Iterable[str], path: str) -> None:
+    """Google's answer to a JSON field the message type does not have."""
+    unknown = sorted(set(obj) - set(known))
+    if unknown:
+        raise invalid(
+            f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at '{path}': "
+            "Cannot find field."
+        )
 
 
 def not_found(message: str) -> ApiError:

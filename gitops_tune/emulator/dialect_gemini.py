@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid, not_found
+from gitops_tune.emulator.api import (
+    ApiError,
+    Request,
+    Response,
+    Route,
+    invalid,
+    not_found,
+    reject_unknown,
+)
 from gitops_tune.emulator.store import AlreadyExists, ModelRecord, Store
 
 API_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta"
@@ -155,15 +163,6 @@ def _object(value: object, path: str) -> dict[str, Any]:
     return value
 
 
-def _no_unknown(obj: Mapping[str, Any], known: Iterable[str], path: str) -> None:
-    unknown = sorted(set(obj) - set(known))
-    if unknown:
-        raise invalid(
-            f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at '{path}': "
-            "Cannot find field."
-        )
-
-
 def _display_name(value: object) -> str:
     name = _string(value, "displayName")
     if len(name) > DISPLAY_NAME_MAX:
@@ -192,7 +191,7 @@ def _sampling(body: Mapping[str, Any]) -> dict[str, float | int]:
 
 def _hyperparameters(raw: object, example_count: int) -> dict[str, float | int]:
     hp = _object(raw, "tuningTask.hyperparameters") if raw is not None else {}
-    _no_unknown(
+    reject_unknown(
         hp,
         ("epochCount", "batchSize", "learningRate", "learningRateMultiplier"),
         "tuned_model.tuning_task.hyperparameters",
@@ -233,11 +232,11 @@ def _examples(task: Mapping[str, Any]) -> list[tuple[str, str]]:
     if task.get("trainingData") is None:
         raise invalid("tuningTask.trainingData is required.")
     data = _object(task["trainingData"], "tuningTask.trainingData")
-    _no_unknown(data, ("examples",), "tuned_model.tuning_task.training_data")
+    reject_unknown(data, ("examples",), "tuned_model.tuning_task.training_data")
     if data.get("examples") is None:
         raise invalid("tuningTask.trainingData.examples is required (inline examples).")
     wrapper = _object(data["examples"], "tuningTask.trainingData.examples")
-    _no_unknown(wrapper, ("examples",), "tuned_model.tuning_task.training_data.examples")
+    reject_unknown(wrapper, ("examples",), "tuned_model.tuning_task.training_data.examples")
     items = wrapper.get("examples")
     if not isinstance(items, list) or not items:
         raise invalid(
@@ -248,7 +247,7 @@ def _examples(task: Mapping[str, Any]) -> list[tuple[str, str]]:
     for i, item in enumerate(items):
         path = f"tuningTask.trainingData.examples.examples[{i}]"
         example = _object(item, path)
-        _no_unknown(example, ("textInput", "output"), "tuned_model.tuning_task.training_data")
+        reject_unknown(example, ("textInput", "output"), "tuned_model.tuning_task.training_data")
         text_input = _string(example.get("textInput"), f"{path}.textInput")
         output = _string(example.get("output"), f"{path}.output")
         if not output:
@@ -472,7 +471,7 @@ class GeminiDialect:
                 "[a-z]([a-z0-9-]{0,38}[a-z0-9])? (up to 40 characters, a letter first, "
                 "a letter or digit last)."
             )
-        _no_unknown(body, _TOP_LEVEL_INPUT | _OUTPUT_ONLY, "tuned_model")
+        reject_unknown(body, _TOP_LEVEL_INPUT | _OUTPUT_ONLY, "tuned_model")
         if body.get("tunedModelSource") is not None:
             raise invalid("tunedModelSource is not supported by the emulator; use baseModel.")
         base_name = body.get("baseModel")
@@ -496,7 +495,7 @@ class GeminiDialect:
         if body.get("tuningTask") is None:
             raise invalid("tuningTask is required.")
         task = _object(body["tuningTask"], "tuningTask")
-        _no_unknown(
+        reject_unknown(
             task,
             ("trainingData", "hyperparameters", "startTime", "completeTime", "snapshots"),
             "tuned_model.tuning_task",
@@ -567,7 +566,7 @@ class GeminiDialect:
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
         body = req.json()
-        _no_unknown(body, _TOP_LEVEL_INPUT | _OUTPUT_ONLY, "tuned_model")
+        reject_unknown(body, _TOP_LEVEL_INPUT | _OUTPUT_ONLY, "tuned_model")
         current = self._record(model_id)
         mask_raw = req.arg("updateMask")
         if mask_raw is not None and mask_raw.strip():

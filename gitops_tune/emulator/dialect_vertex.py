@@ -16,11 +16,19 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid, not_found
+from gitops_tune.emulator.api import (
+    ApiError,
+    Request,
+    Response,
+    Route,
+    invalid,
+    not_found,
+    reject_unknown,
+)
 from gitops_tune.emulator.dialect_gcs import KIND_OBJECT
 from gitops_tune.emulator.store import Store
 
@@ -74,15 +82,6 @@ def _number(value: object, path: str, integer: bool = False) -> float:
     if not math.isfinite(number) or number <= 0:
         raise invalid(f"{path} must be greater than 0, got {json.dumps(value)}.")
     return number
-
-
-def _unknown(obj: Mapping[str, Any], known: Iterable[str], path: str) -> None:
-    extra = sorted(set(obj) - set(known))
-    if extra:
-        raise invalid(
-            f"Invalid JSON payload received. Unknown name \"{extra[0]}\" at '{path}': "
-            "Cannot find field."
-        )
 
 
 def _labels(raw: object) -> dict[str, str]:
@@ -154,7 +153,7 @@ def read_examples(store: Store, uri: str, path: str) -> tuple[int, int]:
             raise invalid(f"{where}: not valid JSON.") from None
         if not isinstance(row, dict):
             raise invalid(f"{where}: each line must be a JSON object.")
-        _unknown(row, ("contents", "systemInstruction"), where)
+        reject_unknown(row, ("contents", "systemInstruction"), where)
         contents = row.get("contents")
         if not isinstance(contents, list) or len(contents) < 2:
             raise invalid(f"{where}: contents must hold a user turn and a model turn.")
@@ -313,7 +312,7 @@ class VertexDialect:
     def create(self, req: Request) -> Response:
         p = req.params
         body = req.json()
-        _unknown(body, _TOP_LEVEL, "tuning_job")
+        reject_unknown(body, _TOP_LEVEL, "tuning_job")
         base = body.get("baseModel")
         if not isinstance(base, str) or not base:
             raise invalid("baseModel is required.")
@@ -336,7 +335,7 @@ class VertexDialect:
             raise invalid(
                 "supervisedTuningSpec is required (the emulator supports supervised tuning only)."
             )
-        _unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
+        reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
         training_uri = spec.get("trainingDatasetUri")
         _gs(training_uri, "supervisedTuningSpec.trainingDatasetUri")
         count, chars = read_examples(
@@ -350,7 +349,7 @@ class VertexDialect:
         raw_hyper = spec.get("hyperParameters") or {}
         if not isinstance(raw_hyper, dict):
             raise invalid("supervisedTuningSpec.hyperParameters must be an object.")
-        _unknown(raw_hyper, _HYPER, "tuning_job.supervised_tuning_spec.hyper_parameters")
+        reject_unknown(raw_hyper, _HYPER, "tuning_job.supervised_tuning_spec.hyper_parameters")
         for only_open in ("learningRate", "batchSize"):
             if raw_hyper.get(only_open) is not None:
                 raise invalid(
@@ -580,7 +579,7 @@ class VertexDialect:
     def undeploy_model(self, req: Request) -> Response:
         doc = self._endpoint_doc(req)
         body = req.json()
-        _unknown(body, ("deployedModelId", "trafficSplit"), "undeploy_model_request")
+        reject_unknown(body, ("deployedModelId", "trafficSplit"), "undeploy_model_request")
         wanted = body.get("deployedModelId")
         if not isinstance(wanted, str) or not wanted:
             raise invalid("deployedModelId is required.")
