@@ -38,6 +38,7 @@ OUTPUT_LIMIT = 5_000  # characters per example output
 MIN_EXAMPLES = 20
 RECOMMENDED_EXAMPLES = 100
 MAX_DATASET_BYTES = 4 * 1024 * 1024  # the serialized `examples` array of the REST request
+MAX_JSON_FILE_BYTES = 64 * 1024 * 1024  # a .json array is parsed whole: bound what is held
 MAX_ROW_ERRORS = 100  # per dataset; the rest are counted, not listed
 
 FINGERPRINT_FORMAT = "gitops-tune/fingerprint/v1"
@@ -256,10 +257,21 @@ def _skip_ws(text: str, i: int) -> int:
 
 
 def read_json(path: str, display: str) -> Iterator[Item]:
-    """A top-level JSON array of objects, parsed whole; each row located by line and column."""
+    """A top-level JSON array of objects, parsed whole; each row located by line and column.
+
+    Parsing whole means holding the file, so its size is capped: the request it becomes may
+    carry 4 MiB at most, and no valid ``.json`` dataset comes near the cap."""
     try:
         with open(path, "rb") as f:
-            text = decode_utf8(f.read(), display)
+            data = f.read(MAX_JSON_FILE_BYTES + 1)
+        if len(data) > MAX_JSON_FILE_BYTES:
+            yield Diagnostic(
+                f"a .json dataset is read whole and may be at most {MAX_JSON_FILE_BYTES:,} bytes;"
+                " use .jsonl, which is streamed",
+                Location(display),
+            )
+            return
+        text = decode_utf8(data, display)
     except DatasetError as e:
         yield e.diagnostic
         return

@@ -21,7 +21,7 @@ from gitops_tune.dataset import (
     short_fingerprint,
     stream,
 )
-from gitops_tune.errors import Location, UserError
+from gitops_tune.errors import Diagnostic, Location, UserError
 from tests.conftest import Tree, rows
 
 BASE = "models/gemini-1.5-flash-001-tuning"
@@ -347,3 +347,17 @@ def test_fingerprinter_counts_and_sizes() -> None:
     fp.add("c", "d")
     assert fp.count == 2
     assert fp.size == len('[{"textInput":"a","output":"b"},{"textInput":"c","output":"d"}]')
+
+
+def test_json_dataset_over_the_whole_file_cap_is_refused_without_reading_it_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dataset, "MAX_JSON_FILE_BYTES", 1000)
+    big = tmp_path / "big.json"
+    big.write_text("[" + ",".join(['{"text_input": "a", "output": "b"}'] * 100) + "]")
+    (item,) = list(dataset.read_json(str(big), "data/big.json"))
+    assert isinstance(item, Diagnostic)
+    assert str(item) == (
+        "data/big.json: a .json dataset is read whole and may be at most 1,000 bytes;"
+        " use .jsonl, which is streamed"
+    )
