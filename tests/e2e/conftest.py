@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from tests.harness import SOMEONE_ELSE, all_models, examples, request_json, write_manifest
 
 API_KEY = "e2e-canary-key-7f3a9c"
 ACCESS_TOKEN = "e2e-canary-token-4b1d2e"
@@ -36,10 +37,6 @@ BACKENDS = ("gemini", "vertex")
 def emulator() -> Iterator[RunningEmulator]:
     with start(EmulatorConfig(port=0, train_seconds=1.0)) as running:
         yield running
-
-
-def examples(n: int = 20, tag: str = "") -> list[dict[str, str]]:
-    return [{"text_input": f"{tag}{i}", "output": f"{tag}{i + 1}"} for i in range(n)]
 
 
 @dataclass
@@ -107,7 +104,7 @@ class Repo:
         jobs = vertex_rest(self.url, "GET", "tuningJobs?pageSize=1000").get("tuningJobs", [])
         markers = {
             o["name"].rsplit("/", 1)[-1]: o.get("metadata", {})
-            for o in _json(
+            for o in request_json(
                 self.url, "GET", f"storage/v1/b/{BUCKET}/o?prefix=gitops-tune/jobs/"
             ).get("items", [])
         }
@@ -203,15 +200,7 @@ class Repo:
         if "hyperparameters" in spec:
             spec["hyperparameters"] = self.hyperparameters(spec["hyperparameters"])
         body.update(spec)
-        doc = {
-            "apiVersion": "gitops-tune/v1",
-            "kind": "TunedModel",
-            "metadata": {"name": name},
-            "spec": body,
-        }
-        path = self.root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        return path
+        return write_manifest(self.root, name, body)
 
     def remove(self, name: str) -> None:
         (self.root / f"{name}.yaml").unlink()
@@ -252,7 +241,7 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path, emulator: RunningEmulat
     backend = str(request.param)
     if backend == "gemini":
         return Repo(root, emulator.url)
-    _json(emulator.url, "POST", "storage/v1/b?project=e2e", {"name": BUCKET})
+    request_json(emulator.url, "POST", "storage/v1/b?project=e2e", {"name": BUCKET})
     adc = tmp_path / "adc.json"
     adc.write_text(
         json.dumps(
@@ -277,15 +266,8 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path, emulator: RunningEmulat
 
 
 def rest(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Raw REST against the emulator, to set up what the tool must not touch."""
-    request = urllib.request.Request(
-        f"{url}/v1beta/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"x-goog-api-key": "someone-else", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"{}")
+    """Raw Gemini API REST against the emulator, to set up what the tool must not touch."""
+    return request_json(url, method, f"v1beta/{path}", body, SOMEONE_ELSE)
 
 
 _VERTEX_STATES = {
@@ -295,36 +277,12 @@ _VERTEX_STATES = {
 }
 
 
-def _json(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{url}/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"{}")
-
-
 def vertex_rest(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """Raw Vertex AI REST against the emulator, as someone else."""
-    request = urllib.request.Request(
-        f"{url}/v1beta1/projects/{PROJECT}/locations/{LOCATION}/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": "Bearer someone-else", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"{}")
+    path = f"v1beta1/projects/{PROJECT}/locations/{LOCATION}/{path}"
+    return request_json(url, method, path, body, {"Authorization": "Bearer someone-else"})
 
 
 def _gemini_owner(model: dict[str, Any]) -> tuple[str, str] | None:
     m = re.search(r"\[gitops-tune workspace=(\S+) name=(\S+) ", model.get("description", ""))
     return (m[1], m[2]) if m else None
-
-
-def all_models(url: str) -> list[dict[str, Any]]:
-    models: list[dict[str, Any]] = rest(url, "GET", "tunedModels?pageSize=1000").get(
-        "tunedModels", []
-    )
-    return models

@@ -7,7 +7,6 @@ docs/reliability.md); ``GITOPS_TUNE_RELIABILITY_SEED=N`` replays a seeded random
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
@@ -31,6 +29,7 @@ from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from gitops_tune.plan import tuned_model_id
 from gitops_tune.providers.base import Owner
 from gitops_tune.providers.gemini import format_marker, split_marker
+from tests.harness import SOMEONE_ELSE, all_models, examples, request_json, write_manifest
 
 LARGE = os.environ.get("GITOPS_TUNE_RELIABILITY", "").lower() == "large"
 API_KEY = "canary-Zx81-reliability-key-5b0c4e"  # searched for in everything written
@@ -65,23 +64,7 @@ def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
 
 
 def rest(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{url}/{path.lstrip('/')}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"x-goog-api-key": "someone-else", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"{}")
-
-
-def all_models(url: str) -> list[dict[str, Any]]:
-    """Every tuned model, read with raw REST (never faulted: faults are switched off first
-    by callers that inject them)."""
-    models: list[dict[str, Any]] = rest(url, "GET", "v1beta/tunedModels?pageSize=1000").get(
-        "tunedModels", []
-    )
-    return models
+    return request_json(url, method, path, body, SOMEONE_ELSE)
 
 
 def configure(url: str, **settings: Any) -> None:
@@ -100,10 +83,6 @@ def mutating_requests(counts: dict[str, int]) -> dict[str, int]:
         for k, v in counts.items()
         if k.split(" ")[0] in {"POST", "PATCH", "DELETE", "PUT"} and "/_emulator/" not in k
     }
-
-
-def examples(n: int = 20, tag: str = "") -> list[dict[str, str]]:
-    return [{"text_input": f"{tag}{i}", "output": f"{tag}{i + 1}"} for i in range(n)]
 
 
 def create_raw(
@@ -191,15 +170,7 @@ class Repo:
             "hyperparameters": {"epochCount": 2, "batchSize": 4},
         }
         body.update(spec)
-        doc = {
-            "apiVersion": "gitops-tune/v1",
-            "kind": "TunedModel",
-            "metadata": {"name": name},
-            "spec": body,
-        }
-        path = self.root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        return path
+        return write_manifest(self.root, name, body)
 
     def remove(self, name: str) -> None:
         (self.root / f"{name}.yaml").unlink()
