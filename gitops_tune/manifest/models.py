@@ -22,14 +22,14 @@ NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
 NAME_RULE = "1-30 lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 TASKS = ("classification", "summarization", "document-search", "other")
 BACKENDS = ("local", "gemini", "vertex")
-ADAPTER_SIZES = (
+AdapterSize = Literal[
     "ADAPTER_SIZE_ONE",
     "ADAPTER_SIZE_TWO",
     "ADAPTER_SIZE_FOUR",
     "ADAPTER_SIZE_EIGHT",
     "ADAPTER_SIZE_SIXTEEN",
     "ADAPTER_SIZE_THIRTY_TWO",
-)
+]
 GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
 DISPLAY_NAME_LIMIT = 40
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -134,17 +134,9 @@ class Hyperparameters(BaseModel):
         gt=0,
         description="Multiplies the base model's learning rate. Default 1.0 on vertex.",
     )
-    adapterSize: (
-        Literal[
-            "ADAPTER_SIZE_ONE",
-            "ADAPTER_SIZE_TWO",
-            "ADAPTER_SIZE_FOUR",
-            "ADAPTER_SIZE_EIGHT",
-            "ADAPTER_SIZE_SIXTEEN",
-            "ADAPTER_SIZE_THIRTY_TWO",
-        ]
-        | None
-    ) = Field(default=None, description="vertex only: the LoRA adapter size.")
+    adapterSize: AdapterSize | None = Field(
+        default=None, description="vertex only: the LoRA adapter size."
+    )
 
 
 class Lifecycle(BaseModel):
