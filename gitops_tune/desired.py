@@ -224,22 +224,25 @@ def _hyperparameters(
     return out, problems
 
 
-def _remote_fingerprint(
-    uri: str,
-    base_model: str,
+def _remote_dataset(
+    item: Parsed,
+    key: str,
     hyperparameters: Mapping[str, object],
-    hashes: Callable[[str], Mapping[str, str] | None],
-    where: Location,
-    field_path: str,
-) -> tuple[str | None, list[Diagnostic]]:
-    """A ``gs://`` dataset's fingerprint: the usual header line, then the object's URI and
-    the content hashes the storage API reports (an object replaced in place changes it)."""
+    hashes: Callable[[str], Mapping[str, str] | None] | None,
+) -> tuple[DatasetRef | None, list[Diagnostic]]:
+    """``spec.{key}.uri``, a ``gs://`` dataset used in place. Its fingerprint: the usual header
+    line, then the object's URI and the content hashes the storage API reports (an object
+    replaced in place changes it)."""
     import hashlib
     import json
 
     from gitops_tune import dataset as ds
-    from gitops_tune.providers.base import ProviderError
+    from gitops_tune.providers.base import DatasetRef, ProviderError
 
+    spec = _tuned(item).spec
+    uri = getattr(spec, key).uri
+    assert hashes is not None and uri is not None
+    where, field_path = item.document.locate(("spec", key, "uri")), f"spec.{key}.uri"
     try:
         found = hashes(uri)
     except ProviderError as e:
@@ -248,14 +251,14 @@ def _remote_fingerprint(
         return None, [Diagnostic(f"no such object: {uri}", where, field_path)]
     header = {
         "format": ds.FINGERPRINT_FORMAT,
-        "baseModel": base_model,
+        "baseModel": spec.baseModel,
         "hyperparameters": ds.canonical_hyperparameters(hyperparameters),
     }
     lines = [
         json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
         json.dumps({"uri": uri, **dict(found)}, sort_keys=True, separators=(",", ":")),
     ]
-    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest(), []
+    return DatasetRef(hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest(), uri=uri), []
 
 
 def _combined(training: str, validation: str) -> str:
@@ -340,20 +343,11 @@ def _resolve(
     checks: list[Diagnostic] = []
     data = spec.dataset
     if data.uri is not None:
-        assert hashes is not None
-        fp, problems = _remote_fingerprint(
-            data.uri,
-            spec.baseModel,
-            hyperparameters,
-            hashes,
-            doc.locate(("spec", "dataset", "uri")),
-            "spec.dataset.uri",
-        )
-        if fp is None:
+        training, problems = _remote_dataset(item, "dataset", hyperparameters, hashes)
+        if training is None:
             return None, problems
-        fingerprint, count, shown = fp, 0, data.uri
+        fingerprint, count, shown = training.key, 0, data.uri
         examples: Callable[[], Iterator[Example]] = functools.partial(iter, ())
-        training = DatasetRef(fp, uri=data.uri)
     else:
         found = _source(item, "dataset", spec.preamble)
         if isinstance(found, Diagnostic):
@@ -418,16 +412,7 @@ def _validation(
     data = spec.validation
     assert data is not None
     if data.uri is not None:
-        assert hashes is not None
-        fp, problems = _remote_fingerprint(
-            data.uri,
-            spec.baseModel,
-            hyperparameters,
-            hashes,
-            doc.locate(("spec", "validation", "uri")),
-            "spec.validation.uri",
-        )
-        return (DatasetRef(fp, uri=data.uri) if fp else None), problems
+        return _remote_dataset(item, "validation", hyperparameters, hashes)
     found = _source(item, "validation", spec.preamble)
     if isinstance(found, Diagnostic):
         return None, [found]

@@ -232,16 +232,9 @@ def _check_dataset(dataset: Dataset, doc: Document, here: tuple[str, ...]) -> li
                     dotted(here),
                 )
             )
-        for name in ("inputField", "outputField"):
-            if name in dataset.model_fields_set:
-                problems.append(
-                    Diagnostic(
-                        "applies to a dataset read from 'path'; a 'uri' object is already in "
-                        "the Vertex JSONL format",
-                        doc.locate((*here, name)),
-                        dotted((*here, name)),
-                    )
-                )
+        problems += _path_only_fields(
+            doc, dataset, here, "a 'uri' object is already in the Vertex JSONL format"
+        )
         return problems
     if dataset.examples is None and dataset.path is None:
         problems.append(
@@ -260,17 +253,25 @@ def _check_dataset(dataset: Dataset, doc: Document, here: tuple[str, ...]) -> li
             )
         )
     elif dataset.examples is not None:
-        for name in ("inputField", "outputField"):
-            if name in dataset.model_fields_set:
-                problems.append(
-                    Diagnostic(
-                        "applies to a dataset read from 'path'; inline examples always use "
-                        "text_input and output",
-                        doc.locate((*here, name)),
-                        dotted((*here, name)),
-                    )
-                )
+        problems += _path_only_fields(
+            doc, dataset, here, "inline examples always use text_input and output"
+        )
     return problems
+
+
+def _path_only_fields(
+    doc: Document, dataset: Dataset, here: tuple[str, ...], why: str
+) -> list[Diagnostic]:
+    """``inputField``/``outputField`` name columns of a data file; elsewhere they are errors."""
+    return [
+        Diagnostic(
+            f"applies to a dataset read from 'path'; {why}",
+            doc.locate((*here, name)),
+            dotted((*here, name)),
+        )
+        for name in ("inputField", "outputField")
+        if name in dataset.model_fields_set
+    ]
 
 
 def _within(path: str, root: str) -> bool:
