@@ -55,10 +55,12 @@ def seeded(label: str) -> random.Random:
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
+def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningEmulator]:
     """An emulator on a SQLite file, serving from threads of the test process; subprocess
-    CLIs and in-process CLIs talk to it over loopback HTTP."""
-    config = EmulatorConfig(port=0, db_path=str(tmp_path / "emulator.db"), train_seconds=1.0)
+    CLIs and in-process CLIs talk to it over loopback HTTP. A test module may set
+    ``TRAIN_SECONDS`` (default 1)."""
+    seconds = float(getattr(request.module, "TRAIN_SECONDS", 1.0))
+    config = EmulatorConfig(port=0, db_path=str(tmp_path / "emulator.db"), train_seconds=seconds)
     with start(config) as running:
         yield running
 

@@ -21,13 +21,9 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from gitops_tune.emulator.server import RunningEmulator
 from tests.reliability.conftest import (
     Repo,
     assert_converged,
@@ -40,15 +36,6 @@ from tests.reliability.conftest import (
 NAMES = ["alpha", "beta", "gamma"]
 LATENCY_MS = 60
 TRAIN_SECONDS = 1.5  # long enough that a model started before the killed run still trains
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
-    config = EmulatorConfig(
-        port=0, db_path=str(tmp_path / "emulator.db"), train_seconds=TRAIN_SECONDS
-    )
-    with start(config) as running:
-        yield running
 
 
 _ACTION = re.compile(

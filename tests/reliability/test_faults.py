@@ -18,13 +18,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from gitops_tune.apply import Applier, ApplyOptions, RetryPolicy, with_retries
 from gitops_tune.desired import DesiredModel, load
-from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Change, PlanOptions, plan
 from gitops_tune.providers.base import ProviderError, RemoteModel, TransientError
@@ -45,15 +44,6 @@ from tests.reliability.conftest import (
 NAMES = ["alpha", "beta", "gamma"]
 FAULT_RATE = 0.3
 TRAIN_SECONDS = 2.5  # long enough that the second apply of a round cancels training models
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
-    config = EmulatorConfig(
-        port=0, db_path=str(tmp_path / "emulator.db"), train_seconds=TRAIN_SECONDS
-    )
-    with start(config) as running:
-        yield running
 
 
 @contextmanager
