@@ -9,8 +9,6 @@ is ACTIVE. A run killed at any point is repaired by the next run.
 from __future__ import annotations
 
 import math
-import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,42 +25,10 @@ from gitops_tune.providers.base import (
     ProviderError,
     RemoteModel,
     State,
-    TransientError,
 )
+from gitops_tune.providers.retry import RetryPolicy, with_retries
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential backoff with full jitter; ``Retry-After`` is a floor when given."""
-
-    attempts: int = 8
-    base_s: float = 0.5
-    cap_s: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        return cls(
-            attempts=int(os.environ.get("GITOPS_TUNE_RETRY_ATTEMPTS", cls.attempts)),
-            base_s=float(os.environ.get("GITOPS_TUNE_RETRY_BASE_SECONDS", cls.base_s)),
-            cap_s=float(os.environ.get("GITOPS_TUNE_RETRY_CAP_SECONDS", cls.cap_s)),
-        )
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        jittered = random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
-        return max(jittered, min(retry_after or 0.0, self.cap_s))
-
-
-def with_retries(call: Callable[[], T], what: str, policy: RetryPolicy) -> T:
-    for attempt in range(policy.attempts):
-        try:
-            return call()
-        except TransientError as e:
-            if attempt == policy.attempts - 1:
-                raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {e}") from e
-            time.sleep(policy.delay(attempt, e.retry_after))
-    raise AssertionError("unreachable")
 
 
 class Reporter(Protocol):
@@ -78,10 +44,8 @@ class ApplyOptions:
     parallelism: int = 10
     wait: bool = False
     timeout_s: float | None = None
-    poll_s: float = field(
-        default_factory=lambda: float(os.environ.get("GITOPS_TUNE_POLL_SECONDS", "5"))
-    )
-    retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
+    poll_s: float = 5.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass
@@ -248,7 +212,7 @@ class Applier:
             m = current[n]
             result.failed.append(f"{n}: {m.id} FAILED{': ' + m.error if m.error else ''}")
         # Level-triggered retirement: ask the planner again and run only its clean-up.
-        fresh = plan(self.desired, observed, self.plan_options, self.provider.backend)
+        fresh = plan(self.desired, observed, self.plan_options)  # only its clean-up is used
         retire = [
             c
             for c in fresh.actionable
@@ -272,10 +236,3 @@ def _current_models(
             if best is None or (best.state is not State.ACTIVE and m.state is State.ACTIVE):
                 out[d.name] = m
     return out
-
-
-def total_steps(d: DesiredModel) -> int:
-    """Steps of a training run as the tuning service counts them: batches per epoch x epochs."""
-    batch = int(str(d.hyperparameters.get("batchSize", 4)))
-    epochs = int(str(d.hyperparameters.get("epochCount", 5)))
-    return math.ceil(d.example_count / max(batch, 1)) * epochs

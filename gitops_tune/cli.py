@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from gitops_tune import __version__, log
+from gitops_tune import __version__, backends, log
 from gitops_tune.errors import UserError
 
 EXIT_OK = 0
@@ -199,7 +199,7 @@ def engine_options(f: Any) -> Any:
     )(f)
     f = click.option(
         "--backend",
-        type=click.Choice(["gemini", "local", "vertex"]),
+        type=click.Choice(backends.NAMES),
         help="Where models live [env GITOPS_TUNE_BACKEND; Workspace document; default gemini].",
     )(f)
     return f

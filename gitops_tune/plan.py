@@ -173,7 +173,7 @@ def observed_digest(observed: Iterable[RemoteModel]) -> str:
             m.display_name,
             m.description,
             m.base_model,
-            json.dumps(dict(m.hyperparameters), sort_keys=True),
+            json.dumps(m.hyperparameters.fields(), sort_keys=True),
             m.owner.name if m.owner else "",
             m.owner.fingerprint if m.owner else "",
             m.owner.prevent_destroy if m.owner else False,
@@ -405,7 +405,7 @@ def _epoch_notes(d: DesiredModel, remotes: list[RemoteModel]) -> tuple[str, ...]
         return ()
     last = max(finished, key=_age_key)
     analysis = analyze(last.snapshots, finished=True)
-    declared = int(str(d.hyperparameters.get("epochCount", 5)))
+    declared = d.hyperparameters.epochs
     if not analysis.differs_from(declared):
         return ()
     if analysis.recommended is not None:
@@ -470,7 +470,7 @@ def _attributes_of(r: RemoteModel) -> dict[str, Any]:
         "displayName": r.display_name,
         "description": r.description,
         "baseModel": r.base_model,
-        "hyperparameters": dict(r.hyperparameters),
+        "hyperparameters": r.hyperparameters.fields(),
         "fingerprint": r.owner.fingerprint if r.owner else None,
     }
 
@@ -480,7 +480,7 @@ def _attributes_of_desired(d: DesiredModel) -> dict[str, Any]:
         "displayName": d.display_name,
         "description": d.description,
         "baseModel": d.base_model,
-        "hyperparameters": dict(d.hyperparameters),
+        "hyperparameters": d.hyperparameters.fields(),
         "fingerprint": d.fingerprint,
     }
 

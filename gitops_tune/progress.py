@@ -10,7 +10,6 @@ from typing import TextIO
 import click
 
 from gitops_tune import log
-from gitops_tune.apply import total_steps
 from gitops_tune.desired import DesiredModel
 from gitops_tune.plan import Change
 from gitops_tune.providers.base import RemoteModel, State
@@ -22,13 +21,13 @@ def describe(d: DesiredModel, m: RemoteModel | None) -> tuple[str, float]:
     """One status line for a model in training, and its completed fraction."""
     if m is None:
         return "not found", 0.0
-    total = total_steps(d)
+    total = d.total_steps
     last = m.snapshots[-1] if m.snapshots else None
     if m.state is State.ACTIVE:
         fraction = 1.0
     else:
         fraction = min(1.0, (last.step / total) if last and total else 0.0)
-    epochs = d.hyperparameters.get("epochCount", "?")
+    epochs = d.hyperparameters.epochs
     parts = [m.state.value]
     if last is not None:
         parts += [f"epoch {last.epoch}/{epochs}", f"step {last.step}/{total}"]
@@ -129,8 +128,8 @@ class JsonReporter:
                     model=m.id if m else None,
                     state=m.state.value if m else None,
                     epoch=last.epoch if last else None,
-                    epochs=d.hyperparameters.get("epochCount"),
+                    epochs=d.hyperparameters.epochs,
                     step=last.step if last else None,
-                    total_steps=total_steps(d),
+                    total_steps=d.total_steps,
                     loss=last.mean_loss if last else None,
                 )

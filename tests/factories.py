@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Location
@@ -22,7 +23,7 @@ def desired(name: str = "m", fp: str = "a" * 64, **kw: Any) -> DesiredModel:
         "base_model": "models/gemini-1.5-flash-001-tuning",
         "preamble": "",
         "task": "other",
-        "hyperparameters": dict(HP),
+        "hyperparameters": Hyperparameters.from_fields(HP),
         "fingerprint": fp,
         "example_count": 20,
         "labels": {},
@@ -31,6 +32,7 @@ def desired(name: str = "m", fp: str = "a" * 64, **kw: Any) -> DesiredModel:
         "examples": lambda: iter([Example("1", "2")]),
     }
     fields.update(kw)
+    fields["hyperparameters"] = _typed(fields["hyperparameters"])
     return DesiredModel(**fields)
 
 
@@ -51,11 +53,17 @@ def remote(
         "owner": Owner(workspace, name, fp, prevent_destroy),
         "state": state,
         "base_model": "models/gemini-1.5-flash-001-tuning",
-        "hyperparameters": dict(HP),
+        "hyperparameters": Hyperparameters.from_fields(HP),
         "create_time": created,
     }
     fields.update(kw)
+    fields["hyperparameters"] = _typed(fields["hyperparameters"])
     return RemoteModel(**fields)
+
+
+def _typed(hp: Any) -> Hyperparameters:
+    """Tests spell hyperparameters as the manifest and the REST API do: camelCase fields."""
+    return hp if isinstance(hp, Hyperparameters) else Hyperparameters.from_fields(hp)
 
 
 def run(

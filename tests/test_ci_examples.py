@@ -17,6 +17,7 @@ from gitops_tune import log
 from gitops_tune.cli import main
 from gitops_tune.desired import load
 from gitops_tune.render import MARKDOWN_MARKER
+from gitops_tune.settings import Invocation
 
 ROOT = Path(__file__).parent.parent
 GITHUB = ROOT / "examples/ci/.github/workflows/gitops-tune.yml"
@@ -149,7 +150,7 @@ def test_gitlab_pipeline_note_and_resource_group() -> None:
 
 
 def test_ci_examples_do_not_disturb_the_example_manifests() -> None:
-    state = load([str(ROOT / "examples")])
+    state = load([str(ROOT / "examples")], Invocation.from_environ())
     assert [m.name for m in state.models] == ["next-number", "ticket-router"]
 
 
@@ -173,4 +174,4 @@ def test_hidden_yaml_files_are_not_manifests(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     data = (ROOT / "examples" / "data" / "support-tickets.jsonl").read_bytes()
     (tmp_path / "data" / "support-tickets.jsonl").write_bytes(data)
-    assert len(load([str(tmp_path)]).models) == 2
+    assert len(load([str(tmp_path)], Invocation.from_environ()).models) == 2

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from gitops_tune import log
 from gitops_tune.cli import main
-from gitops_tune.commands.common import use_color
+from gitops_tune.commands.session import use_color
 from gitops_tune.errors import UserError
 from gitops_tune.loss import analyze
 from gitops_tune.plot import INSTALL_HINT, write_png

@@ -11,6 +11,7 @@ import pytest
 from gitops_tune.dataset import Example
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import UserError
+from gitops_tune.settings import Invocation, VertexTarget
 from tests.conftest import Tree, rows, tuned_model
 
 EXAMPLES = str(Path(__file__).resolve().parent.parent / "examples")
@@ -19,16 +20,16 @@ WORKSPACE = "apiVersion: gitops-tune/v1\nkind: Workspace\nmetadata:\n  name: dem
 
 def errors_of(paths: list[str]) -> list[str]:
     with pytest.raises(UserError) as e:
-        load(paths)
+        load(paths, Invocation.from_environ())
     return [str(d) for d in e.value.diagnostics]
 
 
 def test_examples_load() -> None:
-    state = load([EXAMPLES])
+    state = load([EXAMPLES], Invocation.from_environ())
     assert [m.name for m in state.models] == ["next-number", "ticket-router"]
     nxt, router = state.models
     assert nxt.example_count == 22
-    assert nxt.hyperparameters == {"epochCount": 5, "batchSize": 4, "learningRate": 0.001}
+    assert nxt.hyperparameters.fields() == {"epochCount": 5, "batchSize": 4, "learningRate": 0.001}
     assert nxt.display_name == "Next number"
     assert nxt.labels == {"team": "growth"}
     assert nxt.location.file.endswith("tuning.yaml")
@@ -37,7 +38,7 @@ def test_examples_load() -> None:
     assert first == Example("Give the next number: 1", "2")
     assert router.example_count == 120
     assert router.task == "classification"
-    assert router.hyperparameters == {
+    assert router.hyperparameters.fields() == {
         "epochCount": 4,
         "batchSize": 8,
         "learningRateMultiplier": 1.0,
@@ -54,20 +55,20 @@ def test_examples_load() -> None:
 def test_defaults_and_sorting(tree: Tree) -> None:
     tree.write("z.yaml", tuned_model("zeta"))
     tree.write("a.yaml", tuned_model("alpha", extra_spec="  displayName: Alpha\n"))
-    state = load(["."])
+    state = load(["."], Invocation.from_environ())
     assert [m.name for m in state.models] == ["alpha", "zeta"]
     zeta = state.models[1]
     assert zeta.display_name == "zeta"
     assert (zeta.task, zeta.preamble, zeta.description) == ("other", "", "")
     assert zeta.prevent_destroy is False
-    assert zeta.hyperparameters == {"epochCount": 5, "batchSize": 4, "learningRate": 0.001}
+    assert zeta.hyperparameters.fields() == {"epochCount": 5, "batchSize": 4, "learningRate": 0.001}
     assert str(zeta.location) == "z.yaml:4:3"
     assert state.workspace is None
 
 
 def test_inline_examples_restream_from_the_file(tree: Tree) -> None:
     tree.write("m.yaml", tuned_model(extra_spec='  preamble: "Q: "\n'))
-    (model,) = load(["."]).models
+    (model,) = load(["."], Invocation.from_environ()).models
     assert list(model.examples()) == [Example("Q: " + r["text_input"], r["output"]) for r in rows()]
     assert list(model.examples()) == list(model.examples())  # callable again
     tree.write("m.yaml", tuned_model(extra_spec='  preamble: "Q: "\n').replace('"19"', '"20"'))
@@ -98,10 +99,10 @@ def test_fingerprint_ignores_layout_location_and_source(tree: Tree) -> None:
         "  labels: {a: b}\n"
         "  name: m\n",
     )
-    (a,) = load(["one"]).models
-    (b,) = load(["two"]).models
+    (a,) = load(["one"], Invocation.from_environ()).models
+    (b,) = load(["two"], Invocation.from_environ()).models
     assert a.fingerprint == b.fingerprint
-    assert a.hyperparameters == b.hyperparameters
+    assert a.hyperparameters.fields() == b.hyperparameters.fields()
 
 
 def test_duplicate_name_names_both_locations(tree: Tree) -> None:
@@ -127,10 +128,10 @@ def test_workspace_vertex_settings(tree: Tree) -> None:
         "w.yaml",
         WORKSPACE + "spec:\n  backend: vertex\n  vertex: {project: p, stagingBucket: gs://b}\n",
     )
-    state = load(["."])
+    state = load(["."], Invocation.from_environ())
     assert state.workspace is not None
     assert state.workspace.backend == "vertex"
-    assert state.workspace.settings == {"vertex": {"project": "p", "stagingBucket": "gs://b"}}
+    assert state.workspace.vertex == VertexTarget(project="p", staging_bucket="gs://b")
     assert state.models == ()
 
 
@@ -162,7 +163,7 @@ def test_dataset_path_errors_point_at_the_manifest(tree: Tree) -> None:
 def test_file_argument_roots_at_its_directory(tree: Tree) -> None:
     tree.jsonl("shared/d.jsonl", rows())
     tree.write("models/m.yaml", tuned_model(path="../shared/d.jsonl"))
-    assert load(["."]).models[0].example_count == 20
+    assert load(["."], Invocation.from_environ()).models[0].example_count == 20
     assert errors_of(["models/m.yaml"]) == [
         "models/m.yaml:8:5: spec.dataset.path: '../shared/d.jsonl' points outside the directory "
         "tree being loaded (models); '..' may not leave it"
@@ -183,13 +184,18 @@ def test_inline_example_errors_are_located(tree: Tree) -> None:
 def test_learning_rate_multiplier_replaces_learning_rate(tree: Tree) -> None:
     hp = "  hyperparameters:\n    learningRateMultiplier: 2\n"
     tree.write("m.yaml", tuned_model(extra_spec=hp))
-    (model,) = load(["."]).models
-    assert model.hyperparameters == {"epochCount": 5, "batchSize": 4, "learningRateMultiplier": 2.0}
+    (model,) = load(["."], Invocation.from_environ()).models
+    assert model.hyperparameters.fields() == {
+        "epochCount": 5,
+        "batchSize": 4,
+        "learningRateMultiplier": 2.0,
+    }
 
 
 def test_empty_state_is_valid_with_a_workspace_only(tree: Tree) -> None:
     tree.write("w.yaml", WORKSPACE)
-    assert load(["."]) == DesiredState((), load(["."]).workspace, ())
+    state = load(["."], Invocation.from_environ())
+    assert state == DesiredState((), state.workspace, state.settings, ())
 
 
 def test_csv_and_json_sources(tree: Tree) -> None:
@@ -203,14 +209,14 @@ def test_csv_and_json_sources(tree: Tree) -> None:
         + "---\n"
         + tuned_model("j", path="j.json"),
     )
-    c, j = load(["."]).models
+    c, j = load(["."], Invocation.from_environ()).models
     assert next(c.examples()) == Example("q0", "a0")
     assert j.example_count == 20
 
 
 def test_an_empty_tree_desires_nothing_with_a_warning(tree: Tree) -> None:
     tree.write("notes.txt", "")
-    state = load(["."])
+    state = load(["."], Invocation.from_environ())
     assert state.models == ()
     assert [str(w) for w in state.warnings] == ["warning: no manifests (*.yaml, *.yml) found in ."]
 
@@ -218,7 +224,7 @@ def test_an_empty_tree_desires_nothing_with_a_warning(tree: Tree) -> None:
 def test_lifecycle(tree: Tree) -> None:
     lifecycle = "  lifecycle:\n    preventDestroy: true\n    retainPrevious: 2\n"
     tree.write("m.yaml", tuned_model(extra_spec=lifecycle))
-    (model,) = load(["."]).models
+    (model,) = load(["."], Invocation.from_environ()).models
     assert (model.prevent_destroy, model.retain_previous) == (True, 2)
     tree.write("m.yaml", tuned_model(extra_spec="  lifecycle: {retainPrevious: -1}\n"))
     assert errors_of(["."]) == [

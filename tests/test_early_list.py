@@ -1,5 +1,5 @@
 """`plan`/`apply` start the workspace's list before reading the manifests when flags or the
-environment settle the workspace and the gemini backend (`commands.common.EarlyList`)."""
+environment settle the workspace and the gemini backend (`commands.session.EarlyList`)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from gitops_tune.dataset import Example
 from gitops_tune.desired import collect
 from gitops_tune.providers.base import Owner
 from gitops_tune.providers.vertex import labels_for, owner_from, to_jsonl
+from gitops_tune.settings import Invocation
 
 EXAMPLES = [{"text_input": str(i), "output": str(i + 1)} for i in range(20)]
 
@@ -39,7 +40,11 @@ def write(tmp_path: Path, backend: str, **spec: Any) -> Path:
 
 
 def errors(tmp_path: Path, backend: str, **spec: Any) -> list[str]:
-    _, found = collect([str(write(tmp_path, backend, **spec))], remote_hashes=_hashes({}))
+    _, found = collect(
+        [str(write(tmp_path, backend, **spec))],
+        Invocation.from_environ(),
+        remote_hashes=_hashes({}),
+    )
     return [str(e) for e in found]
 
 
@@ -48,10 +53,10 @@ def _hashes(objects: dict[str, dict[str, str]]) -> Any:
 
 
 def test_vertex_defaults_and_no_batch_size(tmp_path: Path) -> None:
-    state, found = collect([str(write(tmp_path, "vertex"))])
+    state, found = collect([str(write(tmp_path, "vertex"))], Invocation.from_environ())
     assert found == []
     (m,) = state.models
-    assert dict(m.hyperparameters) == {"epochCount": 5, "learningRateMultiplier": 1.0}
+    assert m.hyperparameters.fields() == {"epochCount": 5, "learningRateMultiplier": 1.0}
     assert m.training is not None and m.training.key == m.fingerprint
 
 
@@ -82,19 +87,21 @@ def test_gs_fingerprint_follows_the_reported_content_hash(tmp_path: Path) -> Non
     root = str(write(tmp_path, "vertex", dataset={"uri": "gs://bkt/d.jsonl"}))
     v1 = {"gs://bkt/d.jsonl": {"md5Hash": "AAAA", "crc32c": "BBBB"}}
     v2 = {"gs://bkt/d.jsonl": {"md5Hash": "CCCC", "crc32c": "DDDD"}}
-    (a,) = collect([root], remote_hashes=_hashes(v1))[0].models
-    (b,) = collect([root], remote_hashes=_hashes(v2))[0].models
-    (again,) = collect([root], remote_hashes=_hashes(v1))[0].models
+    (a,) = collect([root], Invocation.from_environ(), remote_hashes=_hashes(v1))[0].models
+    (b,) = collect([root], Invocation.from_environ(), remote_hashes=_hashes(v2))[0].models
+    (again,) = collect([root], Invocation.from_environ(), remote_hashes=_hashes(v1))[0].models
     assert a.fingerprint != b.fingerprint and a.fingerprint == again.fingerprint
     assert a.training is not None and a.training.uri == "gs://bkt/d.jsonl"
-    _, found = collect([root], remote_hashes=_hashes({}))
+    _, found = collect([root], Invocation.from_environ(), remote_hashes=_hashes({}))
     assert "spec.dataset.uri: no such object: gs://bkt/d.jsonl" in str(found[0])
 
 
 def test_validation_data_is_part_of_the_fingerprint(tmp_path: Path) -> None:
-    (plain,) = collect([str(write(tmp_path, "vertex"))])[0].models
+    (plain,) = collect([str(write(tmp_path, "vertex"))], Invocation.from_environ())[0].models
     val = {"examples": EXAMPLES[:3]}
-    (with_val,) = collect([str(write(tmp_path, "vertex", validation=val))])[0].models
+    (with_val,) = collect(
+        [str(write(tmp_path, "vertex", validation=val))], Invocation.from_environ()
+    )[0].models
     assert plain.fingerprint != with_val.fingerprint
     assert with_val.validation is not None and with_val.validation.examples is not None
     assert len(list(with_val.validation.examples())) == 3

@@ -10,9 +10,10 @@ import click
 
 from gitops_tune import log, plan_file, render
 from gitops_tune.apply import Applier, ApplyOptions
-from gitops_tune.commands.common import open_session, reporter, use_color
+from gitops_tune.commands.session import open_session, reporter, use_color
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action
+from gitops_tune.settings import Invocation
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -42,11 +43,12 @@ def run(
 ) -> int:
     timeout_s = parse_duration(timeout) if timeout else None
     stored = plan_file.read(saved) if saved else None
+    invocation = Invocation.from_environ(workspace, backend)
     if stored is not None:
         paths = paths or stored.paths
-        workspace, backend = workspace or stored.workspace, backend or stored.backend
+        invocation = invocation.or_else(stored.workspace, stored.backend)
         targets, destroy = targets or stored.targets, stored.destroy
-    session = open_session(paths, workspace, backend, prefetch=True)
+    session = open_session(paths, invocation, prefetch=True)
     p = session.plan(destroy=destroy, targets=targets)
     if stored is not None:
         stored.check_still_valid(p)
@@ -65,7 +67,13 @@ def run(
     applier = Applier(
         session.provider,
         session.desired.models,
-        ApplyOptions(parallelism=parallelism, wait=wait, timeout_s=timeout_s),
+        ApplyOptions(
+            parallelism=parallelism,
+            wait=wait,
+            timeout_s=timeout_s,
+            poll_s=session.settings.poll_s,
+            retry=session.settings.retry,
+        ),
         reporter(),
         session.plan_options(destroy, targets),
     )

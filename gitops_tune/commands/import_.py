@@ -6,21 +6,22 @@ from collections.abc import Sequence
 
 import click
 
-from gitops_tune.apply import RetryPolicy, with_retries
-from gitops_tune.commands.common import open_session
+from gitops_tune.commands.session import open_session
 from gitops_tune.errors import UserError
 from gitops_tune.providers.base import Owner, ProviderError
+from gitops_tune.providers.retry import with_retries
+from gitops_tune.settings import Invocation
 
 
 def run(
     paths: Sequence[str], name: str, model: str, *, workspace: str | None, backend: str | None
 ) -> int:
-    session = open_session(paths, workspace, backend)
+    session = open_session(paths, Invocation.from_environ(workspace, backend))
     d = next((m for m in session.desired.models if m.name == name), None)
     if d is None:
         raise UserError(f"import {name}: no manifest declares metadata.name {name!r}")
     provider, ws = session.provider, session.settings.workspace
-    retry = RetryPolicy.from_env()
+    retry = session.settings.retry
     try:
         remote = with_retries(lambda: provider.get(model), f"get {model}", retry)
         if remote is None:

@@ -8,14 +8,15 @@ from typing import Any
 
 import click
 
-from gitops_tune.commands.common import open_session
+from gitops_tune.commands.session import open_session
 from gitops_tune.providers.base import State
+from gitops_tune.settings import Invocation
 
 
 def run(
     paths: Sequence[str], *, workspace: str | None, backend: str | None, fmt: str = "text"
 ) -> int:
-    session = open_session(paths, workspace, backend)
+    session = open_session(paths, Invocation.from_environ(workspace, backend))
     observed = session.observe()
     out: dict[str, dict[str, Any]] = {}
     for d in session.desired.models:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import click
 
 from gitops_tune import plan_file, render
-from gitops_tune.commands.common import open_session, use_color
+from gitops_tune.commands.session import open_session, use_color
+from gitops_tune.settings import Invocation
 
 EXIT_CHANGES = 2
 
@@ -24,7 +25,7 @@ def run(
     destroy: bool,
     no_color: bool,
 ) -> int:
-    session = open_session(paths, workspace, backend, prefetch=True)
+    session = open_session(paths, Invocation.from_environ(workspace, backend), prefetch=True)
     p = session.plan(destroy=destroy, targets=targets)
     click.echo(render.render(p, fmt, color=use_color(no_color)), nl=False)
     if out:

@@ -19,11 +19,12 @@ from typing import Any
 import click
 
 from gitops_tune import loss
-from gitops_tune.commands.common import Session, open_session
+from gitops_tune.commands.session import Session, open_session
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
 from gitops_tune.progress import describe
 from gitops_tune.providers.base import RemoteModel, State
+from gitops_tune.settings import Invocation
 
 
 def run(
@@ -37,7 +38,7 @@ def run(
 ) -> int:
     if png and not loss_of:
         raise UserError("--png FILE needs --loss NAME: which model's loss curve to draw")
-    session = open_session(paths, workspace, backend)
+    session = open_session(paths, Invocation.from_environ(workspace, backend))
     observed = sorted(session.observe(), key=lambda m: (_name(m), m.create_time, m.id))
     if loss_of:
         return _loss(session, observed, loss_of, fmt, png)
@@ -101,7 +102,7 @@ def _loss(
     finished = model.state is State.ACTIVE
     analysis = loss.analyze(model.snapshots, finished=finished)
     d = next((d for d in session.desired.models if d.name == _name(model)), None)
-    declared = int(str(d.hyperparameters.get("epochCount", 5))) if d is not None else None
+    declared = d.hyperparameters.epochs if d is not None else None
     title = f"{_name(model)}: {model.id} ({model.state.value})"
     if png:
         from gitops_tune.plot import write_png  # matplotlib only when asked for

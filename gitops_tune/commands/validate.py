@@ -10,11 +10,13 @@ import click
 from gitops_tune.dataset import short_fingerprint
 from gitops_tune.desired import DesiredState, collect
 from gitops_tune.errors import Diagnostic, UserError
+from gitops_tune.providers import RemoteHashes
+from gitops_tune.settings import Invocation
 
 
 def run(paths: Sequence[str], *, fmt: str = "text", strict: bool = False) -> int:
     """Exit 0 when valid (warnings allowed unless ``strict``), 1 otherwise."""
-    state, errors = collect(paths)
+    state, errors = collect(paths, Invocation.from_environ(), remote_hashes=RemoteHashes())
     if fmt == "json":
         click.echo(json.dumps(_json(state, errors), indent=2, ensure_ascii=False))
         return 1 if errors or (strict and state.warnings) else 0

@@ -16,12 +16,14 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 
+from gitops_tune import backends
+from gitops_tune.backends import BackendName, DialectName
+
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
 NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
 NAME_RULE = "1-30 lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 TASKS = ("classification", "summarization", "document-search", "other")
-BACKENDS = ("local", "gemini", "vertex")
 AdapterSize = Literal[
     "ADAPTER_SIZE_ONE",
     "ADAPTER_SIZE_TWO",
@@ -118,9 +120,13 @@ class Hyperparameters(BaseModel):
         json_schema_extra={"not": {"required": ["learningRate", "learningRateMultiplier"]}},
     )
 
-    epochCount: int = Field(default=5, gt=0, description="Training passes over the dataset.")
+    epochCount: int = Field(
+        default=backends.DEFAULT_EPOCH_COUNT, gt=0, description="Training passes over the dataset."
+    )
     batchSize: int = Field(
-        default=4, gt=0, description="Examples per training step. gemini and local only."
+        default=backends.DEFAULT_BATCH_SIZE,
+        gt=0,
+        description="Examples per training step. gemini and local only.",
     )
     learningRate: float | None = Field(
         default=None,
@@ -213,7 +219,7 @@ class VertexSettings(BaseModel):
 class LocalSettings(BaseModel):
     model_config = _CONFIG
 
-    dialect: Literal["gemini", "vertex"] | None = Field(
+    dialect: DialectName | None = Field(
         default=None,
         description="Which API the local emulator speaks (default gemini; env "
         "GITOPS_TUNE_LOCAL_DIALECT wins).",
@@ -223,7 +229,7 @@ class LocalSettings(BaseModel):
 class WorkspaceSpec(BaseModel):
     model_config = _CONFIG
 
-    backend: Literal["local", "gemini", "vertex"] | None = None
+    backend: BackendName | None = None
     vertex: VertexSettings | None = None
     local: LocalSettings | None = None
 

@@ -1,8 +1,10 @@
-"""Backends. ``open_provider`` is the only way the engine gets one."""
+"""Backends' providers. ``open_provider`` is the only way the engine gets one: the backend's
+record names the provider module, whose ``open(settings)`` makes it."""
 
 from __future__ import annotations
 
-import os
+import importlib
+from collections.abc import Mapping
 
 from gitops_tune.errors import UserError
 from gitops_tune.providers.base import Provider, ProviderError
@@ -10,30 +12,25 @@ from gitops_tune.settings import Settings
 
 
 def open_provider(settings: Settings) -> Provider:
+    module = importlib.import_module(settings.backend.provider)
     try:
-        if settings.backend == "gemini":
-            from gitops_tune.providers.gemini import GeminiProvider
-
-            return GeminiProvider()
-        if settings.backend == "local":
-            from gitops_tune.providers.local import open_local
-
-            provider: Provider = open_local(settings.dialect)
-            return provider
-        if settings.backend == "vertex":
-            from gitops_tune.providers.vertex import VertexProvider
-
-            vertex = settings.backend_settings.get("vertex") or {}
-            return VertexProvider(
-                _text(vertex, "project"),
-                _text(vertex, "location"),
-                _text(vertex, "stagingBucket") or os.environ.get("GITOPS_TUNE_STAGING_BUCKET"),
-            )
+        provider: Provider = module.open(settings)
     except ProviderError as e:
         raise UserError(str(e)) from None
-    raise UserError(f"backend {settings.backend!r} is not available yet")
+    return provider
 
 
-def _text(settings: object, key: str) -> str | None:
-    value = settings.get(key) if isinstance(settings, dict) else None
-    return str(value) if value else None
+class RemoteHashes:
+    """``gs://`` URI -> the content hashes Cloud Storage reports; the client is made on first
+    use, so only trees with ``gs://`` datasets pay for it."""
+
+    def __init__(self) -> None:
+        self._hashes: object = None
+
+    def __call__(self, uri: str) -> Mapping[str, str] | None:
+        from gitops_tune.providers.gcs import Storage
+
+        if self._hashes is None:
+            self._hashes = Storage()
+        assert isinstance(self._hashes, Storage)
+        return self._hashes.hashes(uri)

@@ -6,11 +6,12 @@ frozen data, so the planner and its tests never see an SDK object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
 
 
@@ -49,7 +50,7 @@ class RemoteModel:
     owner: Owner | None
     state: State
     base_model: str
-    hyperparameters: Mapping[str, object]  # manifest (camelCase) names
+    hyperparameters: Hyperparameters  # what the backend reports
     create_time: str = ""
     update_time: str = ""
     snapshots: tuple[Snapshot, ...] = ()
@@ -84,7 +85,7 @@ class NewModel:
     description: str
     owner: Owner
     base_model: str
-    hyperparameters: Mapping[str, object]
+    hyperparameters: Hyperparameters
     examples: Callable[[], Iterator[Example]] = field(compare=False)
     training: DatasetRef | None = None
     validation: DatasetRef | None = None
@@ -117,7 +118,6 @@ class TransientError(ProviderError):
 class Provider(Protocol):
     """One backend. Every method is safe to repeat: creates adopt, deletes of the gone succeed."""
 
-    backend: str
     tuning_hint: str  # added to "base model does not support tuning" errors; may be empty
 
     def list_models(self, workspace: str) -> list[RemoteModel]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from gitops_tune.backends import Hyperparameters
 from gitops_tune.providers.base import (
     BaseModel,
     NewModel,
@@ -25,6 +26,8 @@ from gitops_tune.providers.base import (
 
 if TYPE_CHECKING:
     from google.genai import Client
+
+    from gitops_tune.settings import Settings
 
 API_VERSION = "v1beta"
 PAGE_SIZE = 1000
@@ -79,7 +82,7 @@ def to_remote(doc: dict[str, Any]) -> RemoteModel:
         owner=owner,
         state=_STATES.get(doc.get("state", ""), State.TRAINING),
         base_model=doc.get("baseModel", ""),
-        hyperparameters=dict(task.get("hyperparameters", {})),
+        hyperparameters=Hyperparameters.from_fields(task.get("hyperparameters", {})),
         create_time=doc.get("createTime", ""),
         update_time=doc.get("updateTime", ""),
         snapshots=snapshots,
@@ -95,7 +98,6 @@ class GeminiProvider:
     ``client._api_client.request`` (same auth, base URL and transport as the SDK).
     """
 
-    backend = "gemini"
     tuning_hint = VERTEX_HINT
 
     def __init__(
@@ -187,7 +189,7 @@ class GeminiProvider:
             "description": with_marker(new.description, new.owner),
             "baseModel": new.base_model,
             "tuningTask": {
-                "hyperparameters": dict(new.hyperparameters),
+                "hyperparameters": new.hyperparameters.fields(),
                 "trainingData": {
                     "examples": {
                         "examples": [
@@ -276,3 +278,8 @@ def _is_transport_error(e: Exception) -> bool:
         if transport is not None and isinstance(e, transport):
             return True
     return False
+
+
+def open(settings: Settings) -> GeminiProvider:
+    """The Gemini API; the SDK reads the key from GEMINI_API_KEY or GOOGLE_API_KEY."""
+    return GeminiProvider()

@@ -6,33 +6,36 @@ Cloud Storage, driven by the very same Vertex provider."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
-from gitops_tune.paths import home
-from gitops_tune.providers.base import ProviderError
 from gitops_tune.providers.gemini import GeminiProvider
 
 LOCAL_KEY = "local-emulator-key"  # a throwaway: the emulator only checks that one is sent
 LOCAL_TOKEN = "local-emulator-token"  # likewise for the Vertex dialect's bearer token
 LOCAL_PROJECT, LOCAL_LOCATION, LOCAL_BUCKET = "local", "us-central1", "gitops-tune-local"
-DEFAULT_TRAIN_SECONDS = 10.0
-DIALECTS = ("gemini", "vertex")
+
+if TYPE_CHECKING:
+    from gitops_tune.settings import Settings
 
 
 class LocalProvider(GeminiProvider):
-    backend = "local"
-
     def __init__(self, running: RunningEmulator) -> None:
         super().__init__(api_key=LOCAL_KEY, base_url=running.url)
         self.running = running  # keeps the in-process server alive as long as the provider
 
 
-def _start() -> RunningEmulator:
-    folder = home()
+def open(settings: Settings) -> Any:
+    """The emulator, speaking the API of the backend's record."""
+    running = _start(settings.home, settings.local_train_seconds)
+    if settings.backend.api.stages_local_data:
+        return _open_vertex(running)
+    return LocalProvider(running)
+
+
+def _start(folder: Path, seconds: float) -> RunningEmulator:
     folder.mkdir(parents=True, exist_ok=True)
-    seconds = float(os.environ.get("GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_TRAIN_SECONDS))
     return start(
         EmulatorConfig(
             host="127.0.0.1", port=0, db_path=str(folder / "local.db"), train_seconds=seconds
@@ -40,22 +43,10 @@ def _start() -> RunningEmulator:
     )
 
 
-def open_local(dialect: str = "gemini") -> Any:
-    if dialect not in DIALECTS:
-        raise ProviderError(f"local dialect {dialect!r}: must be one of {', '.join(DIALECTS)}")
-    if dialect == "vertex":
-        return _open_vertex()
-    return LocalProvider(_start())
-
-
-def _open_vertex() -> Any:
+def _open_vertex(running: RunningEmulator) -> Any:
     from gitops_tune.providers.vertex import VertexProvider
 
-    class LocalVertexProvider(VertexProvider):
-        backend = "local"
-
-    running = _start()
-    provider = LocalVertexProvider(
+    provider = VertexProvider(
         LOCAL_PROJECT,
         LOCAL_LOCATION,
         LOCAL_BUCKET,

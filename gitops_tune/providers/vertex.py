@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +28,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
+from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
 from gitops_tune.providers.base import (
     BaseModel,
@@ -45,6 +45,8 @@ from gitops_tune.providers.gemini import _is_transport_error, _provider_error
 
 if TYPE_CHECKING:
     from google.genai import Client, types
+
+    from gitops_tune.settings import Settings
 
 T = TypeVar("T")
 
@@ -126,7 +128,6 @@ def _job_id(name: str) -> str:
 
 
 class VertexProvider:
-    backend = "vertex"
     tuning_hint = "Vertex AI supervised tuning supports " + ", ".join(sorted(TUNABLE_BASE_MODELS))
 
     def __init__(
@@ -143,8 +144,6 @@ class VertexProvider:
         from google import genai
         from google.genai import types as gtypes
 
-        project = project or os.environ.get("GOOGLE_CLOUD_PROJECT")
-        location = location or os.environ.get("GOOGLE_CLOUD_LOCATION")
         missing = [
             what
             for what, value in (
@@ -233,16 +232,19 @@ class VertexProvider:
         values = {**labels, **(marker or {})}
         state_name = job.state.value if job.state is not None else ""
         state = _STATES.get(state_name, State.TRAINING)
-        hp: dict[str, object] = {}
+        hp = Hyperparameters()
         spec = job.supervised_tuning_spec
         if spec is not None and spec.hyper_parameters is not None:
             h = spec.hyper_parameters
-            if h.epoch_count is not None:
-                hp["epochCount"] = int(h.epoch_count)
-            if h.learning_rate_multiplier is not None:
-                hp["learningRateMultiplier"] = float(h.learning_rate_multiplier)
-            if h.adapter_size is not None:
-                hp["adapterSize"] = str(getattr(h.adapter_size, "value", h.adapter_size))
+            hp = Hyperparameters(
+                epoch_count=int(h.epoch_count) if h.epoch_count is not None else None,
+                learning_rate_multiplier=h.learning_rate_multiplier,
+                adapter_size=(
+                    str(getattr(h.adapter_size, "value", h.adapter_size))
+                    if h.adapter_size is not None
+                    else None
+                ),
+            )
         stats = (
             job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
         )
@@ -391,11 +393,9 @@ class VertexProvider:
             tuned_model_display_name=new.display_name,
             description=new.description or None,
             labels=labels_for(new.owner, new.model_id),
-            epoch_count=int(str(hp["epochCount"])) if "epochCount" in hp else None,
-            learning_rate_multiplier=(
-                float(str(hp["learningRateMultiplier"])) if "learningRateMultiplier" in hp else None
-            ),
-            adapter_size=str(hp["adapterSize"]) if "adapterSize" in hp else None,  # type: ignore[arg-type]
+            epoch_count=hp.epoch_count,
+            learning_rate_multiplier=hp.learning_rate_multiplier,
+            adapter_size=hp.adapter_size,  # type: ignore[arg-type]
             validation_dataset=(
                 gtypes.TuningValidationDataset(gcs_uri=validation_uri) if validation_uri else None
             ),
@@ -496,3 +496,9 @@ class VertexProvider:
 def _bare(model: str) -> str:
     """``.../models/123@1`` -> ``.../models/123`` (delete the model, every version)."""
     return model.split("@", 1)[0]
+
+
+def open(settings: Settings) -> VertexProvider:
+    """Vertex AI where the Workspace (or the environment) says."""
+    target = settings.vertex
+    return VertexProvider(target.project, target.location, target.staging_bucket)

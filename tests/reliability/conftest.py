@@ -29,6 +29,7 @@ from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from gitops_tune.plan import tuned_model_id
 from gitops_tune.providers.base import Owner
 from gitops_tune.providers.gemini import format_marker, split_marker
+from gitops_tune.settings import Invocation
 from tests.harness import SOMEONE_ELSE, all_models, examples, request_json, write_manifest
 
 LARGE = os.environ.get("GITOPS_TUNE_RELIABILITY", "").lower() == "large"
@@ -259,7 +260,7 @@ def _close(a: object, b: object) -> bool:
 def assert_converged(repo: Repo, untouched: dict[str, dict[str, Any]] | None = None) -> None:
     """Every manifest has exactly one model: ACTIVE, at its deterministic ID, with the declared
     spec; the workspace holds nothing else; nothing outside the workspace changed."""
-    desired = {d.name: d for d in load([str(repo.root)], "gemini").models}
+    desired = {d.name: d for d in load([str(repo.root)], Invocation(backend="gemini")).models}
     models = all_models(repo.url)
     ours: dict[str, list[tuple[dict[str, Any], str]]] = {}
     for m in models:

@@ -20,6 +20,7 @@ from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.plan import Action, PlanOptions, plan
 from gitops_tune.providers.gemini import GeminiProvider, split_marker
+from gitops_tune.settings import Invocation
 from tests.reliability.conftest import (
     API_KEY,
     Repo,
@@ -127,7 +128,7 @@ def test_a_stale_recreate_does_not_delete_a_concurrent_runs_fresh_model(
     assert repo.apply("--wait").exit_code == 1
     repo.write("alpha")
     provider = GeminiProvider(api_key=API_KEY, base_url=repo.url)
-    desired = load([str(repo.root)], "gemini").models
+    desired = load([str(repo.root)], Invocation(backend="gemini")).models
     options = PlanOptions(repo.workspace)
     stale = plan(desired, provider.list_models(repo.workspace), options, "gemini")
     assert [c.action for c in stale.actionable] == [Action.RECREATE]

@@ -28,6 +28,7 @@ from gitops_tune.errors import UserError
 from gitops_tune.plan import Change, PlanOptions, plan
 from gitops_tune.providers.base import ProviderError, RemoteModel, TransientError
 from gitops_tune.providers.gemini import GeminiProvider
+from gitops_tune.settings import Invocation
 from tests.reliability.conftest import (
     API_KEY,
     Repo,
@@ -163,7 +164,7 @@ class _Switch:
 
 def _applier(repo: Repo, reporter: _Switch, wait: bool) -> tuple[Applier, GeminiProvider]:
     provider = GeminiProvider(api_key=API_KEY, base_url=repo.url)
-    desired = load([str(repo.root)], "gemini").models
+    desired = load([str(repo.root)], Invocation(backend="gemini")).models
     options = ApplyOptions(
         parallelism=1, wait=wait, poll_s=0.1, retry=RetryPolicy(attempts=3, base_s=0.001)
     )
@@ -171,7 +172,7 @@ def _applier(repo: Repo, reporter: _Switch, wait: bool) -> tuple[Applier, Gemini
 
 
 def _plan(repo: Repo, provider: GeminiProvider) -> object:
-    desired = load([str(repo.root)], "gemini").models
+    desired = load([str(repo.root)], Invocation(backend="gemini")).models
     return plan(desired, provider.list_models(repo.workspace), PlanOptions(repo.workspace), "")
 
 

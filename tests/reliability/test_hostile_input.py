@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.errors import UserError
+from gitops_tune.settings import Invocation
 from tests.reliability.conftest import Repo, examples, mutating_requests, size, stats
 
 EXAMPLES = size(40, 500)
@@ -87,7 +88,7 @@ def load_tree(files: dict[str, bytes], links: dict[str, str] | None = None) -> U
             os.symlink(target, root / name)
         try:
             with bounded():
-                state = load([str(root)], "gemini")
+                state = load([str(root)], Invocation(backend="gemini"))
         except UserError as e:
             assert e.diagnostics
             for d in e.diagnostics:
@@ -386,12 +387,12 @@ def test_special_files_are_refused_not_read(tmp_path: Path) -> None:
     fifo_tree.mkdir()
     os.mkfifo(fifo_tree / "m.yaml")
     with bounded(), pytest.raises(UserError, match="not a regular file"):
-        load([str(fifo_tree)], "gemini")
+        load([str(fifo_tree)], Invocation(backend="gemini"))
     (fifo_tree / "m.yaml").unlink()
     (fifo_tree / "m.yaml").write_bytes(dump(manifest(spec)))
     os.mkfifo(fifo_tree / "data.jsonl")
     with bounded(), pytest.raises(UserError, match="not a file"):
-        load([str(fifo_tree)], "gemini")
+        load([str(fifo_tree)], Invocation(backend="gemini"))
 
 
 def test_large_files_stay_within_time_and_memory(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.plan import tuned_model_id
+from gitops_tune.settings import Invocation
 from tests.reliability.conftest import (
     Repo,
     all_models,
@@ -71,7 +72,7 @@ def test_a_model_squatting_on_a_deterministic_id_is_refused_not_adopted(
     repo: Repo, emulator: RunningEmulator
 ) -> None:
     repo.write("alpha")
-    (d,) = load([str(repo.root)], "gemini").models
+    (d,) = load([str(repo.root)], Invocation(backend="gemini")).models
     squatter = tuned_model_id(repo.workspace, "alpha", d.fingerprint)
     create_raw(repo.url, squatter, "mine, not yours")
     wait_active(repo.url)

@@ -9,22 +9,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gitops_tune import log
-from gitops_tune.apply import Reporter, RetryPolicy, with_retries
+from gitops_tune.apply import Reporter
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
 from gitops_tune.progress import JsonReporter, TerminalReporter
-from gitops_tune.providers import open_provider
+from gitops_tune.providers import RemoteHashes, open_provider
 from gitops_tune.providers.base import BaseModel, Provider, ProviderError, RemoteModel
-from gitops_tune.settings import Settings, resolve
+from gitops_tune.providers.retry import RetryPolicy, with_retries
+from gitops_tune.settings import Invocation, Settings
 
 
 @dataclass
 class Session:
     desired: DesiredState
-    settings: Settings
     provider: Provider
     early: EarlyList | None = None  # a list request already under way (see `EarlyList`)
+
+    @property
+    def settings(self) -> Settings:
+        return self.desired.settings
 
     def observe(self) -> list[RemoteModel]:
         early, self.early = self.early, None
@@ -33,15 +37,15 @@ class Session:
         ws = self.settings.workspace
         try:
             return with_retries(
-                lambda: self.provider.list_models(ws), "list models", RetryPolicy.from_env()
+                lambda: self.provider.list_models(ws), "list models", self.settings.retry
             )
         except ProviderError as e:
             raise UserError(str(e)) from None
 
     def plan(self, destroy: bool = False, targets: Sequence[str] = ()) -> Plan:
         options = self.plan_options(destroy, targets)
-        p = plan(self.desired.models, self.observe(), options, self.provider.backend)
-        check_base_models(p, self.provider)
+        p = plan(self.desired.models, self.observe(), options, self.settings.backend.name)
+        check_base_models(p, self.provider, self.settings.retry)
         return p
 
     def plan_options(self, destroy: bool = False, targets: Sequence[str] = ()) -> PlanOptions:
@@ -49,28 +53,25 @@ class Session:
 
 
 def open_session(
-    paths: Sequence[str], workspace: str | None, backend: str | None, *, prefetch: bool = False
+    paths: Sequence[str], invocation: Invocation, *, prefetch: bool = False
 ) -> Session:
     """Load the manifests and open the backend. With ``prefetch`` (commands whose first remote
     call is the plan's list), that list may start first and overlap the loading."""
-    early = EarlyList.start(workspace, backend) if prefetch else None
-    desired = load(paths or (".",), backend)
+    early = EarlyList.start(invocation) if prefetch else None
+    desired = load(paths or (".",), invocation, remote_hashes=RemoteHashes())
     print_warnings(desired.warnings)
-    settings = resolve(workspace, backend, desired.workspace)
-    if early is not None and (early.settings.workspace, early.settings.backend) == (
-        settings.workspace,
-        settings.backend,
-    ):
-        return Session(desired, settings, early.provider, early)
-    return Session(desired, settings, open_provider(settings))
+    settings = desired.settings
+    settled = (settings.workspace, settings.backend)
+    if early is not None and (early.settings.workspace, early.settings.backend) == settled:
+        return Session(desired, early.provider, early)
+    return Session(desired, open_provider(settings))
 
 
 class EarlyList:
     """The workspace's list request, started before the manifests are read.
 
-    Only when flags or the environment settle the workspace and the backend without the
-    Workspace document (they take precedence over it) and the backend needs none of the
-    document's settings (``gemini``). At 1,000 models the list is a round trip of seconds;
+    Only when flags or the environment settle the workspace and a backend that needs nothing
+    from the Workspace document (they take precedence over it). At 1,000 models the list is a round trip of seconds;
     reading the manifests and datasets then overlaps it instead of following it. Errors
     surface where the list would have been made, in the usual order.
     """
@@ -84,13 +85,11 @@ class EarlyList:
         self._thread.start()
 
     @classmethod
-    def start(cls, workspace: str | None, backend: str | None) -> EarlyList | None:
-        workspace = workspace or os.environ.get("GITOPS_TUNE_WORKSPACE")
-        backend = backend or os.environ.get("GITOPS_TUNE_BACKEND")
-        if not workspace or backend != "gemini":
+    def start(cls, invocation: Invocation) -> EarlyList | None:
+        settings = invocation.settled_by_flags()
+        if settings is None:
             return None
         try:
-            settings = resolve(workspace, backend, None)
             provider = open_provider(settings)
         except UserError:
             return None  # said again, in its usual place, once the manifests are read
@@ -100,7 +99,7 @@ class EarlyList:
         ws = self.settings.workspace
         try:
             self._result = with_retries(
-                lambda: self.provider.list_models(ws), "list models", RetryPolicy.from_env()
+                lambda: self.provider.list_models(ws), "list models", self.settings.retry
             )
         except BaseException as e:  # handed to the main thread by result()
             self._error = e
@@ -119,7 +118,7 @@ def print_warnings(warnings: Sequence[Diagnostic]) -> None:
         log.diagnostic(w)
 
 
-def check_base_models(p: Plan, provider: Provider) -> None:
+def check_base_models(p: Plan, provider: Provider, retry: RetryPolicy) -> None:
     """Before a create is planned, its base model must exist and support tuning."""
     wanted: dict[str, Diagnostic] = {}
     for c in p.actionable:
@@ -127,7 +126,6 @@ def check_base_models(p: Plan, provider: Provider) -> None:
             d = c.desired
             wanted.setdefault(d.base_model, Diagnostic("", d.location, "spec.baseModel"))
     problems = []
-    retry = RetryPolicy.from_env()
     hint = f" ({provider.tuning_hint})" if provider.tuning_hint else ""
     for name, where in sorted(wanted.items()):
         try:

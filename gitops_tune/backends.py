@@ -1,0 +1,214 @@
+"""What each backend is: one record per backend, asked by every other room.
+
+A backend is the service that holds the tuned models (``gemini``: the Gemini API; ``vertex``:
+Vertex AI, also called Gemini Enterprise Agent Platform in Google's documentation; ``local``:
+the project's emulator, speaking either API). What a manifest may say, which defaults apply,
+how base models are named, what the service can do and which provider module serves it are
+fields of the records below. No other module compares backend names: validation,
+desired-state resolution, planning, status and rendering read these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Literal, get_args
+
+BackendName = Literal["local", "gemini", "vertex"]
+DialectName = Literal["gemini", "vertex"]  # the APIs there are; `local` emulates either
+NAMES: tuple[str, ...] = get_args(BackendName)
+DIALECTS: tuple[str, ...] = get_args(DialectName)
+DEFAULT_BACKEND: BackendName = "gemini"
+DEFAULT_DIALECT: DialectName = "gemini"
+
+#: Google's defaults ("Fine-tuning with the Gemini API": epoch count 5, batch size 4,
+#: learning rate 0.001; Vertex AI supervised tuning: learning rate multiplier 1.0).
+DEFAULT_EPOCH_COUNT = 5
+DEFAULT_BATCH_SIZE = 4
+DEFAULT_LEARNING_RATE = 0.001
+DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
+
+_MANIFEST_NAMES = {
+    "epoch_count": "epochCount",
+    "batch_size": "batchSize",
+    "learning_rate": "learningRate",
+    "learning_rate_multiplier": "learningRateMultiplier",
+    "adapter_size": "adapterSize",
+}
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """What a training run is configured with. A field the backend's API lacks is None."""
+
+    epoch_count: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    learning_rate_multiplier: float | None = None
+    adapter_size: str | None = None
+
+    def fields(self) -> dict[str, object]:
+        """The fields that are set, by their manifest (camelCase) names."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[_MANIFEST_NAMES[f.name]] = value
+        return out
+
+    @property
+    def epochs(self) -> int:
+        """The epoch count, or the default where none is known."""
+        return self.epoch_count or DEFAULT_EPOCH_COUNT
+
+    def total_steps(self, examples: int) -> int:
+        """Training steps as the tuning service counts them: batches per epoch x epochs."""
+        batch = self.batch_size or DEFAULT_BATCH_SIZE
+        return -(-examples // max(batch, 1)) * self.epochs
+
+    @classmethod
+    def from_fields(cls, given: Mapping[str, object]) -> Hyperparameters:
+        """From manifest (camelCase) names, as a backend reports them; unknown keys are
+        ignored, numbers sent as strings (proto3 JSON int64) are read as numbers."""
+        return cls(
+            epoch_count=_int(given.get("epochCount")),
+            batch_size=_int(given.get("batchSize")),
+            learning_rate=_float(given.get("learningRate")),
+            learning_rate_multiplier=_float(given.get("learningRateMultiplier")),
+            adapter_size=str(given["adapterSize"]) if given.get("adapterSize") else None,
+        )
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, str)):
+        return int(float(value))
+    return None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, str)):
+        return float(value)
+    return None
+
+
+_EITHER_OR = (
+    ("learningRate", "learningRateMultiplier"),
+    ("learningRateMultiplier", "learningRate"),
+)
+
+
+@dataclass(frozen=True)
+class Api:
+    """One tuning API, as a manifest meets it."""
+
+    name: DialectName
+    title: str  # as said in messages: "the Gemini API"
+    hyperparameter_fields: tuple[str, ...]  # the manifest keys it accepts
+    refused_hints: Mapping[str, str]  # a refused key -> what to use instead
+    remote_datasets: bool  # gs:// sources and a validation dataset
+    stages_local_data: bool  # local data is uploaded before a create, keyed by content
+    defaults: Hyperparameters
+    base_model_prefix: str  # base model names start with it ("models/"), or must not
+    base_model_example: str
+    loss_curve: bool  # reports per-step loss
+    cancel: str  # what cancelling a training run does there
+    in_place_update: bool  # display name and description change without retraining
+
+    def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
+        """The manifest's hyperparameters (camelCase; those the user set) over this API's
+        defaults; keys it does not accept are left out (see `refused`). A learning rate given
+        one way drops the default given the other way."""
+        accepted = {k: v for k, v in given.items() if self.accepts(k)}
+        merged = {**self.defaults.fields(), **accepted}
+        for key, other in _EITHER_OR:
+            if key in accepted and other not in accepted:
+                merged.pop(other, None)
+        return Hyperparameters.from_fields(merged)
+
+    def accepts(self, key: str) -> bool:
+        return key in self.hyperparameter_fields
+
+    def refused(self, given: Mapping[str, object]) -> list[str]:
+        """The keys of ``given`` this API has no such setting for, each with its hint."""
+        return [f"{key}{self.refused_hints.get(key, '')}" for key in given if not self.accepts(key)]
+
+    def base_model_problem(self, name: str) -> str | None:
+        """Why ``name`` is not how this API names a base model, or None."""
+        if self.base_model_prefix or not name.startswith("models/"):
+            return None
+        return (
+            f"{self.title} names base models without 'models/' "
+            f"(e.g. {self.base_model_example}), got {name!r}"
+        )
+
+
+GEMINI_API = Api(
+    name="gemini",
+    title="the Gemini API",
+    hyperparameter_fields=("epochCount", "batchSize", "learningRate", "learningRateMultiplier"),
+    refused_hints={},
+    defaults=Hyperparameters(
+        DEFAULT_EPOCH_COUNT, batch_size=DEFAULT_BATCH_SIZE, learning_rate=DEFAULT_LEARNING_RATE
+    ),
+    remote_datasets=False,
+    stages_local_data=False,
+    base_model_prefix="models/",
+    base_model_example="models/gemini-1.5-flash-001-tuning",
+    loss_curve=True,
+    cancel="the Gemini API stops the run; the failed model is then deleted",
+    in_place_update=True,
+)
+
+VERTEX_API = Api(
+    name="vertex",
+    title="Vertex AI",
+    hyperparameter_fields=("epochCount", "learningRateMultiplier", "adapterSize"),
+    refused_hints={"learningRate": " (use learningRateMultiplier)"},
+    defaults=Hyperparameters(
+        DEFAULT_EPOCH_COUNT, learning_rate_multiplier=DEFAULT_LEARNING_RATE_MULTIPLIER
+    ),
+    remote_datasets=True,
+    stages_local_data=True,
+    base_model_prefix="",
+    base_model_example="gemini-2.5-flash",
+    loss_curve=False,
+    cancel="Vertex AI cancels the tuning job; its model and endpoint are then deleted",
+    in_place_update=True,
+)
+
+APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One backend: the API it speaks and the provider module that serves it."""
+
+    name: BackendName
+    api: Api
+    provider: str  # module with ``open(settings) -> Provider``
+    emulated: bool = False  # the project's own emulator, started in-process
+    settled_by_flags: bool = False  # needs nothing from the Workspace document to open
+
+    @property
+    def label(self) -> str:
+        """As shown to a user: ``vertex``, or ``local (vertex dialect)``."""
+        return self.name if self.name == self.api.name else f"{self.name} ({self.api.name} dialect)"
+
+
+def backend(name: str, dialect: str | None = None) -> Backend:
+    """The record for backend ``name``; ``dialect`` picks the API an emulated backend speaks.
+    Raises ValueError for a name or dialect there is no such record for."""
+    if name == "local":
+        api = APIS.get(dialect or DEFAULT_DIALECT)
+        if api is None:
+            raise ValueError(f"dialect {dialect!r}: must be one of {', '.join(DIALECTS)}")
+        return Backend("local", api, "gitops_tune.providers.local", emulated=True)
+    if name == "gemini":
+        return Backend("gemini", GEMINI_API, "gitops_tune.providers.gemini", settled_by_flags=True)
+    if name == "vertex":
+        return Backend("vertex", VERTEX_API, "gitops_tune.providers.vertex")
+    raise ValueError(f"backend {name!r}: must be one of {', '.join(NAMES)}")

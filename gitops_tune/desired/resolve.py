@@ -1,0 +1,239 @@
+"""One valid TunedModel document + its data -> its `DesiredModel`, as the backend reads it."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from gitops_tune import dataset as ds
+from gitops_tune import manifest as mf
+from gitops_tune.backends import Backend, Hyperparameters
+from gitops_tune.dataset import Example
+from gitops_tune.desired.state import DesiredModel, RemoteHashes
+from gitops_tune.errors import Diagnostic, Location
+from gitops_tune.providers.base import DatasetRef, ProviderError
+from gitops_tune.settings import Settings
+
+
+@dataclass(frozen=True)
+class _Data:
+    """A model's training data, read once: what the DesiredModel needs of it."""
+
+    fingerprint: str
+    count: int
+    shown: str
+    examples: Callable[[], Iterator[Example]]
+    ref: DatasetRef | None  # what a create sends, where the backend needs more than examples
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def resolve(
+    item: mf.Parsed, where: Location, settings: Settings, hashes: RemoteHashes | None
+) -> tuple[DesiredModel | None, list[Diagnostic]]:
+    """One valid TunedModel document -> its DesiredModel, reading its dataset once."""
+    model = _tuned(item)
+    spec = model.spec
+    hyperparameters, errors = _hyperparameters(item, settings.backend)
+    errors += _remote_only(item, settings.backend)
+    if errors:
+        return None, errors
+    data = _training(item, settings, hyperparameters, hashes)
+    if not isinstance(data, _Data):
+        return None, data
+    fingerprint = data.fingerprint
+    validation: DatasetRef | None = None
+    if spec.validation is not None:
+        validation, problems = _validation(item, settings, hyperparameters, hashes)
+        if validation is None:
+            return None, problems
+        fingerprint = _combined(fingerprint, validation.key)
+    return (
+        DesiredModel(
+            name=model.metadata.name,
+            display_name=spec.displayName or model.metadata.name,
+            description=spec.description,
+            base_model=spec.baseModel,
+            preamble=spec.preamble,
+            task=spec.task or "other",
+            hyperparameters=hyperparameters,
+            fingerprint=fingerprint,
+            example_count=data.count,
+            labels=dict(model.metadata.labels),
+            prevent_destroy=spec.lifecycle.preventDestroy,
+            retain_previous=spec.lifecycle.retainPrevious,
+            location=where,
+            examples=data.examples,
+            warnings=data.warnings,
+            dataset_source=data.shown,
+            training=data.ref,
+            validation=validation,
+        ),
+        [],
+    )
+
+
+def _not_here(what: str, backend: Backend, where: Location, field: str) -> Diagnostic:
+    return Diagnostic(
+        f"{what} does not apply to backend {backend.label}: {backend.api.title} has no such "
+        "setting",
+        where,
+        field,
+    )
+
+
+def _hyperparameters(item: mf.Parsed, backend: Backend) -> tuple[Hyperparameters, list[Diagnostic]]:
+    """The backend's hyperparameters with its defaults; fields its API lacks are errors, and
+    so is a base model named the other API's way."""
+    doc, spec = item.document, _tuned(item).spec
+    hp = spec.hyperparameters
+    given = {k: v for k, v in hp.model_dump(exclude_none=True).items() if k in hp.model_fields_set}
+    problems = [
+        _not_here(
+            key + backend.api.refused_hints.get(key, ""),
+            backend,
+            doc.locate(("spec", "hyperparameters", key)),
+            f"spec.hyperparameters.{key}",
+        )
+        for key in backend.api.refused(given)
+    ]
+    wrong_name = backend.api.base_model_problem(spec.baseModel)
+    if wrong_name:
+        problems.append(Diagnostic(wrong_name, doc.locate(("spec", "baseModel")), "spec.baseModel"))
+    return backend.api.hyperparameters(given), problems
+
+
+def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
+    """``gs://`` data and a validation set, where the backend's API has neither."""
+    if backend.api.remote_datasets:
+        return []
+    doc, spec = item.document, _tuned(item).spec
+    problems = []
+    if spec.dataset.uri is not None:
+        path = ("spec", "dataset", "uri")
+        problems.append(_not_here("a gs:// dataset", backend, doc.locate(path), "spec.dataset.uri"))
+    if spec.validation is not None:
+        where = doc.locate(("spec", "validation"))
+        problems.append(_not_here("a validation dataset", backend, where, "spec.validation"))
+    return problems
+
+
+def _training(
+    item: mf.Parsed, settings: Settings, hp: Hyperparameters, hashes: RemoteHashes | None
+) -> _Data | list[Diagnostic]:
+    spec = _tuned(item).spec
+    if spec.dataset.uri is not None:
+        ref, problems = _remote_dataset(item, "dataset", hp, hashes)
+        if ref is None:
+            return problems
+        return _Data(ref.key, 0, spec.dataset.uri, functools.partial(iter, ()), ref)
+    found = _source(item, "dataset", spec.preamble)
+    if isinstance(found, Diagnostic):
+        return [found]
+    source, first_pass, shown = found
+    result = ds.scan(first_pass, spec.baseModel, hp.fields())
+    checks = ds.limits(result, spec.task, item.document.locate(("spec", "dataset")))
+    errors = [*result.errors, *(d for d in checks if d.severity == "error")]
+    if errors:
+        return errors
+    examples = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
+    staged = settings.backend.api.stages_local_data
+    return _Data(
+        result.fingerprint,
+        result.count,
+        shown,
+        examples,
+        DatasetRef(result.fingerprint, examples=examples) if staged else None,
+        tuple(d for d in checks if d.severity == "warning"),
+    )
+
+
+def _validation(
+    item: mf.Parsed, settings: Settings, hp: Hyperparameters, hashes: RemoteHashes | None
+) -> tuple[DatasetRef | None, list[Diagnostic]]:
+    """``spec.validation``: checked like training rows (no size recommendations)."""
+    doc, spec = item.document, _tuned(item).spec
+    assert spec.validation is not None
+    if spec.validation.uri is not None:
+        return _remote_dataset(item, "validation", hp, hashes)
+    found = _source(item, "validation", spec.preamble)
+    if isinstance(found, Diagnostic):
+        return None, [found]
+    source, first_pass, _ = found
+    result = ds.scan(first_pass, spec.baseModel, hp.fields())
+    if result.errors:
+        return None, list(result.errors)
+    if result.count == 0:
+        where = doc.locate(("spec", "validation"))
+        return None, [Diagnostic("no validation examples", where, "spec.validation")]
+    stream = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
+    return DatasetRef(result.fingerprint, examples=stream), []
+
+
+def _remote_dataset(
+    item: mf.Parsed, key: str, hp: Hyperparameters, hashes: RemoteHashes | None
+) -> tuple[DatasetRef | None, list[Diagnostic]]:
+    """``spec.{key}.uri``, a ``gs://`` dataset used in place. Its fingerprint: the usual header
+    line, then the object's URI and the content hashes the storage API reports (an object
+    replaced in place changes it)."""
+    spec = _tuned(item).spec
+    uri = getattr(spec, key).uri
+    assert uri is not None
+    where, field_path = item.document.locate(("spec", key, "uri")), f"spec.{key}.uri"
+    if hashes is None:
+        return None, [Diagnostic(f"cannot read {uri}: no storage client", where, field_path)]
+    try:
+        found = hashes(uri)
+    except ProviderError as e:
+        return None, [Diagnostic(f"cannot read {uri}: {e}", where, field_path)]
+    if found is None:
+        return None, [Diagnostic(f"no such object: {uri}", where, field_path)]
+    header = {
+        "format": ds.FINGERPRINT_FORMAT,
+        "baseModel": spec.baseModel,
+        "hyperparameters": ds.canonical_hyperparameters(hp.fields()),
+    }
+    lines = [
+        json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        json.dumps({"uri": uri, **dict(found)}, sort_keys=True, separators=(",", ":")),
+    ]
+    return DatasetRef(hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest(), uri=uri), []
+
+
+def _combined(training: str, validation: str) -> str:
+    line = json.dumps({"training": training, "validation": validation}, sort_keys=True)
+    return hashlib.sha256((line + "\n").encode()).hexdigest()
+
+
+def _tuned(item: mf.Parsed) -> mf.TunedModelDocument:
+    assert isinstance(item.model, mf.TunedModelDocument)
+    return item.model
+
+
+def _source(
+    item: mf.Parsed, key: str, preamble: str
+) -> tuple[ds.Source, ds.Source, str] | Diagnostic:
+    """(source, first-pass source, shown) of ``spec.<key>`` read from a file or inline."""
+    doc = item.document
+    data = getattr(_tuned(item).spec, key)
+    if data.path is not None:
+        try:
+            path, display = mf.dataset_file(item.file, data.path)
+        except ValueError as e:
+            return Diagnostic(str(e), doc.locate(("spec", key, "path")), f"spec.{key}.path")
+        source = ds.file_source(
+            path,
+            display,
+            input_field=data.inputField,
+            output_field=data.outputField,
+            preamble=preamble,
+        )
+        return source, source, display
+    reread = functools.partial(mf.inline_rows, item.file, doc.index, key)
+    source = ds.inline_source(reread, item.file.display, preamble=preamble)
+    first_pass = ds.inline_source(
+        functools.partial(mf.example_rows, doc, key), item.file.display, preamble=preamble
+    )
+    return source, first_pass, f"{item.file.display} (inline)"

@@ -1,0 +1,52 @@
+"""Desired state: what the planner compares with what exists, one `DesiredModel` a manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gitops_tune.backends import Hyperparameters
+from gitops_tune.errors import Diagnostic, Location
+
+RemoteHashes = Callable[[str], "Mapping[str, str] | None"]
+"""``gs://`` URI -> the content hashes the storage API reports (None: no such object)."""
+
+if TYPE_CHECKING:
+    from gitops_tune.dataset import Example
+    from gitops_tune.providers.base import DatasetRef
+    from gitops_tune.settings import Settings, WorkspaceDoc
+
+
+@dataclass(frozen=True)
+class DesiredModel:
+    name: str  # metadata.name
+    display_name: str  # defaults to name
+    description: str
+    base_model: str
+    preamble: str
+    task: str
+    hyperparameters: Hyperparameters  # the backend's defaults filled in
+    fingerprint: str  # full sha256 hex
+    example_count: int
+    labels: Mapping[str, str]
+    prevent_destroy: bool
+    location: Location  # where the document's metadata.name is declared
+    examples: Callable[[], Iterator[Example]] = field(compare=False, repr=False)
+    retain_previous: int = 0
+    warnings: tuple[Diagnostic, ...] = ()  # this model's warnings (also in DesiredState)
+    dataset_source: str = ""  # the data file as shown to the user, or "<manifest> (inline)"
+    training: DatasetRef | None = field(default=None, compare=False, repr=False)
+    validation: DatasetRef | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def total_steps(self) -> int:
+        return self.hyperparameters.total_steps(self.example_count)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    models: tuple[DesiredModel, ...]  # sorted by name
+    workspace: WorkspaceDoc | None
+    settings: Settings
+    warnings: tuple[Diagnostic, ...] = ()
