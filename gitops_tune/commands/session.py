@@ -71,8 +71,9 @@ class EarlyList:
     """The workspace's list request, started before the manifests are read.
 
     Only when flags or the environment settle the workspace and a backend that needs nothing
-    from the Workspace document (they take precedence over it). At 1,000 models the list is a round trip of seconds;
-    reading the manifests and datasets then overlaps it instead of following it. Errors
+    from the Workspace document (they take precedence over it). At 1,000 models the list is a
+    round trip of seconds; reading the manifests and datasets then overlaps it instead of
+    following it. Errors
     surface where the list would have been made, in the usual order.
     """
 
