@@ -133,8 +133,9 @@ class Api:
         return key in self.hyperparameter_fields
 
     def refused(self, given: Mapping[str, object]) -> list[str]:
-        """The keys of ``given`` this API has no such setting for, each with its hint."""
-        return [f"{key}{self.refused_hints.get(key, '')}" for key in given if not self.accepts(key)]
+        """The keys of ``given`` this API has no such setting for (`refused_hints` says what
+        to use instead, where there is something)."""
+        return [key for key in given if not self.accepts(key)]
 
     def base_model_problem(self, name: str) -> str | None:
         """Why ``name`` is not how this API names a base model, or None."""

@@ -66,6 +66,7 @@ def test_fields_that_do_not_apply_are_errors_with_locations(tmp_path: Path) -> N
     assert "m.yaml:" in batch and "spec.hyperparameters.batchSize: batchSize does not " in batch
     assert "apply to backend vertex" in batch
     assert "learningRateMultiplier" in rate
+    assert "learningRate: learningRate (use learningRateMultiplier) does not apply" in rate
     (prefix,) = errors(tmp_path, "vertex", baseModel="models/gemini-1.5-flash-001-tuning")
     assert "spec.baseModel: Vertex AI names base models without 'models/'" in prefix
     found = errors(

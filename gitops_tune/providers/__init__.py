@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from gitops_tune.errors import UserError
 from gitops_tune.providers.base import Provider, ProviderError
-from gitops_tune.settings import Settings
+
+if TYPE_CHECKING:
+    from gitops_tune.settings import Settings
 
 
 def open_provider(settings: Settings) -> Provider:

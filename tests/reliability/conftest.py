@@ -283,7 +283,7 @@ def assert_converged(repo: Repo, untouched: dict[str, dict[str, Any]] | None = N
         assert description == d.description
         assert m["baseModel"] == d.base_model
         remote_hp = m["tuningTask"]["hyperparameters"]
-        for key, value in d.hyperparameters.items():
+        for key, value in d.hyperparameters.fields().items():
             assert _close(remote_hp.get(key), value), (name, key, remote_hp, value)
     if untouched is not None:
         assert foreign_now(repo.url, untouched) == untouched, "a model outside was modified"
