@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gitops_tune.dataset import SUFFIXES, DatasetError, Item, Row, decode_utf8, suggest
+from gitops_tune.dataset import SUFFIXES, DatasetError, Item, Row, decode_utf8
 from gitops_tune.errors import Diagnostic, Location
+from gitops_tune.hints import suggest
 from gitops_tune.manifest._yaml import Document, dotted, parse
 from gitops_tune.manifest.messages import describe, from_validation_error
 from gitops_tune.manifest.models import (

@@ -9,8 +9,8 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ValidationError
 
-from gitops_tune.dataset import suggest
 from gitops_tune.errors import Diagnostic
+from gitops_tune.hints import suggest
 from gitops_tune.manifest._yaml import Document, dotted
 from gitops_tune.manifest.models import NAME_RULE
 
