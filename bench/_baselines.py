@@ -121,7 +121,7 @@ def fingerprint(tree: Path) -> dict[str, Any]:
     import builtins
     import shutil
 
-    from gitops_tune import dataset_cache
+    from gitops_tune.dataset import cache as dataset_cache
     from gitops_tune.dataset import file_source, scan
 
     files = datasets(tree)

@@ -17,6 +17,7 @@ from gitops_tune.dataset import (
     file_source,
     fingerprint,
     limits,
+    readers,
     scan,
     short_fingerprint,
     stream,
@@ -352,7 +353,7 @@ def test_fingerprinter_counts_and_sizes() -> None:
 def test_json_dataset_over_the_whole_file_cap_is_refused_without_reading_it_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dataset, "MAX_JSON_FILE_BYTES", 1000)
+    monkeypatch.setattr(readers, "MAX_JSON_FILE_BYTES", 1000)
     big = tmp_path / "big.json"
     big.write_text("[" + ",".join(['{"text_input": "a", "output": "b"}'] * 100) + "]")
     (item,) = list(dataset.read_json(str(big), "data/big.json"))

@@ -1,4 +1,4 @@
-"""The fingerprint cache (`gitops_tune.dataset_cache`) and the fast JSONL scan behind it."""
+"""The fingerprint cache (`gitops_tune.dataset.cache`) and the fast JSONL scan behind it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from gitops_tune import dataset as ds
-from gitops_tune.dataset import Scan, Source, file_source
+from gitops_tune.dataset import Scan, ScanCache, Source, default_cache, file_source, readers
+from gitops_tune.errors import UserError
 
 HP = {"epochCount": 2, "batchSize": 4}
 BASE = "models/gemini-1.5-flash-001-tuning"
@@ -47,17 +48,22 @@ class Reads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        real = ds.jsonl_blocks
+        real = readers.jsonl_blocks
 
         def counting(path: str) -> Iterator[tuple[int, int, bytes]]:
             self.count += 1
             return real(path)
 
-        monkeypatch.setattr(ds, "jsonl_blocks", counting)
+        monkeypatch.setattr(readers, "jsonl_blocks", counting)
 
 
-def do_scan(path: Path, preamble: str = "", hp: dict[str, object] | None = None) -> Scan:
-    return ds.scan(file_source(str(path), path.name, preamble=preamble), BASE, hp or HP)
+def do_scan(
+    path: Path, preamble: str = "", hp: dict[str, object] | None = None, *, home: Path | None = None
+) -> Scan:
+    """A scan with the cache in ``home`` (by default the `home` fixture's folder, which is
+    next to the data files)."""
+    cache = ScanCache((home or path.parent / "home") / "fingerprints")
+    return ds.scan(file_source(str(path), path.name, preamble=preamble), BASE, hp or HP, cache)
 
 
 def test_unchanged_file_is_not_read_again(
@@ -168,17 +174,52 @@ def test_a_tampered_entry_for_another_stat_is_a_miss(
 def test_unwritable_cache_is_harmless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")
+    data = write(tmp_path / "d.jsonl", rows())
+    assert do_scan(data, home=blocker).count == 30
+    assert do_scan(data, home=blocker).count == 30
+
+
+def test_no_cache_always_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    reads = Reads(monkeypatch)
+    source = file_source(str(data), data.name)
+    assert ds.scan(source, BASE, HP, None) == ds.scan(source, BASE, HP, cache=None)
+    assert reads.count == 2
+    assert not (home / "fingerprints").exists()
+
+
+# --- the bridge: without a ``cache`` argument, the environment decides (`default_cache`) ----
+
+
+def test_default_cache_is_under_gitops_tune_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
+    assert default_cache() == ScanCache(home / "fingerprints")
+    data = write(tmp_path / "d.jsonl", rows())
+    reads = Reads(monkeypatch)
+    first = ds.scan(file_source(str(data), data.name), BASE, HP)
+    assert ds.scan(file_source(str(data), data.name), BASE, HP) == first
+    assert reads.count == 1
+    assert list((home / "fingerprints").glob("*.json"))
+
+
+def test_unwritable_default_cache_is_harmless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
     monkeypatch.setenv("GITOPS_TUNE_HOME", str(blocker))
     data = write(tmp_path / "d.jsonl", rows())
-    assert do_scan(data).count == 30
-    assert do_scan(data).count == 30
+    assert ds.scan(file_source(str(data), data.name), BASE, HP).count == 30
+    assert ds.scan(file_source(str(data), data.name), BASE, HP).count == 30
 
 
 def test_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("GITOPS_TUNE_FINGERPRINT_CACHE", "0")
+    assert default_cache() is None
     data = write(tmp_path / "d.jsonl", rows())
-    do_scan(data)
-    do_scan(data)
+    ds.scan(file_source(str(data), data.name), BASE, HP)
+    ds.scan(file_source(str(data), data.name), BASE, HP)
     assert not (home / "fingerprints").exists()
 
 
@@ -189,7 +230,7 @@ def test_stream_still_rereads_and_verifies(tmp_path: Path) -> None:
     assert len(list(ds.stream(source, BASE, HP, first.fingerprint))) == 30
     text = data.read_text().replace("answer 7", "answer 8", 1)
     data.write_text(text)
-    with pytest.raises(ds.UserError, match="changed since it was validated"):
+    with pytest.raises(UserError, match="changed since it was validated"):
         list(ds.stream(source, BASE, HP, first.fingerprint))
 
 
@@ -200,11 +241,11 @@ def careful(path: Path, preamble: str) -> Scan:
     """The reference: the generic reader and row checks, line by line (no fast path)."""
     source = file_source(str(path), path.name, preamble=preamble)
     generic = Source(source.rows, source.display, preamble=preamble)
-    return ds._scan(generic, BASE, HP)
+    return ds.scan(generic, BASE, HP, cache=None)
 
 
 def fast(path: Path, preamble: str) -> Scan:
-    return ds._scan(file_source(str(path), path.name, preamble=preamble), BASE, HP)
+    return ds.scan(file_source(str(path), path.name, preamble=preamble), BASE, HP, cache=None)
 
 
 _PIECES = [
@@ -252,7 +293,7 @@ def _random_line(rng: random.Random) -> str:
 def test_fast_path_matches_the_careful_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, preamble: str
 ) -> None:
-    monkeypatch.setattr(ds, "BLOCK_BYTES", 97)  # many blocks, lines split across reads
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 97)  # many blocks, lines split across reads
     rng = random.Random(seed)
     lines = [_random_line(rng) for _ in range(rng.randint(1, 120))]
     clean = seed % 3 == 0  # some files with only valid rows, to exercise the fast path alone

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Sequence
-from typing import Any, Literal, Union
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ValidationError
 
-from gitops_tune.dataset import suggest
 from gitops_tune.errors import Diagnostic
+from gitops_tune.hints import suggest
 from gitops_tune.manifest._yaml import Document, dotted
 from gitops_tune.manifest.models import NAME_RULE
 
@@ -112,44 +112,70 @@ _TYPES = {
 }
 
 
+_BOUNDS = {  # pydantic error type -> (the words, the ctx key of the bound)
+    "greater_than": ("greater than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
+
+
+class _Failure(NamedTuple):
+    """One pydantic error, as the message functions below read it."""
+
+    value: Any  # the input
+    ctx: dict[str, Any]
+    model: type[BaseModel]
+    loc: tuple[str | int, ...]
+
+
+def _too_long(f: _Failure) -> str:
+    length = len(f.value) if isinstance(f.value, str) else "?"
+    return f"must be at most {f.ctx.get('max_length')} characters (got {length})"
+
+
+def _too_short(f: _Failure) -> str:
+    if f.ctx.get("min_length") == 1:
+        return "must not be empty"
+    return f"must be at least {f.ctx.get('min_length')} characters"
+
+
+def _pattern(f: _Failure) -> str:
+    if f.loc and f.loc[-1] == "name":
+        return f"must be {NAME_RULE} (got {_shown(f.value)})"
+    return f"must match {f.ctx.get('pattern')} (got {_shown(f.value)})"
+
+
+def _literal(f: _Failure) -> str:
+    allowed = literal_values(f.model, f.loc)
+    text = f"must be one of: {', '.join(allowed)} (got {describe(f.value)})"
+    hint = suggest(f.value, allowed) if isinstance(f.value, str) else None
+    if hint:
+        text += f"; did you mean {hint!r}?"
+    return text
+
+
+_MESSAGES: dict[str, Callable[[_Failure], str]] = {
+    "missing": lambda f: "required field is missing",
+    "finite_number": lambda f: f"must be a finite number (got {_shown(f.value)})",
+    "string_too_long": _too_long,
+    "string_too_short": _too_short,
+    "string_pattern_mismatch": _pattern,
+    "literal_error": _literal,
+}
+
+
 def _message(error: Any, model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
     kind: str = error["type"]
     value = error.get("input")
-    ctx: dict[str, Any] = error.get("ctx") or {}
     if kind in _TYPES:
         return f"must be {_TYPES[kind]} (got {describe(value)})"
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "greater_than":
-        return f"must be greater than {_shown(ctx.get('gt'))} (got {_shown(value)})"
-    if kind == "greater_than_equal":
-        return f"must be at least {_shown(ctx.get('ge'))} (got {_shown(value)})"
-    if kind == "less_than":
-        return f"must be less than {_shown(ctx.get('lt'))} (got {_shown(value)})"
-    if kind == "less_than_equal":
-        return f"must be at most {_shown(ctx.get('le'))} (got {_shown(value)})"
-    if kind == "finite_number":
-        return f"must be a finite number (got {_shown(value)})"
-    if kind == "string_too_long":
-        length = len(value) if isinstance(value, str) else "?"
-        return f"must be at most {ctx.get('max_length')} characters (got {length})"
-    if kind == "string_too_short":
-        if ctx.get("min_length") == 1:
-            return "must not be empty"
-        return f"must be at least {ctx.get('min_length')} characters"
-    if kind == "string_pattern_mismatch":
-        if loc and loc[-1] == "name":
-            return f"must be {NAME_RULE} (got {_shown(value)})"
-        return f"must match {ctx.get('pattern')} (got {_shown(value)})"
-    if kind == "literal_error":
-        allowed = literal_values(model, loc)
-        got = describe(value)
-        text = f"must be one of: {', '.join(allowed)} (got {got})"
-        if isinstance(value, str):
-            hint = suggest(value, allowed)
-            if hint:
-                text += f"; did you mean {hint!r}?"
-        return text
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    if kind in _BOUNDS:
+        words, bound = _BOUNDS[kind]
+        return f"must be {words} {_shown(ctx.get(bound))} (got {_shown(value)})"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind](_Failure(value, ctx, model, loc))
     msg = str(error.get("msg", "invalid value"))
     return msg[:1].lower() + msg[1:]
 

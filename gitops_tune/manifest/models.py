@@ -51,7 +51,10 @@ _CONFIG = ConfigDict(
 
 _INLINE_EXAMPLES_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "description": "Inline training examples, the seed's format.",
+    "description": (
+        "Inline training examples (text_input, output), as in Google's "
+        '"Fine-tuning with the Gemini API" guide.'
+    ),
     "items": {
         "type": "object",
         "properties": {

@@ -1,7 +1,6 @@
 """The fingerprint cache: a data file that has not changed is not read again.
 
-A clean scan of a data file (no errors) is remembered under ``.gitops-tune/fingerprints/``
-(``GITOPS_TUNE_HOME`` moves it; ``GITOPS_TUNE_FINGERPRINT_CACHE=0`` turns it off), one small
+A clean scan of a data file (no errors) is remembered in a `ScanCache` directory, one small
 JSON file per (file, reading settings):
 
 - the entry's name hashes everything the result depends on besides the file's bytes: the cache
@@ -21,20 +20,26 @@ another shape is ignored and overwritten. A file modified less than `RACY_SECOND
 scan began is not stored: on a coarse-clock file system a second write in the same tick could
 otherwise keep size and mtime (Git's "racy clean" problem). `DesiredModel.examples()` re-reads
 and verifies the fingerprint at create time regardless.
+
+This module reads no environment, except in `default_cache`, the one bridge kept until the
+settings object resolves the cache (see there).
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_tune.dataset import FINGERPRINT_FORMAT, Scan, Source, canonical_hyperparameters
+from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
+from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.paths import home
 
 CACHE_FORMAT = "gitops-tune/scan-cache/v1"
@@ -43,12 +48,14 @@ RACY_SECONDS = 2.0
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
 
 
-def cache_path() -> Path:
-    return home() / "fingerprints"
+@dataclass(frozen=True)
+class ScanCache:
+    """Where clean scans are remembered (``.gitops-tune/fingerprints/`` by default)."""
 
+    directory: Path
 
-def enabled() -> bool:
-    return os.environ.get("GITOPS_TUNE_FINGERPRINT_CACHE", "1") != "0"
+    def entry(self, key: str) -> Path:
+        return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json"
 
 
 def _stat(st: os.stat_result) -> list[int]:
@@ -72,10 +79,6 @@ def _key(source: Source, real: str, base_model: str, hp: Mapping[str, object]) -
         ensure_ascii=True,
         separators=(",", ":"),
     )
-
-
-def _entry_path(key: str) -> Path:
-    return cache_path() / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json"
 
 
 def _lookup(entry: Path, key: str, stat: list[int]) -> Scan | None:
@@ -115,6 +118,7 @@ def _store(entry: Path, key: str, stat: list[int], result: Scan) -> None:
 
 
 def cached_scan(
+    cache: ScanCache,
     source: Source,
     path: str,
     base_model: str,
@@ -123,15 +127,13 @@ def cached_scan(
 ) -> Scan:
     """``scan(source, base_model, hyperparameters)``, or its remembered result when ``path``
     has not changed since a clean scan with the same settings."""
-    if not enabled():
-        return scan(source, base_model, hyperparameters)
     try:
         real = os.path.realpath(path)
         before = os.stat(real)
     except OSError:
         return scan(source, base_model, hyperparameters)  # let the reader say what is wrong
     key = _key(source, real, base_model, hyperparameters)
-    entry = _entry_path(key)
+    entry = cache.entry(key)
     stat = _stat(before)
     hit = _lookup(entry, key, stat)
     if hit is not None:
@@ -147,3 +149,33 @@ def cached_scan(
     if after == stat:  # unchanged while it was read
         _store(entry, key, stat, result)
     return result
+
+
+# --- the bridge to the environment --------------------------------------------------------------
+# BRIDGE, to be removed by the lead: the settings object will resolve GITOPS_TUNE_HOME and
+# GITOPS_TUNE_FINGERPRINT_CACHE once and pass `ScanCache(home / "fingerprints")` (or None,
+# turned off) to `dataset.scan(..., cache=...)`. Until then a caller that passes no ``cache``
+# gets `default_cache()`, which reads the environment as the cache always did.
+
+
+class FromEnvironment(enum.Enum):
+    """The type of `FROM_ENVIRONMENT`. Part of the bridge."""
+
+    TOKEN = "the cache the environment says (see `default_cache`)"
+
+
+FROM_ENVIRONMENT = FromEnvironment.TOKEN
+"""The default of `dataset.scan`'s ``cache``: `default_cache()`. Part of the bridge."""
+
+
+def cache_path() -> Path:
+    """``fingerprints/`` under the tool's folder (``GITOPS_TUNE_HOME``). Part of the bridge."""
+    return home() / "fingerprints"
+
+
+def default_cache() -> ScanCache | None:
+    """The cache as the environment sets it: under `cache_path`, None when
+    ``GITOPS_TUNE_FINGERPRINT_CACHE=0``. Part of the bridge."""
+    if os.environ.get("GITOPS_TUNE_FINGERPRINT_CACHE", "1") == "0":
+        return None
+    return ScanCache(cache_path())

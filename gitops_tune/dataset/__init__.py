@@ -1,0 +1,87 @@
+"""Training data: reading sources, the preamble rule, limits and the fingerprint.
+
+Every source is read as a stream of *items*: a `Row` (one raw example and where it was
+written) or a `Diagnostic` (a problem the reader found, e.g. a JSONL line that is not JSON).
+`scan` checks the rows against the limits of Google's "Fine-tuning with the Gemini API"
+guide and hashes them as it goes; `stream` re-reads the same source at create time and
+yields `Example` values. Nothing here holds a whole dataset in memory, except a ``.json``
+array, which is parsed whole.
+
+- `records`: the shared values (`Example`, `Row`, `Source`, `Scan`, `DatasetError`);
+- `readers`: JSONL, JSON and CSV files as items, and the sources over them;
+- `checks`: per-example rules and dataset limits (and the preamble rule);
+- `fingerprints`: canonical hyperparameters and the fingerprint / request size;
+- `scanner`: `scan` and `stream`, with the fast JSONL path;
+- `cache`: the fingerprint cache `scan` consults.
+
+This face only re-exports.
+"""
+
+from gitops_tune.dataset.cache import FROM_ENVIRONMENT, ScanCache, default_cache
+from gitops_tune.dataset.checks import (
+    INPUT_LIMIT,
+    MAX_DATASET_BYTES,
+    MAX_ROW_ERRORS,
+    MIN_EXAMPLES,
+    OUTPUT_LIMIT,
+    RECOMMENDATIONS,
+    RECOMMENDED_EXAMPLES,
+    limits,
+)
+from gitops_tune.dataset.fingerprints import (
+    DEFAULT_HYPERPARAMETERS,
+    FINGERPRINT_FORMAT,
+    Fingerprinter,
+    canonical_hyperparameters,
+    fingerprint,
+    short_fingerprint,
+)
+from gitops_tune.dataset.readers import (
+    MAX_JSON_FILE_BYTES,
+    decode_utf8,
+    file_source,
+    inline_source,
+    read_csv,
+    read_file,
+    read_json,
+    read_jsonl,
+)
+from gitops_tune.dataset.records import SUFFIXES, DatasetError, Example, Item, Row, Scan, Source
+from gitops_tune.dataset.scanner import scan, stream
+
+__all__ = [
+    "DEFAULT_HYPERPARAMETERS",
+    "FINGERPRINT_FORMAT",
+    "FROM_ENVIRONMENT",
+    "INPUT_LIMIT",
+    "MAX_DATASET_BYTES",
+    "MAX_JSON_FILE_BYTES",
+    "MAX_ROW_ERRORS",
+    "MIN_EXAMPLES",
+    "OUTPUT_LIMIT",
+    "RECOMMENDATIONS",
+    "RECOMMENDED_EXAMPLES",
+    "SUFFIXES",
+    "DatasetError",
+    "Example",
+    "Fingerprinter",
+    "Item",
+    "Row",
+    "Scan",
+    "ScanCache",
+    "Source",
+    "canonical_hyperparameters",
+    "decode_utf8",
+    "default_cache",
+    "file_source",
+    "fingerprint",
+    "inline_source",
+    "limits",
+    "read_csv",
+    "read_file",
+    "read_json",
+    "read_jsonl",
+    "scan",
+    "short_fingerprint",
+    "stream",
+]

@@ -1,0 +1,264 @@
+"""One pass over a source: `scan` checks every row, counts, sizes and fingerprints it;
+`stream` re-reads the same source at create time and yields `Example` values.
+
+Both run rows through `_examples`, the hot loop of every dataset. A JSONL file is scanned a
+block at a time: a block whose every line is a valid example takes the fast path
+(`_fast_block`, no per-row objects), any other block the reader's own line-by-line path, so
+the result is exactly what reading row by row gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from json.encoder import encode_basestring as json_string
+
+from gitops_tune.dataset import readers
+from gitops_tune.dataset.cache import (
+    FROM_ENVIRONMENT,
+    FromEnvironment,
+    ScanCache,
+    cached_scan,
+    default_cache,
+)
+from gitops_tune.dataset.checks import (
+    INPUT_LIMIT,
+    MAX_ROW_ERRORS,
+    OUTPUT_LIMIT,
+    length_problems,
+    row_problems,
+)
+from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
+from gitops_tune.dataset.records import Example, Item, Row, Scan, Source
+from gitops_tune.errors import Diagnostic, Location, UserError
+
+Report = Callable[[Diagnostic], None]
+
+
+def _examples(
+    source: Source,
+    fp: Fingerprinter,
+    report: Report,
+    rows: list[int],
+    items: Iterable[Item] | None = None,
+) -> Iterator[tuple[str, str]]:
+    """Rows -> valid (input, output) pairs; problems go to ``report``, ``rows[0]`` counts the
+    rows read. The hot loop of every dataset: plain Python, no per-row objects on the way."""
+    fin, fout, preamble, inline = (
+        source.input_field,
+        source.output_field,
+        source.preamble,
+        source.inline,
+    )
+    add = fp.add
+    count = 0
+    try:
+        for item in source.rows() if items is None else items:
+            if type(item) is not Row:
+                report(item)  # type: ignore[arg-type]
+                continue
+            count += 1
+            value = item.value
+            if (
+                type(value) is dict
+                and type(inp := value.get(fin)) is str
+                and type(out := value.get(fout)) is str
+                and inp
+                and out
+                and not inp.isspace()
+                and not out.isspace()
+                and not (inline and len(value) != 2)
+            ):
+                text = preamble + inp if preamble else inp
+                if len(text) > INPUT_LIMIT or len(out) > OUTPUT_LIMIT:
+                    for message in length_problems(text, out, source):
+                        report(Diagnostic(message, item.location, item.field))
+                    continue
+                try:
+                    add(text, out)
+                except UnicodeEncodeError:
+                    report(
+                        Diagnostic(
+                            "contains an unpaired surrogate; not valid Unicode",
+                            item.location,
+                            item.field,
+                        )
+                    )
+                    continue
+                yield text, out
+            else:
+                for message in row_problems(value, source):
+                    report(Diagnostic(message, item.location, item.field))
+    finally:
+        rows[0] = count
+
+
+def _block_lines(block: bytes, first: bool) -> list[str] | None:
+    """The lines of a JSONL block (BOM of the file dropped), None if it is not UTF-8."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if first and text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _fast_block(
+    block: bytes, first: bool, fin: str, fout: str, preamble: str
+) -> tuple[bytes, int] | None:
+    """A JSONL block whose every line is a valid example -> (its fingerprint lines joined by
+    newlines, count), with no per-row objects. Anything else -> None: the caller reads that
+    block line by line, with the diagnostics.
+
+    A line with no backslash holds strings with no quote, backslash or control character
+    (JSON would have to escape them, and the scanner is strict), so their JSON form is the
+    text between two quotes: no escaping work for the common line."""
+    lines = _block_lines(block, first)
+    if lines is None:
+        return None
+    out: list[str] = []
+    append, scan_json, quote = out.append, readers.scan_json, json_string
+    pre = quote(preamble)[1:-1]
+    for line in lines:
+        try:
+            value, end = scan_json(line, 0)
+        except (StopIteration, ValueError, RecursionError):
+            if line.strip():
+                return None
+            continue  # a blank line
+        if end != len(line) and not line[end:].isspace():
+            return None
+        if type(value) is not dict:
+            return None
+        inp, output = value.get(fin), value.get(fout)
+        if (
+            type(inp) is not str
+            or type(output) is not str
+            or not inp
+            or not output
+            or inp.isspace()
+            or output.isspace()
+            or len(inp) + len(preamble) > INPUT_LIMIT
+            or len(output) > OUTPUT_LIMIT
+        ):
+            return None
+        if "\\" in line:
+            append(f'{{"textInput":{quote(preamble + inp)},"output":{quote(output)}}}')
+        else:
+            append(f'{{"textInput":"{pre}{inp}","output":"{output}"}}')
+    try:
+        return "\n".join(out).encode(), len(out)
+    except UnicodeEncodeError:  # a lone surrogate: let the careful path say where
+        return None
+
+
+def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report) -> int:
+    """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
+    the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
+    Returns the rows read."""
+    count = 0
+    fin, fout, preamble, display = (
+        source.input_field,
+        source.output_field,
+        source.preamble,
+        source.display,
+    )
+    try:
+        for number, offset, block in readers.jsonl_blocks(path):
+            fast = _fast_block(block, number == 1, fin, fout, preamble)
+            if fast is not None:
+                fp.add_lines(*fast)
+                count += fast[1]
+                continue
+            items = list(readers.jsonl_block_items(display, number, offset, block))
+            stop = bool(items) and items[-1] is None
+            rows = [0]
+            valid = [i for i in items if i is not None]
+            for _ in _examples(source, fp, report, rows, valid):
+                pass
+            count += rows[0]
+            if stop:
+                break
+    except OSError as e:
+        report(readers.cannot_read(display, e))
+    return count
+
+
+def scan(
+    source: Source,
+    base_model: str,
+    hyperparameters: Mapping[str, object],
+    cache: ScanCache | FromEnvironment | None = FROM_ENVIRONMENT,
+) -> Scan:
+    """Read the source once: check every row, count, size and fingerprint.
+
+    Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic. A data file
+    that has not changed since an earlier scan without errors is not read again: the result
+    comes from ``cache`` (see `gitops_tune.dataset.cache`); ``cache=None`` always reads.
+    Passing no ``cache`` uses `default_cache()`, which reads the environment (the bridge the
+    settings object replaces).
+    """
+    if cache is FROM_ENVIRONMENT:
+        cache = default_cache()
+    if source.path is not None and isinstance(cache, ScanCache):
+        return cached_scan(cache, source, source.path, base_model, hyperparameters, _read)
+    return _read(source, base_model, hyperparameters)
+
+
+def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]) -> Scan:
+    """`scan` without the cache: always reads the source."""
+    fp = Fingerprinter(base_model, hyperparameters)
+    errors: list[Diagnostic] = []
+    dropped = 0
+
+    def report(diagnostic: Diagnostic) -> None:
+        nonlocal dropped
+        if len(errors) < MAX_ROW_ERRORS:
+            errors.append(diagnostic)
+        else:
+            dropped += 1
+
+    rows = [0]
+    if source.path is not None and source.kind == "jsonl":
+        rows[0] = _scan_jsonl(source, source.path, fp, report)
+    else:
+        for _ in _examples(source, fp, report, rows):
+            pass
+    if dropped:
+        errors.append(
+            Diagnostic(
+                f"... and {dropped:,} more problems in this dataset", Location(source.display)
+            )
+        )
+    return Scan(rows[0], fp.size, fp.hexdigest(), tuple(errors))
+
+
+def stream(
+    source: Source,
+    base_model: str,
+    hyperparameters: Mapping[str, object],
+    expected_fingerprint: str | None = None,
+) -> Iterator[Example]:
+    """Re-read the source and yield its examples (preamble applied).
+
+    Any problem raises `UserError`. With ``expected_fingerprint``, a source that changed since
+    it was scanned raises `UserError` after its last example, before the caller can use them.
+    """
+    fp = Fingerprinter(base_model, hyperparameters)
+
+    def report(diagnostic: Diagnostic) -> None:
+        raise UserError(diagnostic)
+
+    for text, out in _examples(source, fp, report, [0]):
+        yield Example(text, out)
+    if expected_fingerprint is not None and fp.hexdigest() != expected_fingerprint:
+        raise UserError(
+            Diagnostic(
+                f"changed since it was validated (fingerprint {short_fingerprint(fp.hexdigest())}, "
+                f"expected {short_fingerprint(expected_fingerprint)}); run the command again",
+                Location(source.display),
+            )
+        )
