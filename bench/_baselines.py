@@ -121,8 +121,8 @@ def fingerprint(tree: Path) -> dict[str, Any]:
     import builtins
     import shutil
 
-    from gitops_tune.dataset import cache as dataset_cache
-    from gitops_tune.dataset import file_source, scan
+    from gitops_tune.dataset import ScanCache, file_source, scan
+    from gitops_tune.settings import Invocation
 
     files = datasets(tree)
     sha256_files(files)  # warm the page cache for everyone
@@ -132,13 +132,14 @@ def fingerprint(tree: Path) -> dict[str, Any]:
     preamble = "Classify this support ticket: "
     hp = {"epochCount": 5, "batchSize": 16, "learningRate": 0.001}
     base = "models/gemini-1.5-flash-001-tuning"
-    shutil.rmtree(dataset_cache.cache_path(), ignore_errors=True)
+    cache = Invocation.from_environ().settle().scan_cache or ScanCache(tree / ".fingerprints")
+    shutil.rmtree(cache.directory, ignore_errors=True)
 
     def run() -> float:
         t = time.perf_counter()
         for p in files:
             src = file_source(str(p), f"data/{p.name}", preamble=preamble)
-            result = scan(src, base, hp)
+            result = scan(src, base, hp, cache)
             assert not result.errors, result.errors
         return time.perf_counter() - t
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gitops_tune import backends
 from gitops_tune.backends import Backend
+from gitops_tune.dataset.cache import ScanCache
 from gitops_tune.errors import Location, UserError
 from gitops_tune.providers.retry import RetryPolicy
 
@@ -57,6 +58,11 @@ class Settings:
     poll_s: float
     vertex: VertexTarget
     local_train_seconds: float
+
+    @property
+    def scan_cache(self) -> ScanCache | None:
+        """Where clean dataset scans are remembered (None: turned off)."""
+        return ScanCache(self.home / "fingerprints") if self.fingerprint_cache else None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ HP = {"epochCount": 5, "batchSize": 4, "learningRate": 0.001}
 
 
 def check(source: Source) -> list[str]:
-    return [str(d) for d in scan(source, BASE, HP).errors]
+    return [str(d) for d in scan(source, BASE, HP, None).errors]
 
 
 def jsonl_problems(tree: Tree, lines: list[str], **kw: str) -> list[str]:
@@ -47,7 +47,7 @@ def good(i: int = 0) -> str:
 
 def test_jsonl_reads_rows_skipping_blank_lines(tree: Tree) -> None:
     tree.write("d.jsonl", good(1) + "\n\n   \n" + good(2) + "\n")
-    result = scan(file_source("d.jsonl", "d.jsonl"), BASE, HP)
+    result = scan(file_source("d.jsonl", "d.jsonl"), BASE, HP, None)
     assert (result.count, result.errors) == (2, ())
     assert list(stream(file_source("d.jsonl", "d.jsonl"), BASE, HP)) == [
         Example("1", "2"),
@@ -244,7 +244,7 @@ def test_fewer_than_100_is_a_task_specific_warning(task: str | None, advice: str
 def test_serialized_size_at_most_4_mib(tree: Tree) -> None:
     row = {"text_input": "x", "output": "y" * 4_990}
     tree.jsonl("big.jsonl", [row] * 850)  # 850 * 5,020 bytes > 4 MiB
-    big = scan(file_source("big.jsonl", "big.jsonl"), BASE, HP)
+    big = scan(file_source("big.jsonl", "big.jsonl"), BASE, HP, None)
     assert big.errors == ()
     assert big.size == 2 + 850 * len('{"textInput":"x","output":"' + "y" * 4_990 + '"}') + 849
     assert [str(d) for d in limits(big, None, AT)] == [
@@ -316,7 +316,7 @@ def test_same_examples_same_fingerprint_from_every_source(tree: Tree) -> None:
     ]
     tree.write("c/z.csv", "\r\n".join(lines) + "\r\n")
     fps = {
-        scan(file_source(p, p, preamble="P: "), BASE, HP).fingerprint
+        scan(file_source(p, p, preamble="P: "), BASE, HP, None).fingerprint
         for p in ("a/x.jsonl", "b/y.json", "c/z.csv")
     }
     assert len(fps) == 1
@@ -330,7 +330,7 @@ def test_same_examples_same_fingerprint_from_every_source(tree: Tree) -> None:
 def test_stream_detects_a_dataset_changed_since_validation(tree: Tree) -> None:
     path: Path = tree.jsonl("d.jsonl", rows(20))
     src = file_source("d.jsonl", "d.jsonl")
-    fp = scan(src, BASE, HP).fingerprint
+    fp = scan(src, BASE, HP, None).fingerprint
     assert len(list(stream(src, BASE, HP, fp))) == 20
     tree.jsonl("d.jsonl", rows(20, tag="v2-"))
     with pytest.raises(UserError) as e:

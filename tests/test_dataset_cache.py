@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from gitops_tune import dataset as ds
-from gitops_tune.dataset import Scan, ScanCache, Source, default_cache, file_source, readers
+from gitops_tune.dataset import Scan, ScanCache, Source, file_source, readers
 from gitops_tune.errors import UserError
+from gitops_tune.settings import Invocation
 
 HP = {"epochCount": 2, "batchSize": 4}
 BASE = "models/gemini-1.5-flash-001-tuning"
@@ -188,39 +189,25 @@ def test_no_cache_always_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     assert not (home / "fingerprints").exists()
 
 
-# --- the bridge: without a ``cache`` argument, the environment decides (`default_cache`) ----
+# --- the settings decide where the cache is, and whether there is one ----------------------
 
 
-def test_default_cache_is_under_gitops_tune_home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path
+def test_settings_put_the_cache_under_gitops_tune_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert default_cache() == ScanCache(home / "fingerprints")
+    home = tmp_path / "home"
+    cache = Invocation(env={"GITOPS_TUNE_HOME": str(home)}).settle().scan_cache
+    assert cache == ScanCache(home / "fingerprints")
     data = write(tmp_path / "d.jsonl", rows())
     reads = Reads(monkeypatch)
-    first = ds.scan(file_source(str(data), data.name), BASE, HP)
-    assert ds.scan(file_source(str(data), data.name), BASE, HP) == first
+    first = ds.scan(file_source(str(data), data.name), BASE, HP, cache)
+    assert ds.scan(file_source(str(data), data.name), BASE, HP, cache) == first
     assert reads.count == 1
     assert list((home / "fingerprints").glob("*.json"))
 
 
-def test_unwritable_default_cache_is_harmless(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocker = tmp_path / "file-not-dir"
-    blocker.write_text("")
-    monkeypatch.setenv("GITOPS_TUNE_HOME", str(blocker))
-    data = write(tmp_path / "d.jsonl", rows())
-    assert ds.scan(file_source(str(data), data.name), BASE, HP).count == 30
-    assert ds.scan(file_source(str(data), data.name), BASE, HP).count == 30
-
-
-def test_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    monkeypatch.setenv("GITOPS_TUNE_FINGERPRINT_CACHE", "0")
-    assert default_cache() is None
-    data = write(tmp_path / "d.jsonl", rows())
-    ds.scan(file_source(str(data), data.name), BASE, HP)
-    ds.scan(file_source(str(data), data.name), BASE, HP)
-    assert not (home / "fingerprints").exists()
+def test_can_be_turned_off() -> None:
+    assert Invocation(env={"GITOPS_TUNE_FINGERPRINT_CACHE": "0"}).settle().scan_cache is None
 
 
 def test_stream_still_rereads_and_verifies(tmp_path: Path) -> None:

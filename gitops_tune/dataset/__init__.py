@@ -17,7 +17,7 @@ array, which is parsed whole.
 This face only re-exports.
 """
 
-from gitops_tune.dataset.cache import FROM_ENVIRONMENT, ScanCache, default_cache
+from gitops_tune.dataset.cache import ScanCache
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
     MAX_DATASET_BYTES,
@@ -52,7 +52,6 @@ from gitops_tune.dataset.scanner import scan, stream
 __all__ = [
     "DEFAULT_HYPERPARAMETERS",
     "FINGERPRINT_FORMAT",
-    "FROM_ENVIRONMENT",
     "INPUT_LIMIT",
     "MAX_DATASET_BYTES",
     "MAX_JSON_FILE_BYTES",
@@ -72,7 +71,6 @@ __all__ = [
     "Source",
     "canonical_hyperparameters",
     "decode_utf8",
-    "default_cache",
     "file_source",
     "fingerprint",
     "inline_source",

@@ -21,14 +21,13 @@ scan began is not stored: on a coarse-clock file system a second write in the sa
 otherwise keep size and mtime (Git's "racy clean" problem). `DesiredModel.examples()` re-reads
 and verifies the fingerprint at create time regardless.
 
-This module reads no environment, except in `default_cache`, the one bridge kept until the
-settings object resolves the cache (see there).
+This module reads no environment: the settings resolve the cache's folder (or turn it off)
+and the caller hands it over.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import hashlib
 import json
 import os
@@ -40,7 +39,6 @@ from typing import Any
 
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
 from gitops_tune.dataset.records import Scan, Source
-from gitops_tune.paths import home
 
 CACHE_FORMAT = "gitops-tune/scan-cache/v1"
 RACY_SECONDS = 2.0
@@ -149,33 +147,3 @@ def cached_scan(
     if after == stat:  # unchanged while it was read
         _store(entry, key, stat, result)
     return result
-
-
-# --- the bridge to the environment --------------------------------------------------------------
-# BRIDGE, to be removed by the lead: the settings object will resolve GITOPS_TUNE_HOME and
-# GITOPS_TUNE_FINGERPRINT_CACHE once and pass `ScanCache(home / "fingerprints")` (or None,
-# turned off) to `dataset.scan(..., cache=...)`. Until then a caller that passes no ``cache``
-# gets `default_cache()`, which reads the environment as the cache always did.
-
-
-class FromEnvironment(enum.Enum):
-    """The type of `FROM_ENVIRONMENT`. Part of the bridge."""
-
-    TOKEN = "the cache the environment says (see `default_cache`)"
-
-
-FROM_ENVIRONMENT = FromEnvironment.TOKEN
-"""The default of `dataset.scan`'s ``cache``: `default_cache()`. Part of the bridge."""
-
-
-def cache_path() -> Path:
-    """``fingerprints/`` under the tool's folder (``GITOPS_TUNE_HOME``). Part of the bridge."""
-    return home() / "fingerprints"
-
-
-def default_cache() -> ScanCache | None:
-    """The cache as the environment sets it: under `cache_path`, None when
-    ``GITOPS_TUNE_FINGERPRINT_CACHE=0``. Part of the bridge."""
-    if os.environ.get("GITOPS_TUNE_FINGERPRINT_CACHE", "1") == "0":
-        return None
-    return ScanCache(cache_path())

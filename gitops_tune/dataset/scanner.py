@@ -14,11 +14,8 @@ from json.encoder import encode_basestring as json_string
 
 from gitops_tune.dataset import readers
 from gitops_tune.dataset.cache import (
-    FROM_ENVIRONMENT,
-    FromEnvironment,
     ScanCache,
     cached_scan,
-    default_cache,
 )
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
@@ -191,19 +188,15 @@ def scan(
     source: Source,
     base_model: str,
     hyperparameters: Mapping[str, object],
-    cache: ScanCache | FromEnvironment | None = FROM_ENVIRONMENT,
+    cache: ScanCache | None,
 ) -> Scan:
     """Read the source once: check every row, count, size and fingerprint.
 
     Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic. A data file
     that has not changed since an earlier scan without errors is not read again: the result
     comes from ``cache`` (see `gitops_tune.dataset.cache`); ``cache=None`` always reads.
-    Passing no ``cache`` uses `default_cache()`, which reads the environment (the bridge the
-    settings object replaces).
     """
-    if cache is FROM_ENVIRONMENT:
-        cache = default_cache()
-    if source.path is not None and isinstance(cache, ScanCache):
+    if source.path is not None and cache is not None:
         return cached_scan(cache, source, source.path, base_model, hyperparameters, _read)
     return _read(source, base_model, hyperparameters)
 

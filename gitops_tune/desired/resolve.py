@@ -133,7 +133,7 @@ def _training(
     if isinstance(found, Diagnostic):
         return [found]
     source, first_pass, shown = found
-    result = ds.scan(first_pass, spec.baseModel, hp.fields())
+    result = ds.scan(first_pass, spec.baseModel, hp.fields(), settings.scan_cache)
     checks = ds.limits(result, spec.task, item.document.locate(("spec", "dataset")))
     errors = [*result.errors, *(d for d in checks if d.severity == "error")]
     if errors:
@@ -162,7 +162,7 @@ def _validation(
     if isinstance(found, Diagnostic):
         return None, [found]
     source, first_pass, _ = found
-    result = ds.scan(first_pass, spec.baseModel, hp.fields())
+    result = ds.scan(first_pass, spec.baseModel, hp.fields(), settings.scan_cache)
     if result.errors:
         return None, list(result.errors)
     if result.count == 0:
