@@ -10,7 +10,6 @@ included. It also checks the emulator binds loopback unless told otherwise.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -162,12 +161,8 @@ def test_the_emulator_binds_loopback_unless_told_otherwise(tmp_path: Path) -> No
     assert host_option.default == "127.0.0.1"
     with start(EmulatorConfig(port=0)) as running:
         assert running._server.server_address[0] == "127.0.0.1"
-    os.environ["GITOPS_TUNE_HOME"] = str(tmp_path / "local-home")
+    local = _start(tmp_path / "local-home", 1.0)  # the local backend's in-process emulator
     try:
-        local = _start()  # the local backend's in-process emulator
-        try:
-            assert local.url.startswith("http://127.0.0.1:")
-        finally:
-            local.stop()
+        assert local.url.startswith("http://127.0.0.1:")
     finally:
-        del os.environ["GITOPS_TUNE_HOME"]
+        local.stop()
