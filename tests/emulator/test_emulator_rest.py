@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import pytest
-from emu_helpers import EXAMPLES, TUNABLE, Api, assert_error, model_body
 
 from gitops_tune.emulator.server import RunningEmulator
+from tests.emulator.emu_helpers import EXAMPLES, TUNABLE, Api, assert_error, model_body
 
 OP_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.CreateTunedModelMetadata"
 
