@@ -60,16 +60,15 @@ class TuningJobs:
         self.train_seconds = train_seconds
 
     def routes(self) -> list[Route]:
-        routes: list[Route] = []
-        for v in wire.VERSIONS:
-            jobs = f"/{v}/projects/{{project}}/locations/{{location}}/tuningJobs"
-            routes += [
-                Route("POST", jobs, self.create, auth="bearer"),
-                Route("GET", jobs, self.list, auth="bearer"),
-                Route("GET", f"{jobs}/{{job}}", self.get, auth="bearer"),
-                Route("POST", f"{jobs}/{{job}}:cancel", self.cancel, auth="bearer"),
+        jobs = f"{wire.LOCATION}/tuningJobs"
+        return wire.bearer_routes(
+            [
+                ("POST", jobs, self.create),
+                ("GET", jobs, self.list),
+                ("GET", f"{jobs}/{{job}}", self.get),
+                ("POST", f"{jobs}/{{job}}:cancel", self.cancel),
             ]
-        return routes
+        )
 
     def _job(self, req: Request) -> dict[str, Any]:
         p = req.params

@@ -36,24 +36,18 @@ class Serving:
         self.clock = clock
 
     def routes(self) -> list[Route]:
-        routes: list[Route] = []
-        for v in wire.VERSIONS:
-            base = f"/{v}/projects/{{project}}/locations/{{location}}"
-            model, endpoint = f"{base}/models/{{model}}", f"{base}/endpoints/{{endpoint}}"
-            routes += [
-                Route("GET", model, self.get_model, auth="bearer"),
-                Route("DELETE", model, self.delete_model, auth="bearer"),
-                Route("GET", endpoint, self.get_endpoint, auth="bearer"),
-                Route("POST", f"{endpoint}:undeployModel", self.undeploy_model, auth="bearer"),
-                Route("DELETE", endpoint, self.delete_endpoint, auth="bearer"),
-                Route(
-                    "GET",
-                    f"/{v}/publishers/google/models/{{model}}",
-                    self.get_publisher_model,
-                    auth="bearer",
-                ),
+        model = f"{wire.LOCATION}/models/{{model}}"
+        endpoint = f"{wire.LOCATION}/endpoints/{{endpoint}}"
+        return wire.bearer_routes(
+            [
+                ("GET", model, self.get_model),
+                ("DELETE", model, self.delete_model),
+                ("GET", endpoint, self.get_endpoint),
+                ("POST", f"{endpoint}:undeployModel", self.undeploy_model),
+                ("DELETE", endpoint, self.delete_endpoint),
+                ("GET", "/publishers/google/models/{model}", self.get_publisher_model),
             ]
-        return routes
+        )
 
     # -- documents ---------------------------------------------------------------------------
 

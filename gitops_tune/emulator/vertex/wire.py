@@ -16,16 +16,17 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import invalid, reject_unknown
+from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
 
 KIND_JOB = "vertex-job"
 API_TYPE = "type.googleapis.com/google.cloud.aiplatform.v1"
 VERSIONS = ("v1beta1", "v1")
+LOCATION = "/projects/{project}/locations/{location}"
 TUNABLE_BASE_MODELS = (
     "gemini-2.5-pro",
     "gemini-2.5-flash",
@@ -57,6 +58,12 @@ _SPEC = {
     "exportLastCheckpointOnly",
 }
 _HYPER = {"epochCount", "learningRateMultiplier", "adapterSize", "learningRate", "batchSize"}
+
+
+def bearer_routes(table: Sequence[tuple[str, str, Handler]]) -> list[Route]:
+    """Each ``(method, path after the version, handler)`` under every API version, for
+    callers with an OAuth bearer token."""
+    return [Route(m, f"/{v}{path}", h, auth="bearer") for v in VERSIONS for m, path, h in table]
 
 
 def _number(value: object, path: str, integer: bool = False) -> float:
