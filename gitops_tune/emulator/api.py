@@ -1,6 +1,6 @@
 """Transport-neutral pieces shared by the server and its REST dialects.
 
-A dialect (the Gemini API today, Vertex AI later) is a list of `Route`s: a method, a path
+A dialect (the Gemini API, Vertex AI, Cloud Storage) is a list of `Route`s: a method, a path
 template such as ``/v1beta/tunedModels/{id}:generateContent``, and a handler from `Request` to
 `Response`. The server owns sockets, auth, latency, faults and stats; handlers own meaning.
 """

@@ -2,8 +2,8 @@
 
 Stdlib only: `http.server.ThreadingHTTPServer` answers each connection in its own thread
 (HTTP/1.1 keep-alive), which is plenty for a local emulator and keeps the install light. The
-meaning of each route lives in a dialect: `dialect_gemini` (the Gemini API), `dialect_vertex`
-(Vertex AI ``/v1beta1/projects/{p}/locations/{l}/tuningJobs``) and `dialect_gcs` (the Cloud
+meaning of each route lives in a dialect: `gemini` (the Gemini API), `vertex` (Vertex AI
+``/v1beta1/projects/{p}/locations/{l}/tuningJobs`` and what they produce) and `gcs` (the Cloud
 Storage JSON API), all on the same `Router` and store.
 
 In-process use (the ``local`` backend, tests, benchmarks)::
@@ -29,9 +29,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gitops_tune.emulator.api import ApiError, Request, Response, Route, Router, invalid
-from gitops_tune.emulator.dialect_gcs import GcsDialect
-from gitops_tune.emulator.dialect_gemini import GeminiDialect, base_models_with
-from gitops_tune.emulator.dialect_vertex import VertexDialect
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -39,7 +36,12 @@ from gitops_tune.emulator.faults import (
     FaultSettings,
     parse_fault_codes,
 )
+from gitops_tune.emulator.gcs import GcsDialect
+from gitops_tune.emulator.gemini.catalog import base_models_with
+from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.store import Store
+from gitops_tune.emulator.vertex.jobs import TuningJobs
+from gitops_tune.emulator.vertex.serving import Serving
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -104,14 +106,16 @@ class Emulator:
             train_seconds=lambda: config.train_seconds,
             base_models=base_models_with(config.base_models),
         )
-        self.vertex = VertexDialect(
+        self.vertex_jobs = TuningJobs(
             self.store, clock=time.time, train_seconds=lambda: config.train_seconds
         )
+        self.vertex_serving = Serving(self.store, clock=time.time)
         self.gcs = GcsDialect(self.store, clock=time.time)
         self.router = Router(
             [
                 *self.gemini.routes(),
-                *self.vertex.routes(),
+                *self.vertex_jobs.routes(),
+                *self.vertex_serving.routes(),
                 *self.gcs.routes(),
                 *self._control_routes(),
             ]

@@ -1,8 +1,6 @@
-"""The emulator's store: SQLite, in memory or in a file shared by several processes.
+"""The emulator's store: SQLite, in memory or in a file shared by several processes (the
+connections are `database`'s).
 
-In memory, one connection is shared by every request thread behind a lock. With a file, each
-request borrows a connection from a small pool; the file is in WAL mode with a busy timeout,
-so several processes (concurrent ``apply`` runs on ``.gitops-tune/local.db``) can share it.
 Create-if-absent is one ``INSERT`` on the primary key: two writers can never both create the
 same ID, the loser gets `AlreadyExists`.
 
@@ -12,15 +10,13 @@ by ``generateContent``; nothing here ever returns them with a model.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import queue
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from gitops_tune.emulator.database import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tuned_models (
@@ -65,8 +61,6 @@ _COLUMNS = (
     "cancel_time, operation_id"
 )
 
-BUSY_TIMEOUT_MS = 10_000
-
 
 class AlreadyExists(Exception):
     """A model with this ID exists already."""
@@ -92,101 +86,22 @@ class ModelRecord:
     cancel_time: float | None = None
 
 
-@dataclass
-class _Pool:
-    """Connections to a file database, one borrowed per operation."""
-
-    path: str
-    idle: queue.LifoQueue[sqlite3.Connection] = field(default_factory=queue.LifoQueue)
-    size: int = 8
-
-
-def _casefold(value: object) -> str:
-    return str(value).casefold() if value is not None else ""
-
-
-def _connect(target: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.create_function("casefold", 1, _casefold, deterministic=True)
-    return conn
-
-
 class Store:
     """Tuned models in SQLite. ``db_path=None`` keeps them in memory for this process only."""
 
     def __init__(self, db_path: str | None = None) -> None:
         self.db_path = db_path
-        self._lock = threading.Lock()
-        self._shared: sqlite3.Connection | None = None
-        self._pool: _Pool | None = None
-        if db_path is None:
-            self._shared = _connect(":memory:")
-            self._shared.executescript(SCHEMA)
-        else:
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            self._pool = _Pool(db_path)
-            with self._connection() as conn:
-                # WAL lets readers and one writer work at once across processes.
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.executescript(SCHEMA)  # IF NOT EXISTS: safe when processes race here
-
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        if self._shared is not None:
-            with self._lock:
-                yield self._shared
-            return
-        pool = self._pool
-        assert pool is not None
-        try:
-            conn = pool.idle.get_nowait()
-        except queue.Empty:
-            conn = _connect(pool.path)
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        if pool.idle.qsize() < pool.size:
-            pool.idle.put(conn)
-        else:
-            conn.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken up front, so read-then-write never deadlocks."""
-        with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        self._db = Database(db_path, SCHEMA)
 
     def close(self) -> None:
-        if self._shared is not None:
-            with self._lock:
-                self._shared.close()
-        if self._pool is not None:
-            while True:
-                try:
-                    self._pool.idle.get_nowait().close()
-                except queue.Empty:
-                    break
+        self._db.close()
 
     # -- models -------------------------------------------------------------------------
 
     def insert(self, record: ModelRecord, examples: Sequence[tuple[str, str]]) -> None:
         """Create the model, or raise `AlreadyExists`: atomic across threads and processes."""
         try:
-            with self._write() as conn:
+            with self._db.write() as conn:
                 conn.execute(
                     f"INSERT INTO tuned_models ({_COLUMNS}) VALUES "
                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -217,7 +132,7 @@ class Store:
             raise AlreadyExists(record.id) from e
 
     def get(self, model_id: str) -> ModelRecord | None:
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM tuned_models WHERE id = ?", (model_id,)
             ).fetchone()
@@ -234,7 +149,7 @@ class Store:
             )
             args += [term.casefold(), term.casefold()]
         args.append(limit)
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM tuned_models WHERE {' AND '.join(where)} "
                 "ORDER BY id LIMIT ?",
@@ -246,7 +161,7 @@ class Store:
         self, model_id: str, changes: Mapping[str, object], now: float
     ) -> ModelRecord | None:
         """Set mutable fields (``display_name``, ``description``, sampling keys)."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM tuned_models WHERE id = ?", (model_id,)
             ).fetchone()
@@ -280,7 +195,7 @@ class Store:
     def cancel(self, model_id: str, now: float) -> bool:
         """Stop training at ``now`` if it is still running; False when it had already ended
         (or was cancelled before). Atomic: the running check is part of the UPDATE."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute(
                 "UPDATE tuned_models SET cancel_time = ?, update_time = ? "
                 "WHERE id = ? AND cancel_time IS NULL "
@@ -290,13 +205,13 @@ class Store:
             return cur.rowcount > 0
 
     def delete(self, model_id: str) -> bool:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("DELETE FROM training_examples WHERE model_id = ?", (model_id,))
             cur = conn.execute("DELETE FROM tuned_models WHERE id = ?", (model_id,))
             return cur.rowcount > 0
 
     def examples(self, model_id: str) -> list[tuple[str, str]]:
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(
                 "SELECT examples FROM training_examples WHERE model_id = ?", (model_id,)
             ).fetchone()
@@ -305,7 +220,7 @@ class Store:
         return [(str(i), str(o)) for i, o in json.loads(row[0])]
 
     def reset(self) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("DELETE FROM training_examples")
             conn.execute("DELETE FROM tuned_models")
             conn.execute("DELETE FROM documents")
@@ -316,7 +231,7 @@ class Store:
     def insert_doc(self, kind: str, doc_id: str, data: Mapping[str, Any]) -> None:
         """Create a document, or raise `AlreadyExists`: atomic across threads and processes."""
         try:
-            with self._write() as conn:
+            with self._db.write() as conn:
                 conn.execute(
                     "INSERT INTO documents (kind, id, data) VALUES (?, ?, ?)",
                     (kind, doc_id, json.dumps(dict(data), sort_keys=True)),
@@ -325,14 +240,14 @@ class Store:
             raise AlreadyExists(f"{kind}/{doc_id}") from e
 
     def put_doc(self, kind: str, doc_id: str, data: Mapping[str, Any]) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO documents (kind, id, data) VALUES (?, ?, ?)",
                 (kind, doc_id, json.dumps(dict(data), sort_keys=True)),
             )
 
     def get_doc(self, kind: str, doc_id: str) -> dict[str, Any] | None:
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(
                 "SELECT data FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)
             ).fetchone()
@@ -340,7 +255,7 @@ class Store:
 
     def docs(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
         """Every document of ``kind`` whose ID starts with ``prefix``, sorted by ID."""
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             rows = conn.execute(
                 "SELECT id, data FROM documents WHERE kind = ? AND substr(id, 1, ?) = ? "
                 "ORDER BY id",
@@ -355,7 +270,7 @@ class Store:
         change: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any] | None:
         """Read-modify-write one document in a single transaction; None when absent."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             row = conn.execute(
                 "SELECT data FROM documents WHERE kind = ? AND id = ?", (kind, doc_id)
             ).fetchone()
@@ -369,26 +284,26 @@ class Store:
         return data
 
     def delete_doc(self, kind: str, doc_id: str) -> bool:
-        with self._write() as conn:
+        with self._db.write() as conn:
             cur = conn.execute("DELETE FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
             return cur.rowcount > 0
 
     def put_blob(self, bucket: str, name: str, data: bytes) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO blobs (bucket, name, data) VALUES (?, ?, ?)",
                 (bucket, name, data),
             )
 
     def get_blob(self, bucket: str, name: str) -> bytes | None:
-        with self._connection() as conn:
+        with self._db.connection() as conn:
             row = conn.execute(
                 "SELECT data FROM blobs WHERE bucket = ? AND name = ?", (bucket, name)
             ).fetchone()
         return bytes(row[0]) if row is not None else None
 
     def delete_blob(self, bucket: str, name: str) -> None:
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("DELETE FROM blobs WHERE bucket = ? AND name = ?", (bucket, name))
 
 
@@ -429,6 +344,3 @@ def _record(row: Sequence[object]) -> ModelRecord:
         cancel_time=None if cancel_time is None else float(str(cancel_time)),
         operation_id=str(operation_id),
     )
-
-
-Clock = Callable[[], float]

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from emu_helpers import Api
+
+from tests.emulator.emu_helpers import Api
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emu_helpers import Api, assert_error
 
 from gitops_tune.emulator.faults import FaultConfigError, parse_fault_codes
 from gitops_tune.emulator.server import EmulatorConfig, start
+from tests.emulator.emu_helpers import Api, assert_error
 
 
 @pytest.fixture

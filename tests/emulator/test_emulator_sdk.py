@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emu_helpers import API_KEY, TUNABLE, model_body
 from google import genai
 from google.genai import errors, types
 
 from gitops_tune.emulator.server import RunningEmulator
+from tests.emulator.emu_helpers import API_KEY, TUNABLE, model_body
 
 
 @pytest.fixture

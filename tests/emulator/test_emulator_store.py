@@ -7,9 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from emu_helpers import Api
-
 from gitops_tune.emulator.server import EmulatorConfig, start
+from tests.emulator.emu_helpers import Api
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:

@@ -1,0 +1,240 @@
+"""The Gemini API's routes: ``tunedModels``, their operations and base ``models``, over one
+`Store`. Request checks and JSON shapes live in `wire`; every success is HTTP 200, as Google
+answers and as google-genai requires.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from gitops_tune.emulator import training
+from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found
+from gitops_tune.emulator.gemini import answers, wire
+from gitops_tune.emulator.gemini.catalog import DEFAULT_BASE_MODELS, BaseModel
+from gitops_tune.emulator.paging import Paging
+from gitops_tune.emulator.store import AlreadyExists, ModelRecord, Store
+
+TUNED_PAGES = Paging(default=10, maximum=1000)
+MODEL_PAGES = Paging(default=50, maximum=1000)
+ID_ATTEMPTS = 8  # generated IDs that may collide before create gives up
+
+
+class GeminiDialect:
+    """Handlers for the Gemini API surface over one `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float],
+        train_seconds: Callable[[], float],
+        base_models: Sequence[BaseModel] = DEFAULT_BASE_MODELS,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.train_seconds = train_seconds
+        self.base_models = {m.name: m for m in base_models}
+
+    def routes(self) -> list[Route]:
+        """v1beta: the whole surface. v1: what the public v1 reference documents for these
+        resources, i.e. base models and tuned-model operations (see docs/emulator.md)."""
+        v1beta = "/v1beta"
+        routes = [
+            Route("GET", f"{v1beta}/models", self.list_models),
+            Route("GET", f"{v1beta}/models/{{id}}", self.get_model),
+            Route("POST", f"{v1beta}/tunedModels", self.create),
+            Route("GET", f"{v1beta}/tunedModels", self.list),
+            Route("GET", f"{v1beta}/tunedModels/{{id}}", self.get),
+            Route("PATCH", f"{v1beta}/tunedModels/{{id}}", self.patch),
+            Route("DELETE", f"{v1beta}/tunedModels/{{id}}", self.delete),
+            Route("POST", f"{v1beta}/tunedModels/{{id}}:generateContent", self.generate_content),
+        ]
+        for version in ("/v1beta", "/v1"):
+            routes += [
+                Route("GET", f"{version}/tunedModels/{{id}}/operations", self.list_operations),
+                Route("GET", f"{version}/tunedModels/{{id}}/operations/{{op}}", self.get_operation),
+                Route(
+                    "POST",
+                    f"{version}/tunedModels/{{id}}/operations/{{op}}:cancel",
+                    self.cancel_operation,
+                ),
+            ]
+        routes += [
+            Route("GET", "/v1/models", self.list_models),
+            Route("GET", "/v1/models/{id}", self.get_model),
+        ]
+        return routes
+
+    def _record(self, model_id: str) -> ModelRecord:
+        rec = self.store.get(model_id)
+        if rec is None:
+            raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
+        return rec
+
+    def _operation_record(self, req: Request) -> ModelRecord:
+        rec = self._record(req.params["id"])
+        if req.params["op"] != rec.operation_id:
+            raise not_found(
+                f"Operation tunedModels/{rec.id}/operations/{req.params['op']} does not exist."
+            )
+        return rec
+
+    # -- tunedModels ----------------------------------------------------------------------
+
+    def create(self, req: Request) -> Response:
+        body = req.json()
+        requested_id = wire.requested_id(req.arg("tunedModelId"))
+        new = wire.new_model(body, self.base_models)
+        per_epoch = training.steps_per_epoch(
+            len(new.examples), int(new.hyperparameters["batchSize"])
+        )
+        now = self.clock()
+        record = ModelRecord(
+            id="",
+            display_name=new.display_name,
+            description=new.description,
+            base_model=new.base.name,
+            hyperparameters=new.hyperparameters,
+            sampling=new.sampling,
+            create_time=now,
+            update_time=now,
+            train_seconds=self.train_seconds(),
+            total_steps=per_epoch * int(new.hyperparameters["epochCount"]),
+            steps_per_epoch=per_epoch,
+            example_count=len(new.examples),
+            data_seed=training.data_seed(new.examples),
+            fail=re.search(rf"\b{training.FAIL_WORD}\b", new.display_name) is not None,
+            operation_id="",
+        )
+        rec = self._insert(record, new.examples, requested_id)
+        return Response(200, wire.operation_json(rec, now))
+
+    def _insert(
+        self, record: ModelRecord, examples: Sequence[tuple[str, str]], requested_id: str | None
+    ) -> ModelRecord:
+        """Store ``record`` under the requested ID (409 when taken) or under a generated one
+        (another one when taken)."""
+        for attempt in range(ID_ATTEMPTS):
+            model_id = requested_id or _generated_id(record.display_name)
+            rec = replace(record, id=model_id, operation_id=_random_part(12))
+            try:
+                self.store.insert(rec, examples)
+            except AlreadyExists:
+                if requested_id is not None:
+                    raise ApiError(
+                        409, f"Tuned model tunedModels/{model_id} already exists.", "ALREADY_EXISTS"
+                    ) from None
+                if attempt == ID_ATTEMPTS - 1:
+                    raise
+                continue
+            return rec
+        raise AssertionError("unreachable")
+
+    def get(self, req: Request) -> Response:
+        return Response(200, wire.tuned_model_json(self._record(req.params["id"]), self.clock()))
+
+    def list(self, req: Request) -> Response:
+        size = TUNED_PAGES.size(req.arg("pageSize"))
+        raw_filter = req.arg("filter") or ""
+        token = req.arg("pageToken")
+        after = TUNED_PAGES.decode(token, raw_filter) if token else None
+        terms = wire.filter_terms(raw_filter)
+        if terms is None:
+            return Response(200, {})
+        records = self.store.page(after, size + 1, terms)
+        now = self.clock()
+
+        def render(rec: ModelRecord) -> dict[str, Any]:
+            return wire.tuned_model_json(rec, now)
+
+        return Response(
+            200,
+            TUNED_PAGES.page(records, size, "tunedModels", render, lambda r: r.id, raw_filter),
+        )
+
+    def patch(self, req: Request) -> Response:
+        model_id = req.params["id"]
+        body = req.json()
+        wire.check_fields(body)
+        current = self._record(model_id)
+        changes = wire.patch_changes(body, req.arg("updateMask"), current.base_model)
+        rec = self.store.update(model_id, changes, self.clock())
+        if rec is None:
+            raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
+        return Response(200, wire.tuned_model_json(rec, self.clock()))
+
+    def delete(self, req: Request) -> Response:
+        model_id = req.params["id"]
+        if not self.store.delete(model_id):
+            raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
+        return Response(200, {})
+
+    def generate_content(self, req: Request) -> Response:
+        rec = self._record(req.params["id"])
+        state = training.progress(wire.job(rec), self.clock()).state
+        if state != "ACTIVE":
+            raise ApiError(
+                400,
+                f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
+                "FAILED_PRECONDITION",
+            )
+        prompt = answers.prompt_text(req.json())
+        text = answers.answer_for(prompt, self.store.examples(rec.id))
+        return Response(200, answers.generate_content_json(rec.id, prompt, text))
+
+    # -- operations -----------------------------------------------------------------------
+
+    def get_operation(self, req: Request) -> Response:
+        return Response(200, wire.operation_json(self._operation_record(req), self.clock()))
+
+    def list_operations(self, req: Request) -> Response:
+        rec = self._record(req.params["id"])
+        return Response(200, {"operations": [wire.operation_json(rec, self.clock())]})
+
+    def cancel_operation(self, req: Request) -> Response:
+        """Stops training: the model stays, FAILED, and its operation ends with CANCELLED
+        (code 1). Cancelling a finished operation changes nothing and succeeds."""
+        rec = self._operation_record(req)
+        self.store.cancel(rec.id, self.clock())
+        return Response(200, {})
+
+    # -- base models ----------------------------------------------------------------------
+
+    def list_models(self, req: Request) -> Response:
+        size = MODEL_PAGES.size(req.arg("pageSize"))
+        token = req.arg("pageToken")
+        after = MODEL_PAGES.decode(token, "") if token else ""
+        names = sorted(n for n in self.base_models if n > after)
+        out = MODEL_PAGES.page(
+            names, size, "models", lambda n: self.base_models[n].to_json(), lambda n: n, ""
+        )
+        out.setdefault("models", [])  # listed even when empty, unlike tunedModels
+        return Response(200, out)
+
+    def get_model(self, req: Request) -> Response:
+        name = f"models/{req.params['id']}"
+        model = self.base_models.get(name)
+        if model is None:
+            raise not_found(f"Model {name} is not found for the emulated API version.")
+        return Response(200, model.to_json())
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _random_part(n: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+
+
+def _generated_id(display_name: str) -> str:
+    """Like the real API: the displayName's words joined by hyphens plus a random suffix
+    (``sentence-translator-u3b7m``); a random ID when there are no usable words."""
+    words = re.findall(r"[a-z0-9]+", display_name.lower())
+    stem = "-".join(words)[:33].strip("-")
+    if stem and stem[0].isalpha():
+        return f"{stem}-{_random_part(5)}"
+    return secrets.choice(_ALPHABET[:26]) + _random_part(10)

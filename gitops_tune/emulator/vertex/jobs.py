@@ -1,0 +1,181 @@
+"""Vertex AI ``tuningJobs`` under ``/{v1beta1|v1}/projects/{project}/locations/{location}``:
+create, get, list (newest first, filtered on labels) and cancel.
+
+Training data is read from the emulator's own Cloud Storage (`gcs`). Callers need an OAuth
+bearer token (any non-empty one).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from gitops_tune.emulator import training
+from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid, not_found
+from gitops_tune.emulator.gcs import KIND_OBJECT
+from gitops_tune.emulator.paging import Paging
+from gitops_tune.emulator.store import Store
+from gitops_tune.emulator.vertex import wire
+from gitops_tune.emulator.vertex.wire import KIND_JOB
+
+PAGES = Paging(
+    default=100,
+    maximum=1000,
+    token_key="last",
+    not_integer="Invalid value at 'page_size' (TYPE_INT32): {raw!r}.",
+    negative="page_size must not be negative.",
+)
+
+
+def read_examples(store: Store, uri: str, path: str) -> tuple[int, int]:
+    """Validate a supervised-tuning JSONL object; (examples, characters)."""
+    bucket, name = wire.gs_uri(uri, path)
+    if store.get_doc(KIND_OBJECT, f"{bucket}/{name}") is None:
+        raise invalid(f"{path}: {uri} does not exist or cannot be read.")
+    return wire.count_examples(store.get_blob(bucket, name) or b"", uri, path)
+
+
+def _resource_id() -> str:
+    return str(secrets.randbelow(10**18) + 10**18)
+
+
+def _sort_key(doc: dict[str, Any]) -> str:
+    return str(doc["id"]).zfill(24)
+
+
+class TuningJobs:
+    """Handlers for ``tuningJobs`` over one `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float],
+        train_seconds: Callable[[], float],
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.train_seconds = train_seconds
+
+    def routes(self) -> list[Route]:
+        jobs = f"{wire.LOCATION}/tuningJobs"
+        return wire.bearer_routes(
+            [
+                ("POST", jobs, self.create),
+                ("GET", jobs, self.list),
+                ("GET", f"{jobs}/{{job}}", self.get),
+                ("POST", f"{jobs}/{{job}}:cancel", self.cancel),
+            ]
+        )
+
+    def _job(self, req: Request) -> dict[str, Any]:
+        p = req.params
+        doc = self.store.get_doc(KIND_JOB, f"{p['project']}/{p['location']}/{p['job']}")
+        if doc is None:
+            raise not_found(
+                f'The TuningJob "projects/{p["project"]}/locations/{p["location"]}/tuningJobs/'
+                f'{p["job"]}" does not exist.'
+            )
+        return doc
+
+    def create(self, req: Request) -> Response:
+        new = wire.new_job(req.json())
+        training_uri = new.spec.get("trainingDatasetUri")
+        wire.gs_uri(training_uri, "supervisedTuningSpec.trainingDatasetUri")
+        count, chars = read_examples(
+            self.store, str(training_uri), "supervisedTuningSpec.trainingDatasetUri"
+        )
+        validation_uri = new.spec.get("validationDatasetUri")
+        if validation_uri is not None:
+            read_examples(
+                self.store, str(validation_uri), "supervisedTuningSpec.validationDatasetUri"
+            )
+        hyper = wire.hyperparameters(new.spec, new.base_model)
+        per_epoch = training.steps_per_epoch(count, wire.STEP_BATCH)
+        now = self.clock()
+        p = req.params
+        job_id = f"{int(now * 1_000_000)}{secrets.randbelow(1000):03d}"
+        doc = {
+            "project": p["project"],
+            "location": p["location"],
+            "id": job_id,
+            "display_name": new.display_name,
+            "description": new.description,
+            "labels": new.labels,
+            "base_model": new.base_model,
+            "training_uri": training_uri,
+            "validation_uri": validation_uri,
+            "hyper": hyper,
+            "create_time": now,
+            "train_seconds": self.train_seconds(),
+            "steps": per_epoch * int(hyper["epochCount"]),
+            "steps_per_epoch": per_epoch,
+            "example_count": count,
+            "chars": chars,
+            "seed": str(int.from_bytes(secrets.token_bytes(8), "big")),
+            "fail": re.search(rf"\b{training.FAIL_WORD}\b", new.display_name) is not None,
+            "cancel_time": None,
+            "model_id": _resource_id(),
+            "endpoint_id": _resource_id(),
+            "deployed_model_id": _resource_id(),
+            "undeployed": False,
+            "model_deleted": False,
+            "endpoint_deleted": False,
+        }
+        self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
+        return Response(200, wire.job_json(doc, now))
+
+    def get(self, req: Request) -> Response:
+        return Response(200, wire.job_json(self._job(req), self.clock()))
+
+    def list(self, req: Request) -> Response:
+        p = req.params
+        raw_filter = req.arg("filter") or ""
+        terms = wire.parse_filter(raw_filter)
+        size = PAGES.size(req.arg("pageSize"))
+        token = req.arg("pageToken")
+        before = PAGES.decode(token, raw_filter) if token else None
+        docs = sorted(
+            (d for _, d in self.store.docs(KIND_JOB, f"{p['project']}/{p['location']}/")),
+            key=_sort_key,
+            reverse=True,  # newest first
+        )
+        matching = [
+            d
+            for d in docs
+            if (before is None or _sort_key(d) < before.zfill(24))
+            and all((k in d["labels"]) if v is None else d["labels"].get(k) == v for k, v in terms)
+        ]
+        now = self.clock()
+        return Response(
+            200,
+            PAGES.page(
+                matching,
+                size,
+                "tuningJobs",
+                lambda d: wire.job_json(d, now),
+                lambda d: str(d["id"]),
+                raw_filter,
+            ),
+        )
+
+    def cancel(self, req: Request) -> Response:
+        doc = self._job(req)
+        now = self.clock()
+        if wire.progress(doc, now).state != "CREATING":
+            raise ApiError(
+                400,
+                f"Cannot cancel tuning job {wire.parent(doc)}/tuningJobs/{doc['id']} in state "
+                f"{wire.job_json(doc, now)['state']}.",
+                "FAILED_PRECONDITION",
+            )
+
+        def stop(d: dict[str, Any]) -> dict[str, Any]:
+            if d.get("cancel_time") is None:
+                d["cancel_time"] = now
+            return d
+
+        self.store.update_doc(KIND_JOB, wire.doc_key(doc), stop)
+        return Response(200, {})

@@ -1,0 +1,371 @@
+"""Vertex AI on the wire: request checks and the JSON shape of a tuning job.
+
+Shapes follow the public Vertex AI REST reference: camelCase JSON in proto3 style (int64
+fields as strings, empty fields left out), ``JOB_STATE_*`` states, labels validated like Google
+Cloud labels, a list ``filter`` on labels, and long-running ``Operation``s for deletions
+(answered already ``done``). Training data is in the Gemini supervised-tuning JSONL format
+(``contents`` with ``user`` and ``model`` turns).
+
+A tuning job is stored as one JSON document (kind `KIND_JOB`) that also carries the tuned model
+and endpoint it produces; the helpers at the end read that document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_tune.emulator import training
+from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
+
+KIND_JOB = "vertex-job"
+API_TYPE = "type.googleapis.com/google.cloud.aiplatform.v1"
+VERSIONS = ("v1beta1", "v1")
+LOCATION = "/projects/{project}/locations/{location}"
+TUNABLE_BASE_MODELS = (
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.0-flash-001",
+    "gemini-2.0-flash-lite-001",
+)
+OTHER_BASE_MODELS = ("gemini-2.5-flash-image", "gemini-1.5-pro-002")
+ADAPTER_SIZES = (
+    "ADAPTER_SIZE_ONE",
+    "ADAPTER_SIZE_TWO",
+    "ADAPTER_SIZE_FOUR",
+    "ADAPTER_SIZE_EIGHT",
+    "ADAPTER_SIZE_SIXTEEN",
+    "ADAPTER_SIZE_THIRTY_TWO",
+)
+DEFAULT_EPOCH_COUNT = 5
+DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
+STEP_BATCH = 4  # the emulator counts steps as if batches held 4 examples
+DISPLAY_NAME_MAX = 128
+LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}\Z")
+LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}\Z")
+_FILTER_TERM = re.compile(r'labels\.([a-z][a-z0-9_-]*)\s*(=|:)\s*("([^"]*)"|[a-z0-9_*-]+)\Z')
+_TOP_LEVEL = {"baseModel", "tunedModelDisplayName", "description", "labels", "supervisedTuningSpec"}
+_SPEC = {
+    "trainingDatasetUri",
+    "validationDatasetUri",
+    "hyperParameters",
+    "exportLastCheckpointOnly",
+}
+_HYPER = {"epochCount", "learningRateMultiplier", "adapterSize", "learningRate", "batchSize"}
+
+
+def bearer_routes(table: Sequence[tuple[str, str, Handler]]) -> list[Route]:
+    """Each ``(method, path after the version, handler)`` under every API version, for
+    callers with an OAuth bearer token."""
+    return [Route(m, f"/{v}{path}", h, auth="bearer") for v in VERSIONS for m, path, h in table]
+
+
+def _number(value: object, path: str, integer: bool = False) -> float:
+    """A proto3 JSON number: a JSON number or a numeric string (int64 travels as a string)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise invalid(f"Invalid value at '{path}': {json.dumps(value)}.")
+    try:
+        number = float(value) if not integer else int(str(value))
+    except ValueError:
+        raise invalid(
+            f"Invalid value at '{path}' ({'int64' if integer else 'double'}): {json.dumps(value)}."
+        ) from None
+    if not math.isfinite(number) or number <= 0:
+        raise invalid(f"{path} must be greater than 0, got {json.dumps(value)}.")
+    return number
+
+
+def _labels(raw: object) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise invalid("labels must be a map of strings.")
+    if len(raw) > 64:
+        raise invalid(f"At most 64 labels are allowed, got {len(raw)}.")
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if not LABEL_KEY.match(str(key)):
+            raise invalid(
+                f"Label key {key!r} is invalid: 1-63 characters, lowercase letters, digits, "
+                "'_' and '-', starting with a letter."
+            )
+        if not isinstance(value, str) or not LABEL_VALUE.match(value):
+            raise invalid(
+                f"Label value {value!r} of {key!r} is invalid: at most 63 characters, "
+                "lowercase letters, digits, '_' and '-'."
+            )
+        out[str(key)] = value
+    return out
+
+
+def gs_uri(uri: object, path: str) -> tuple[str, str]:
+    """``gs://BUCKET/OBJECT`` -> (bucket, object name)."""
+    if not isinstance(uri, str) or not uri.startswith("gs://") or "/" not in uri[5:]:
+        raise invalid(f"{path} must be a Cloud Storage URI gs://BUCKET/OBJECT, got {uri!r}.")
+    bucket, _, name = uri[5:].partition("/")
+    return bucket, name
+
+
+def parse_filter(raw: str) -> list[tuple[str, str | None]]:
+    """``labels.KEY=VALUE`` / ``labels.KEY="VALUE"`` / ``labels.KEY:*`` terms joined by AND
+    (or spaces): (key, value or None for existence). Anything else is refused."""
+    terms: list[tuple[str, str | None]] = []
+    for part in re.split(r"\s+AND\s+|\s+", raw.strip()) if raw.strip() else []:
+        m = _FILTER_TERM.match(part)
+        if m is None:
+            raise invalid(
+                f"Unsupported filter {raw!r}: the emulator supports labels.KEY=VALUE and "
+                "labels.KEY:* terms joined by AND."
+            )
+        key, op, value = (
+            m.group(1),
+            m.group(2),
+            m.group(4) if m.group(4) is not None else m.group(3),
+        )
+        if op == ":" and value != "*":
+            raise invalid(f"Unsupported filter {raw!r}: ':' takes '*' only.")
+        terms.append((key, None if op == ":" else value))
+    return terms
+
+
+# -- training data ----------------------------------------------------------------------------
+
+
+def _turn_chars(turn: object, i: int, where: str) -> int:
+    """The text length of ``contents[i]``, which must have the role this position calls for
+    and non-empty text parts."""
+    role = turn.get("role") if isinstance(turn, dict) else None
+    expected = "user" if i % 2 == 0 else "model"
+    if not isinstance(turn, dict) or role != expected:
+        raise invalid(f"{where}: contents[{i}].role must be {expected!r}, got {role!r}.")
+    parts = turn.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise invalid(f"{where}: contents[{i}].parts must be a non-empty list.")
+    chars = 0
+    for part in parts:
+        text = part.get("text") if isinstance(part, dict) else None
+        if not isinstance(text, str) or not text:
+            raise invalid(f"{where}: contents[{i}].parts[] must carry non-empty text.")
+        chars += len(text)
+    return chars
+
+
+def _example_chars(line: str, where: str) -> int:
+    """Check one JSONL line (one example); its text length."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        raise invalid(f"{where}: not valid JSON.") from None
+    if not isinstance(row, dict):
+        raise invalid(f"{where}: each line must be a JSON object.")
+    reject_unknown(row, ("contents", "systemInstruction"), where)
+    contents = row.get("contents")
+    if not isinstance(contents, list) or len(contents) < 2:
+        raise invalid(f"{where}: contents must hold a user turn and a model turn.")
+    chars = sum(_turn_chars(turn, i, where) for i, turn in enumerate(contents))
+    if contents[-1].get("role") != "model":
+        raise invalid(f"{where}: the last turn must be the model's.")
+    return chars
+
+
+def count_examples(data: bytes, uri: str, path: str) -> tuple[int, int]:
+    """Check a supervised-tuning JSONL object's bytes; (examples, characters)."""
+    count = chars = 0
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        chars += _example_chars(line, f"{uri} line {number}")
+        count += 1
+    if count == 0:
+        raise invalid(f"{path}: {uri} holds no examples.")
+    return count, chars
+
+
+# -- tuningJobs.create ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """The checked top of a ``tuningJobs.create`` body (datasets and hyperparameters are
+    checked after it, in that order)."""
+
+    base_model: str
+    display_name: str
+    description: str
+    labels: dict[str, str]
+    spec: dict[str, Any]  # supervisedTuningSpec, its field names checked
+
+
+def _base_model(body: Mapping[str, Any]) -> str:
+    base = body.get("baseModel")
+    if not isinstance(base, str) or not base:
+        raise invalid("baseModel is required.")
+    if base not in TUNABLE_BASE_MODELS:
+        why = "not supported for supervised tuning" if base in OTHER_BASE_MODELS else "unknown"
+        raise invalid(f"Base model {base} is {why}. Supported: {', '.join(TUNABLE_BASE_MODELS)}.")
+    return base
+
+
+def new_job(body: Mapping[str, Any]) -> NewJob:
+    reject_unknown(body, _TOP_LEVEL, "tuning_job")
+    base = _base_model(body)
+    display = body.get("tunedModelDisplayName", "")
+    if not isinstance(display, str) or len(display) > DISPLAY_NAME_MAX:
+        raise invalid(
+            f"tunedModelDisplayName must be a string of at most {DISPLAY_NAME_MAX} characters."
+        )
+    description = body.get("description", "")
+    if not isinstance(description, str):
+        raise invalid("description must be a string.")
+    labels = _labels(body.get("labels"))
+    spec = body.get("supervisedTuningSpec")
+    if not isinstance(spec, dict):
+        raise invalid(
+            "supervisedTuningSpec is required (the emulator supports supervised tuning only)."
+        )
+    reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
+    return NewJob(base, display, description, labels, spec)
+
+
+def hyperparameters(spec: Mapping[str, Any], base: str) -> dict[str, Any]:
+    """``supervisedTuningSpec.hyperParameters`` with the defaults filled in."""
+    raw = spec.get("hyperParameters") or {}
+    if not isinstance(raw, dict):
+        raise invalid("supervisedTuningSpec.hyperParameters must be an object.")
+    reject_unknown(raw, _HYPER, "tuning_job.supervised_tuning_spec.hyper_parameters")
+    for only_open in ("learningRate", "batchSize"):
+        if raw.get(only_open) is not None:
+            raise invalid(
+                f"supervisedTuningSpec.hyperParameters.{only_open} is only available for "
+                f"open source models, not {base}."
+            )
+    hyper: dict[str, Any] = {
+        "epochCount": DEFAULT_EPOCH_COUNT,
+        "learningRateMultiplier": DEFAULT_LEARNING_RATE_MULTIPLIER,
+    }
+    path = "supervisedTuningSpec.hyperParameters"
+    if raw.get("epochCount") is not None:
+        hyper["epochCount"] = int(_number(raw["epochCount"], f"{path}.epochCount", True))
+    if raw.get("learningRateMultiplier") is not None:
+        hyper["learningRateMultiplier"] = _number(
+            raw["learningRateMultiplier"], f"{path}.learningRateMultiplier"
+        )
+    if raw.get("adapterSize") is not None:
+        size = raw["adapterSize"]
+        if size not in ADAPTER_SIZES:
+            raise invalid(
+                f"Invalid value at '{path}.adapterSize': {json.dumps(size)}; one of "
+                f"{', '.join(ADAPTER_SIZES)}."
+            )
+        hyper["adapterSize"] = size
+    return hyper
+
+
+# -- the stored job document ------------------------------------------------------------------
+
+
+def job_sim(doc: Mapping[str, Any]) -> training.Job:
+    """The training simulation of a stored job."""
+    return training.Job(
+        start=doc["create_time"],
+        train_seconds=doc["train_seconds"],
+        steps=doc["steps"],
+        steps_per_epoch=doc["steps_per_epoch"],
+        seed=int(doc["seed"]),
+        fail=doc["fail"],
+        cancel_time=doc.get("cancel_time"),
+    )
+
+
+def progress(doc: Mapping[str, Any], now: float) -> training.Progress:
+    return training.progress(job_sim(doc), now)
+
+
+def parent(doc: Mapping[str, Any]) -> str:
+    """``projects/P/locations/L`` of a job document (or of a request's path parameters)."""
+    return f"projects/{doc['project']}/locations/{doc['location']}"
+
+
+def doc_key(doc: Mapping[str, Any]) -> str:
+    """The store key of a job document: ``PROJECT/LOCATION/ID``."""
+    return f"{doc['project']}/{doc['location']}/{doc['id']}"
+
+
+def _spec_json(doc: Mapping[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"trainingDatasetUri": doc["training_uri"]}
+    if doc.get("validation_uri"):
+        spec["validationDatasetUri"] = doc["validation_uri"]
+    hyper: dict[str, Any] = {"epochCount": str(doc["hyper"]["epochCount"])}
+    hyper["learningRateMultiplier"] = doc["hyper"]["learningRateMultiplier"]
+    if "adapterSize" in doc["hyper"]:
+        hyper["adapterSize"] = doc["hyper"]["adapterSize"]
+    spec["hyperParameters"] = hyper
+    return spec
+
+
+def _stats_json(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "supervisedTuningDataStats": {
+            "tuningDatasetExampleCount": str(doc["example_count"]),
+            "totalTuningCharacterCount": str(doc["chars"]),
+            "totalBillableCharacterCount": str(doc["chars"] * doc["hyper"]["epochCount"]),
+            "tuningStepCount": str(doc["steps"]),
+        }
+    }
+
+
+def job_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:
+    prog = progress(doc, now)
+    where = parent(doc)
+    state = {
+        "CREATING": "JOB_STATE_RUNNING",
+        "ACTIVE": "JOB_STATE_SUCCEEDED",
+        "FAILED": "JOB_STATE_CANCELLED" if prog.cancelled else "JOB_STATE_FAILED",
+    }[prog.state]
+    created = training.rfc3339(doc["create_time"])
+    out: dict[str, Any] = {
+        "name": f"{where}/tuningJobs/{doc['id']}",
+        "tunedModelDisplayName": doc["display_name"],
+    }
+    if doc["description"]:
+        out["description"] = doc["description"]
+    out["state"] = state
+    out["createTime"] = created
+    out["startTime"] = created
+    if prog.complete_time is not None:
+        out["endTime"] = training.rfc3339(prog.complete_time)
+    out["updateTime"] = training.rfc3339(prog.complete_time or doc["create_time"])
+    if prog.state == "FAILED":
+        code = 1 if prog.cancelled else 13
+        out["error"] = {"code": code, "message": "CANCELED" if prog.cancelled else prog.error}
+    out["baseModel"] = doc["base_model"]
+    out["supervisedTuningSpec"] = _spec_json(doc)
+    if prog.state == "ACTIVE":
+        out["tunedModel"] = {
+            "model": f"{where}/models/{doc['model_id']}@1",
+            "endpoint": f"{where}/endpoints/{doc['endpoint_id']}",
+        }
+    out["tuningDataStats"] = _stats_json(doc)
+    if doc["labels"]:
+        out["labels"] = dict(doc["labels"])
+    return out
+
+
+def operation_json(doc: Mapping[str, Any], kind: str, response: str, now: float) -> dict[str, Any]:
+    """A long-running operation answered already done (deletions, undeploys)."""
+    when = training.rfc3339(now)
+    return {
+        "name": f"{parent(doc)}/operations/{secrets.randbelow(10**18) + 10**18}",
+        "metadata": {
+            "@type": f"{API_TYPE}.{kind}",
+            "genericMetadata": {"createTime": when, "updateTime": when},
+        },
+        "done": True,
+        "response": {"@type": response},
+    }
