@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,42 +26,11 @@ from gitops_tune.providers.base import (
     ProviderError,
     RemoteModel,
     State,
-    TransientError,
 )
+from gitops_tune.providers.retry import RetryPolicy as RetryPolicy
+from gitops_tune.providers.retry import with_retries as with_retries
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential backoff with full jitter; ``Retry-After`` is a floor when given."""
-
-    attempts: int = 8
-    base_s: float = 0.5
-    cap_s: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        return cls(
-            attempts=int(os.environ.get("GITOPS_TUNE_RETRY_ATTEMPTS", cls.attempts)),
-            base_s=float(os.environ.get("GITOPS_TUNE_RETRY_BASE_SECONDS", cls.base_s)),
-            cap_s=float(os.environ.get("GITOPS_TUNE_RETRY_CAP_SECONDS", cls.cap_s)),
-        )
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        jittered = random.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
-        return max(jittered, min(retry_after or 0.0, self.cap_s))
-
-
-def with_retries(call: Callable[[], T], what: str, policy: RetryPolicy) -> T:
-    for attempt in range(policy.attempts):
-        try:
-            return call()
-        except TransientError as e:
-            if attempt == policy.attempts - 1:
-                raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {e}") from e
-            time.sleep(policy.delay(attempt, e.retry_after))
-    raise AssertionError("unreachable")
 
 
 class Reporter(Protocol):

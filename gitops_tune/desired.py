@@ -155,7 +155,7 @@ class _Lazy:
 
     def __call__(self, uri: str) -> Mapping[str, str] | None:
         if self.given is None:
-            from gitops_tune.providers.gcs import Storage
+            from gitops_tune.providers.sdk_storage import Storage
 
             self.given = Storage().hashes
         return self.given(uri)

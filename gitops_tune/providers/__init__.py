@@ -1,4 +1,5 @@
-"""Backends. ``open_provider`` is the only way the engine gets one."""
+"""Backends. ``open_provider`` is the only way the engine gets one, and the only place in
+``providers`` that reads the environment (providers take explicit values)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,18 @@ def open_provider(settings: Settings) -> Provider:
 
             return GeminiProvider()
         if settings.backend == "local":
-            from gitops_tune.providers.local import open_local
+            from gitops_tune.providers.local import DEFAULT_TRAIN_SECONDS, open_local
 
-            provider: Provider = open_local(settings.dialect)
+            seconds = os.environ.get("GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_TRAIN_SECONDS)
+            provider: Provider = open_local(settings.dialect, float(seconds))
             return provider
         if settings.backend == "vertex":
             from gitops_tune.providers.vertex import VertexProvider
 
             vertex = settings.backend_settings.get("vertex") or {}
             return VertexProvider(
-                _text(vertex, "project"),
-                _text(vertex, "location"),
+                _text(vertex, "project") or os.environ.get("GOOGLE_CLOUD_PROJECT"),
+                _text(vertex, "location") or os.environ.get("GOOGLE_CLOUD_LOCATION"),
                 _text(vertex, "stagingBucket") or os.environ.get("GITOPS_TUNE_STAGING_BUCKET"),
             )
     except ProviderError as e:

@@ -6,7 +6,6 @@ Cloud Storage, driven by the very same Vertex provider."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
@@ -29,10 +28,10 @@ class LocalProvider(GeminiProvider):
         self.running = running  # keeps the in-process server alive as long as the provider
 
 
-def _start() -> RunningEmulator:
+def _start(seconds: float = DEFAULT_TRAIN_SECONDS) -> RunningEmulator:
+    """The in-process emulator; ``seconds``: how long a tuning job trains."""
     folder = home()
     folder.mkdir(parents=True, exist_ok=True)
-    seconds = float(os.environ.get("GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_TRAIN_SECONDS))
     return start(
         EmulatorConfig(
             host="127.0.0.1", port=0, db_path=str(folder / "local.db"), train_seconds=seconds
@@ -40,21 +39,21 @@ def _start() -> RunningEmulator:
     )
 
 
-def open_local(dialect: str = "gemini") -> Any:
+def open_local(dialect: str = "gemini", train_seconds: float = DEFAULT_TRAIN_SECONDS) -> Any:
     if dialect not in DIALECTS:
         raise ProviderError(f"local dialect {dialect!r}: must be one of {', '.join(DIALECTS)}")
     if dialect == "vertex":
-        return _open_vertex()
-    return LocalProvider(_start())
+        return _open_vertex(train_seconds)
+    return LocalProvider(_start(train_seconds))
 
 
-def _open_vertex() -> Any:
+def _open_vertex(train_seconds: float) -> Any:
     from gitops_tune.providers.vertex import VertexProvider
 
     class LocalVertexProvider(VertexProvider):
         backend = "local"
 
-    running = _start()
+    running = _start(train_seconds)
     provider = LocalVertexProvider(
         LOCAL_PROJECT,
         LOCAL_LOCATION,
@@ -65,7 +64,7 @@ def _open_vertex() -> Any:
     )
     provider.running = running  # type: ignore[attr-defined]
     if running.store.get_doc("gcs-bucket", LOCAL_BUCKET) is None:
-        provider.storage._client.create_bucket(LOCAL_BUCKET)
+        provider.staging.storage.create_bucket(LOCAL_BUCKET)
     return provider
 
 
