@@ -53,8 +53,9 @@ def client() -> Any:
 
 
 def request(c: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    response = c._api_client.request(method, path, body or {})
-    return json.loads(response.body) if response.body else {}
+    from gitops_tune.providers.sdk_genai import raw_request
+
+    return raw_request(c, method, path, body)
 
 
 def list_all(c: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import yaml
 from gitops_tune.dataset import Example
 from gitops_tune.desired import collect
 from gitops_tune.providers.base import Owner
-from gitops_tune.providers.vertex import labels_for, owner_from, to_jsonl
+from gitops_tune.providers.vertex_jobs import labels_for, owner_from, to_jsonl
 from gitops_tune.settings import Invocation
 
 EXAMPLES = [{"text_input": str(i), "output": str(i + 1)} for i in range(20)]

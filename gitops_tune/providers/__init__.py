@@ -31,7 +31,7 @@ class RemoteHashes:
         self._hashes: object = None
 
     def __call__(self, uri: str) -> Mapping[str, str] | None:
-        from gitops_tune.providers.gcs import Storage
+        from gitops_tune.providers.sdk_storage import Storage
 
         if self._hashes is None:
             self._hashes = Storage()

@@ -1,7 +1,7 @@
 """The provider boundary: what the engine needs from a tuning backend, and nothing more.
 
-Providers are the only modules that import ``google-genai``. Everything they return is plain
-frozen data, so the planner and its tests never see an SDK object.
+Only the SDK seams (``sdk_genai``, ``sdk_storage``) import an SDK. Everything providers return is
+plain frozen data, so the planner and its tests never see an SDK object.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
+
+T = TypeVar("T")
 
 
 class State(str, Enum):
@@ -113,6 +115,34 @@ class TransientError(ProviderError):
     ) -> None:
         super().__init__(message, status)
         self.retry_after = retry_after
+
+
+#: HTTP statuses worth a retry, from every Google API (each SDK seam maps with these).
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+ADC_HINT = "run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS"
+
+
+def status_error(message: str, status: int, retry_after: float | None = None) -> ProviderError:
+    """A refused request as our error: transient (``retry_after`` kept) or not."""
+    if status in TRANSIENT_STATUSES:
+        return TransientError(message, status, retry_after)
+    return ProviderError(message, status)
+
+
+def guarded(
+    call: Callable[[], T], what: str, mapper: Callable[[Exception, str], ProviderError | None]
+) -> T:
+    """``call()`` with an SDK's failures raised as ``mapper`` maps them (no SDK traceback);
+    a failure the mapper does not know (None) propagates as it is."""
+    try:
+        return call()
+    except ProviderError:
+        raise
+    except Exception as e:
+        mapped = mapper(e, what)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 class Provider(Protocol):

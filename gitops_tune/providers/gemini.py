@@ -1,4 +1,4 @@
-"""The Gemini Developer API provider: ``tunedModels`` (v1beta) through google-genai.
+"""The Gemini Developer API provider: ``tunedModels`` (v1beta) through google-genai's HTTP layer.
 
 Ownership lives in the model itself: a marker line at the end of its description,
 ``[gitops-tune workspace=W name=N fingerprint=F]``, after the user's own description.
@@ -6,9 +6,8 @@ Ownership lives in the model itself: a marker line at the end of its description
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -23,15 +22,13 @@ from gitops_tune.providers.base import (
     State,
     TransientError,
 )
+from gitops_tune.providers.sdk_genai import GONE_OR_INVALID, Genai, or_none, paged
 
 if TYPE_CHECKING:
-    from google.genai import Client
-
     from gitops_tune.settings import Settings
 
 API_VERSION = "v1beta"
 PAGE_SIZE = 1000
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 TUNING_METHOD = "createTunedModel"
 VERTEX_HINT = (
     "Google now runs Gemini tuning on Vertex AI: consider `backend: vertex` in the Workspace"
@@ -95,7 +92,7 @@ class GeminiProvider:
     Why not ``client.tunings.tune``/``get``: in google-genai 3.x the Gemini API path drops the
     training examples and learningRateMultiplier from the create body, and its converters drop
     state, hyperparameters and snapshots, so we send and read the full REST bodies through
-    ``client._api_client.request`` (same auth, base URL and transport as the SDK).
+    ``Genai.request`` (same auth, base URL and transport as the SDK).
     """
 
     tuning_hint = VERTEX_HINT
@@ -106,80 +103,32 @@ class GeminiProvider:
         base_url: str | None = None,
         timeout_s: float = 60.0,
     ) -> None:
-        from google import genai
-        from google.genai import types
-
-        options = types.HttpOptions(api_version=API_VERSION, timeout=int(timeout_s * 1000))
-        if base_url:
-            options.base_url = base_url
-        try:
-            self._client: Client = genai.Client(api_key=api_key, http_options=options)
-        except ValueError as e:  # the SDK's "No API key was provided"
-            raise ProviderError(
-                "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) for the gemini backend"
-            ) from e
-
-    # -- transport ---------------------------------------------------------------------------
-
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        from google.genai import errors
-
-        try:
-            response = self._client._api_client.request(method, path, body or {})
-        except errors.APIError as e:
-            raise _provider_error(
-                e, f"{method.upper()} {path.split('?')[0]}", self._redact
-            ) from None
-        except Exception as e:
-            if _is_transport_error(e):
-                raise TransientError(
-                    self._redact(f"{method.upper()} {path.split('?')[0]}: {type(e).__name__}: {e}")
-                ) from None
-            raise
-        return json.loads(response.body) if response.body else {}
-
-    def _redact(self, text: str) -> str:
-        """Error text comes from the server; one that echoes the request back (a proxy, a broken
-        or hostile endpoint) must not make us print the API key."""
-        key = getattr(self._client._api_client, "api_key", None)
-        return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
+        self.sdk = Genai.gemini(api_key, base_url, timeout_s, API_VERSION)
 
     # -- Provider ----------------------------------------------------------------------------
 
     def list_models(self, workspace: str) -> list[RemoteModel]:
         found: list[RemoteModel] = []
-        for doc in self._list_raw():
+        for doc in paged(self._page):
             model = to_remote(doc)
             if model.owner is not None and model.owner.workspace == workspace:
                 found.append(model)
         return found
 
-    def _list_raw(self) -> Iterator[dict[str, Any]]:
-        token = ""
-        while True:
-            query = {"pageSize": PAGE_SIZE} | ({"pageToken": token} if token else {})
-            page = self._request("get", f"tunedModels?{urlencode(query)}")
-            yield from page.get("tunedModels", [])
-            token = page.get("nextPageToken", "")
-            if not token:
-                return
+    def _page(self, token: str) -> tuple[list[dict[str, Any]], str]:
+        query = {"pageSize": PAGE_SIZE} | ({"pageToken": token} if token else {})
+        page = self.sdk.request("get", f"tunedModels?{urlencode(query)}")
+        return page.get("tunedModels", []), page.get("nextPageToken", "")
 
     def get(self, model_id: str) -> RemoteModel | None:
-        try:
-            return to_remote(self._request("get", _resource(model_id)))
-        except ProviderError as e:
-            if e.status == 404:
-                return None
-            raise
+        doc = or_none(partial(self.sdk.request, "get", _resource(model_id)))
+        return None if doc is None else to_remote(doc)
 
     def base_model(self, name: str) -> BaseModel | None:
         path = name if name.startswith("models/") else f"models/{name}"
-        try:
-            doc = self._request("get", quote(path, safe="/-._"))
-        except ProviderError as e:
-            if e.status in (400, 404):
-                return None
-            raise
+        doc = or_none(partial(self.sdk.request, "get", quote(path, safe="/-._")), GONE_OR_INVALID)
+        if doc is None:
+            return None
         methods = doc.get("supportedGenerationMethods", [])
         return BaseModel(doc.get("name", path), TUNING_METHOD in methods)
 
@@ -200,12 +149,8 @@ class GeminiProvider:
             },
         }
         path = f"tunedModels?{urlencode({'tunedModelId': new.model_id})}"
-        try:
-            self._request("post", path, body)
-        except ProviderError as e:
-            if e.status != 409:
-                raise
-            # Already there: a retried create whose first answer was lost, or a concurrent run.
+        # 409, already there: a retried create whose first answer was lost, or a concurrent run.
+        or_none(partial(self.sdk.request, "post", path, body), {409})
         existing = self.get(new.model_id)
         if existing is None:
             raise TransientError(f"tunedModels/{new.model_id} was created but cannot be read yet")
@@ -219,65 +164,21 @@ class GeminiProvider:
 
     def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
         body = {"displayName": display_name, "description": with_marker(description, owner)}
-        self._request("patch", f"{_resource(model_id)}?updateMask=displayName,description", body)
+        self.sdk.request("patch", f"{_resource(model_id)}?updateMask=displayName,description", body)
 
     def cancel(self, model_id: str) -> None:
         """Cancel the model's running tuning operations. A model already done is left as is."""
-        try:
-            page = self._request("get", f"{_resource(model_id)}/operations")
-        except ProviderError as e:
-            if e.status == 404:
-                return
-            raise
-        for op in page.get("operations", []):
-            if not op.get("done"):
-                try:
-                    self._request("post", f"{op['name']}:cancel")
-                except ProviderError as e:
-                    if e.status not in (400, 404):  # already finished or gone
-                        raise
+        page = or_none(partial(self.sdk.request, "get", f"{_resource(model_id)}/operations"))
+        for op in (page or {}).get("operations", []):
+            if not op.get("done"):  # 400/404: already finished or gone
+                or_none(partial(self.sdk.request, "post", f"{op['name']}:cancel"), GONE_OR_INVALID)
 
     def delete(self, model_id: str) -> None:
-        try:
-            self._request("delete", _resource(model_id))
-        except ProviderError as e:
-            if e.status != 404:
-                raise
+        or_none(partial(self.sdk.request, "delete", _resource(model_id)))
 
 
 def _resource(model_id: str) -> str:
     return model_id if model_id.startswith("tunedModels/") else f"tunedModels/{model_id}"
-
-
-def _provider_error(e: Any, what: str, redact: Callable[[str], str] = str) -> ProviderError:
-    code = int(getattr(e, "code", 0) or 0)
-    message = f"{what}: {code} {getattr(e, 'status', '') or ''}: {getattr(e, 'message', '') or e}"
-    message = redact(message)
-    if code in TRANSIENT_STATUSES:
-        retry_after = None
-        response = getattr(e, "response", None)
-        headers = getattr(response, "headers", None) or {}
-        raw = headers.get("retry-after") if hasattr(headers, "get") else None
-        if raw:
-            try:
-                retry_after = float(raw)
-            except ValueError:
-                retry_after = None
-        return TransientError(message, code, retry_after)
-    return ProviderError(message, code)
-
-
-def _is_transport_error(e: Exception) -> bool:
-    """httpx/httpx2 transport failures (timeouts, refused, dropped) are worth a retry."""
-    for module_name in ("httpx", "httpx2"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        transport = getattr(module, "TransportError", None)
-        if transport is not None and isinstance(e, transport):
-            return True
-    return False
 
 
 def open(settings: Settings) -> GeminiProvider:

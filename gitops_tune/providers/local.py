@@ -56,7 +56,7 @@ def _open_vertex(running: RunningEmulator) -> Any:
     )
     provider.running = running  # type: ignore[attr-defined]
     if running.store.get_doc("gcs-bucket", LOCAL_BUCKET) is None:
-        provider.storage._client.create_bucket(LOCAL_BUCKET)
+        provider.staging.storage.create_bucket(LOCAL_BUCKET)
     return provider
 
 

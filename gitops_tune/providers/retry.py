@@ -1,5 +1,4 @@
-"""Retrying what a backend refused for the moment: bounded exponential backoff with full
-jitter, ``Retry-After`` as a floor."""
+"""Retrying transient provider errors: bounded exponential backoff with full jitter."""
 
 from __future__ import annotations
 

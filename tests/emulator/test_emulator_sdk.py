@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +11,7 @@ from google import genai
 from google.genai import errors, types
 
 from gitops_tune.emulator.server import RunningEmulator
+from gitops_tune.providers.sdk_genai import raw_request
 from tests.emulator.emu_helpers import API_KEY, TUNABLE, model_body
 
 
@@ -26,8 +26,7 @@ def client(emulator: RunningEmulator) -> Iterator[genai.Client]:
 
 def request(client: genai.Client, method: str, path: str, body: dict[str, Any]) -> Any:
     """The SDK's own HTTP layer, as the provider uses it for create/list/get/cancel."""
-    response = client._api_client.request(method, path, body)
-    return json.loads(response.body) if response.body else {}
+    return raw_request(client, method, path, body)
 
 
 def create(client: genai.Client, model_id: str, **overrides: Any) -> dict[str, Any]:

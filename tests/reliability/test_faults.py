@@ -21,13 +21,14 @@ from contextlib import contextmanager
 
 import pytest
 
-from gitops_tune.apply import Applier, ApplyOptions, RetryPolicy, with_retries
+from gitops_tune.apply import Applier, ApplyOptions
 from gitops_tune.desired import DesiredModel, load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Change, PlanOptions, plan
 from gitops_tune.providers.base import ProviderError, RemoteModel, TransientError
 from gitops_tune.providers.gemini import GeminiProvider
+from gitops_tune.providers.retry import RetryPolicy, with_retries
 from gitops_tune.settings import Invocation
 from tests.reliability.conftest import (
     API_KEY,

@@ -1,4 +1,5 @@
-"""Cloud Storage through ``google-cloud-storage`` (the optional ``[vertex]`` extra).
+"""The one door to Cloud Storage: the only module that imports ``google-cloud-storage`` (the
+optional ``[vertex]`` extra); its errors are mapped the same way as google-genai's.
 
 Used by the Vertex AI backend to stage datasets, to keep per-job markers (Vertex tuning jobs
 can be neither updated nor deleted, see docs/vertex.md) and, at load time, to fingerprint
@@ -12,11 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from gitops_tune.providers.base import ProviderError, TransientError
+from gitops_tune.providers.base import (
+    ADC_HINT,
+    ProviderError,
+    TransientError,
+    guarded,
+    status_error,
+)
 
 T = TypeVar("T")
 INSTALL_HINT = "pip install 'gitops-tune[vertex]'"
-_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+_TRANSPORT = frozenset(
+    {"ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout", "TransportError"}
+)
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -61,10 +70,10 @@ class Storage:
             raise _mapped(e, "Cloud Storage client") from None
 
     def _call(self, call: Callable[[], T], what: str) -> T:
-        try:
-            return call()
-        except Exception as e:
-            raise _mapped(e, what) from None
+        return guarded(call, what, _mapped)
+
+    def create_bucket(self, bucket: str) -> None:
+        self._call(lambda: self._client.create_bucket(bucket), f"create gs://{bucket}")
 
     def hashes(self, uri: str) -> dict[str, str] | None:
         """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them; None
@@ -130,16 +139,11 @@ def _mapped(e: Exception, what: str) -> ProviderError:
     """google-api-core / google-auth / transport failures -> our errors, no traceback."""
     code = _code(e)
     message = getattr(e, "message", None) or str(e) or type(e).__name__
-    if code in _TRANSIENT:
-        return TransientError(f"{what}: {code}: {message}", code)
     if code:
-        return ProviderError(f"{what}: {code}: {message}", code)
+        return status_error(f"{what}: {code}: {message}", code)
     name = type(e).__name__
-    if name in ("DefaultCredentialsError",):
-        return ProviderError(
-            f"{what}: no Application Default Credentials; run `gcloud auth "
-            "application-default login` or set GOOGLE_APPLICATION_CREDENTIALS"
-        )
-    if name in ("ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout", "TransportError"):
+    if name == "DefaultCredentialsError":
+        return ProviderError(f"{what}: no Application Default Credentials; {ADC_HINT}")
+    if name in _TRANSPORT:
         return TransientError(f"{what}: {name}: {message}")
     return ProviderError(f"{what}: {name}: {message}")

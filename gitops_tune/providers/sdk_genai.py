@@ -1,0 +1,302 @@
+"""The one door to google-genai: every import of the SDK and every private or version-sensitive
+part of it lives here, so an SDK upgrade is checked in one module (tests/test_sdk_seam.py keeps
+it that way).
+
+What the providers get: a client in Gemini API or Vertex AI mode (``Genai``); raw REST requests
+through the SDK's own HTTP layer (same auth, base URL and transport as the SDK), for what the SDK
+has no method for or converts lossily; tuning jobs as plain data; paging; one error mapping to
+``ProviderError``/``TransientError``; and ``or_none`` for "a missing resource is fine".
+
+``google.genai`` is imported on first use: commands that talk to no API never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gitops_tune.backends import Hyperparameters
+from gitops_tune.providers.base import (
+    ADC_HINT,
+    ProviderError,
+    TransientError,
+    guarded,
+    status_error,
+)
+
+if TYPE_CHECKING:
+    from google.genai import Client, types
+
+T = TypeVar("T")
+GONE = frozenset({404})
+#: Gone, or refused as invalid (e.g. an unknown base model name, an operation already finished).
+GONE_OR_INVALID = frozenset({400, 404})
+
+
+def or_none(call: Callable[[], T], statuses: Collection[int] = GONE) -> T | None:
+    """``call()``, or None when the backend answers one of ``statuses`` (by default 404: it
+    is gone, which for a get, a cancel or a delete is an answer, not a failure)."""
+    try:
+        return call()
+    except ProviderError as e:
+        if e.status in statuses:
+            return None
+        raise
+
+
+def paged(fetch: Callable[[str], tuple[Iterable[T], str]]) -> Iterator[T]:
+    """Every item of a paged listing; ``fetch(page token)`` -> (items, next token or "")."""
+    token = ""
+    while True:
+        items, token = fetch(token)
+        yield from items
+        if not token:
+            return
+
+
+def raw_request(client: Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One REST call through the SDK's own HTTP layer; the JSON answer. SDK errors propagate
+    unmapped (``Genai.request`` maps them)."""
+    # Private in every google-genai release so far: the version-sensitive part of this seam.
+    response = client._api_client.request(method, path, body or {})
+    return json.loads(response.body) if response.body else {}
+
+
+def provider_error(
+    e: Exception, what: str, redact: Callable[[str], str] = str
+) -> ProviderError | None:
+    """What google-genai raises, as our error: API errors by HTTP status (transient ones with
+    their ``Retry-After``), transport failures as transient, credential problems with a hint.
+    None: not an SDK failure (a bug of ours, let it surface)."""
+    from google.genai import errors
+
+    name = type(e).__name__
+    if isinstance(e, errors.APIError):
+        code = int(getattr(e, "code", 0) or 0)
+        status, text = getattr(e, "status", "") or "", getattr(e, "message", "") or e
+        return status_error(redact(f"{what}: {code} {status}: {text}"), code, _retry_after(e))
+    if _is_transport_error(e):
+        return TransientError(redact(f"{what}: {name}: {e}"))
+    if type(e).__module__.startswith("google.auth"):
+        hint = f"; {ADC_HINT}" if name == "DefaultCredentialsError" else ""
+        return ProviderError(redact(f"{what}: {name}: {e}{hint}"))
+    return None
+
+
+@dataclass(frozen=True)
+class TuningJob:
+    """A Vertex AI tuning job as plain data (what the Vertex provider reads of it)."""
+
+    name: str
+    state: str  # the JobState name, e.g. "JOB_STATE_RUNNING"; "" when absent
+    labels: Mapping[str, str]
+    display_name: str
+    description: str
+    base_model: str
+    hyperparameters: Hyperparameters
+    create_time: datetime | None
+    update_time: datetime | None
+    total_steps: int | None
+    endpoint: str  # the tuned model's endpoint, "" when none
+    tuned_model: str  # the tuned model's resource name (with "@version"), "" when none
+    error: str | None  # the job's error message; None when it has no error
+
+
+@dataclass(frozen=True)
+class TuneRequest:
+    """A supervised tuning job to create; None leaves a setting to Vertex AI's default."""
+
+    base_model: str
+    training_uri: str
+    display_name: str
+    labels: Mapping[str, str]
+    description: str | None = None
+    validation_uri: str | None = None
+    epoch_count: int | None = None
+    learning_rate_multiplier: float | None = None
+    adapter_size: str | None = None
+
+
+class Genai:
+    """One google-genai client; every call through it is error-mapped."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    @classmethod
+    def gemini(
+        cls, api_key: str | None, base_url: str | None, timeout_s: float, api_version: str
+    ) -> Genai:
+        """The Gemini Developer API (API key from the argument or the SDK's environment)."""
+        from google import genai
+
+        options = _http_options(timeout_s, base_url, api_version)
+        try:
+            return cls(genai.Client(api_key=api_key, http_options=options))
+        except ValueError as e:  # the SDK's "No API key was provided"
+            raise ProviderError(
+                "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) for the gemini backend"
+            ) from e
+
+    @classmethod
+    def vertex(
+        cls,
+        project: str,
+        location: str,
+        credentials: Any,
+        base_url: str | None,
+        timeout_s: float,
+    ) -> Genai:
+        """Vertex AI (Application Default Credentials unless ``credentials`` is given)."""
+        from google import genai
+
+        options = _http_options(timeout_s, base_url, None)
+        try:
+            client = genai.Client(
+                vertexai=True,
+                project=project,
+                location=location,
+                credentials=credentials,
+                http_options=options,
+            )
+        except Exception as e:  # e.g. google.auth DefaultCredentialsError
+            raise ProviderError(f"Vertex AI client: {type(e).__name__}: {e}") from None
+        return cls(client)
+
+    def call(self, call: Callable[[], T], what: str) -> T:
+        return guarded(call, what, lambda e, w: provider_error(e, w, self.redact))
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A REST call (``path`` relative to the API version), its JSON answer."""
+        what = f"{method.upper()} {path.split('?')[0]}"
+        return self.call(lambda: raw_request(self._client, method, path, body), what)
+
+    def redact(self, text: str) -> str:
+        """Error text comes from the server; one that echoes the request back (a proxy, a broken
+        or hostile endpoint) must not make us print the API key."""
+        key = getattr(self._client._api_client, "api_key", None)
+        return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
+
+    # -- Vertex AI tuning jobs -----------------------------------------------------------------
+
+    def tuning_jobs(self, filter_: str, page_size: int) -> Iterator[TuningJob]:
+        from google.genai import types
+
+        def fetch(token: str) -> tuple[list[TuningJob], str]:
+            config = types.ListTuningJobsConfig(
+                filter=filter_, page_size=page_size, page_token=token or None
+            )
+            # Private: the public pager hides page tokens and raises mid-iteration.
+            page = self.call(lambda: self._client.tunings._list(config=config), "list tuningJobs")
+            return [_job(j) for j in page.tuning_jobs or []], page.next_page_token or ""
+
+        return paged(fetch)
+
+    def tuning_job(self, name: str) -> TuningJob:
+        return _job(self.call(lambda: self._client.tunings.get(name=name), f"get {name}"))
+
+    def cancel_tuning_job(self, name: str) -> None:
+        self.call(lambda: self._client.tunings.cancel(name=name), f"cancel {name}")
+
+    def tune(self, request: TuneRequest, what: str) -> TuningJob:
+        from google.genai import types
+
+        config = types.CreateTuningJobConfig(
+            tuned_model_display_name=request.display_name,
+            description=request.description,
+            labels=dict(request.labels),
+            epoch_count=request.epoch_count,
+            learning_rate_multiplier=request.learning_rate_multiplier,
+            adapter_size=request.adapter_size,  # type: ignore[arg-type]
+            validation_dataset=(
+                types.TuningValidationDataset(gcs_uri=request.validation_uri)
+                if request.validation_uri
+                else None
+            ),
+        )
+        dataset = types.TuningDataset(gcs_uri=request.training_uri)
+
+        def tune() -> types.TuningJob:
+            with warnings.catch_warnings():  # "tuning is experimental": not the user's concern
+                warnings.simplefilter("ignore")
+                created: types.TuningJob = self._client.tunings.tune(
+                    base_model=request.base_model, training_dataset=dataset, config=config
+                )
+                return created
+
+        return _job(self.call(tune, what))
+
+
+def _http_options(timeout_s: float, base_url: str | None, api_version: str | None) -> Any:
+    from google.genai import types
+
+    options = types.HttpOptions(api_version=api_version, timeout=int(timeout_s * 1000))
+    if base_url:
+        options.base_url = base_url
+    return options
+
+
+def _job(job: types.TuningJob) -> TuningJob:
+    tuned = job.tuned_model
+    stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
+    steps = stats.tuning_step_count if stats is not None else None
+    return TuningJob(
+        name=job.name or "",
+        state=job.state.value if job.state is not None else "",
+        labels=dict(job.labels or {}),
+        display_name=job.tuned_model_display_name or "",
+        description=job.description or "",
+        base_model=job.base_model or "",
+        hyperparameters=_hyperparameters(job),
+        create_time=job.create_time,
+        update_time=job.update_time,
+        total_steps=int(steps) if steps is not None else None,
+        endpoint=(tuned.endpoint or "") if tuned is not None else "",
+        tuned_model=(tuned.model or "") if tuned is not None else "",
+        error=None if job.error is None else (job.error.message or ""),
+    )
+
+
+def _hyperparameters(job: types.TuningJob) -> Hyperparameters:
+    spec = job.supervised_tuning_spec
+    h = spec.hyper_parameters if spec is not None else None
+    if h is None:
+        return Hyperparameters()
+    return Hyperparameters(
+        epoch_count=int(h.epoch_count) if h.epoch_count is not None else None,
+        learning_rate_multiplier=h.learning_rate_multiplier,
+        adapter_size=(
+            str(getattr(h.adapter_size, "value", h.adapter_size))
+            if h.adapter_size is not None
+            else None
+        ),
+    )
+
+
+def _retry_after(e: Exception) -> float | None:
+    response = getattr(e, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("retry-after") if hasattr(headers, "get") else None
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _is_transport_error(e: Exception) -> bool:
+    """httpx/httpx2 transport failures (timeouts, refused, dropped) are worth a retry."""
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        transport = getattr(module, "TransportError", None)
+        if transport is not None and isinstance(e, transport):
+            return True
+    return False
