@@ -8,8 +8,9 @@ from pathlib import Path
 import jsonschema
 
 from gitops_tune.plan import Plan
+from gitops_tune.plan.schema import plan_schema
 from gitops_tune.providers.base import State
-from gitops_tune.render import MARKDOWN_MARKER, markdown, plan_schema, text, to_json
+from gitops_tune.render import MARKDOWN_MARKER, markdown, text, to_json
 from tests.factories import desired, remote, run
 
 SCHEMA_FILE = Path(__file__).parent.parent / "schemas" / "plan.schema.json"

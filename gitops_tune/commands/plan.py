@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import click
 
-from gitops_tune import plan_file, render
+from gitops_tune import render
 from gitops_tune.commands.common import open_session, use_color
+from gitops_tune.plan import saved as plan_file
 
 EXIT_CHANGES = 2
 

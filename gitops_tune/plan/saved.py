@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tune.errors import UserError
-from gitops_tune.plan import FORMAT_VERSION, Plan
+from gitops_tune.plan.model import FORMAT_VERSION, Plan
 
 KIND = "gitops-tune/saved-plan"
 
