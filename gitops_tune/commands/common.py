@@ -13,9 +13,9 @@ from gitops_tune.apply import Reporter, RetryPolicy, with_retries
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
-from gitops_tune.progress import JsonReporter, TerminalReporter
 from gitops_tune.providers import open_provider
 from gitops_tune.providers.base import BaseModel, Provider, ProviderError, RemoteModel
+from gitops_tune.render.progress import JsonReporter, TerminalReporter
 from gitops_tune.settings import Settings, resolve
 
 

@@ -29,19 +29,6 @@ class SavedPlan:
     desired_digest: str
     changes: tuple[tuple[str, str, str | None, str | None], ...]  # name, action, remote, new
 
-    @classmethod
-    def of(cls, plan: Plan, paths: tuple[str, ...]) -> SavedPlan:
-        return cls(
-            paths=paths,
-            workspace=plan.workspace,
-            backend=plan.backend,
-            destroy=plan.destroy,
-            targets=plan.targets,
-            observed_digest=plan.observed_digest,
-            desired_digest=plan.desired_digest,
-            changes=_change_keys(plan),
-        )
-
     def check_still_valid(self, fresh: Plan) -> None:
         moved = []
         if fresh.desired_digest != self.desired_digest:
