@@ -10,6 +10,7 @@ from gitops_tune.plan.model import (
     Change,
     Plan,
     PlanOptions,
+    Reason,
 )
 from gitops_tune.plan.planner import plan
 
@@ -20,6 +21,7 @@ __all__ = [
     "Change",
     "Plan",
     "PlanOptions",
+    "Reason",
     "desired_digest",
     "observed_digest",
     "plan",

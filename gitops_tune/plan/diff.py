@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitops_tune.desired import DesiredModel
-from gitops_tune.plan.model import AttributeChange
+from gitops_tune.plan.model import AttributeChange, Reason
 from gitops_tune.providers.base import RemoteModel
 
 IMMUTABLE = ("baseModel", "hyperparameters")  # a change here needs a new training run
@@ -57,6 +57,20 @@ def immutable_changes(diff: tuple[AttributeChange, ...]) -> tuple[AttributeChang
 
 def mutable_changes(diff: tuple[AttributeChange, ...]) -> tuple[AttributeChange, ...]:
     return tuple(c for c in diff if c.path in MUTABLE)
+
+
+_REASONS = {
+    "baseModel": Reason.BASE_MODEL_CHANGED,
+    "hyperparameters": Reason.HYPERPARAMETERS_CHANGED,
+    "displayName": Reason.DISPLAY_NAME_CHANGED,
+    "description": Reason.DESCRIPTION_CHANGED,
+    "fingerprint": Reason.DATASET_CHANGED,
+}
+
+
+def reasons_of(changes: tuple[AttributeChange, ...]) -> tuple[Reason, ...]:
+    """The reason codes of attribute changes, each once, in order."""
+    return tuple(dict.fromkeys(_REASONS[c.path.split(".")[0]] for c in changes))
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[AttributeChange, ...]:

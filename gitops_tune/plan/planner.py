@@ -22,9 +22,18 @@ from gitops_tune.plan.diff import (
     diff,
     immutable_changes,
     mutable_changes,
+    reasons_of,
 )
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
-from gitops_tune.plan.model import ACTION_ORDER, Action, AttributeChange, Change, Plan, PlanOptions
+from gitops_tune.plan.model import (
+    ACTION_ORDER,
+    Action,
+    AttributeChange,
+    Change,
+    Plan,
+    PlanOptions,
+    Reason,
+)
 from gitops_tune.providers.base import RemoteModel, State
 
 
@@ -56,7 +65,7 @@ def plan(
         remotes = sorted(by_name.get(name, []), key=_age_key)
         d = wanted.get(name)
         if d is None:
-            removed = _plan_removed(name, remotes)
+            removed = _plan_removed(name, remotes, options.destroy)
             errors += _protection_errors(removed, remotes, protected.get(name))
             changes += removed
         else:
@@ -118,17 +127,22 @@ def _age_key(m: RemoteModel) -> tuple[str, str]:
     return (m.create_time, m.id)
 
 
-def _plan_removed(name: str, remotes: list[RemoteModel]) -> list[Change]:
+def _plan_removed(name: str, remotes: list[RemoteModel], destroy: bool) -> list[Change]:
+    """No manifest for the name (or ``destroy``): every model under it goes."""
+    code = Reason.DESTROY if destroy else Reason.REMOVED_FROM_MANIFESTS
     out = []
     for r in remotes:
         if r.state is State.TRAINING:
-            out.append(_retire(name, r, Action.CANCEL, "the manifest is gone; stop training"))
+            why = "the manifest is gone; stop training"
+            out.append(_retire(name, r, Action.CANCEL, why, (code,)))
         else:
-            out.append(_retire(name, r, Action.DELETE, "the manifest is gone"))
+            out.append(_retire(name, r, Action.DELETE, "the manifest is gone", (code,)))
     return out
 
 
-def _retire(name: str, r: RemoteModel, action: Action, reason: str) -> Change:
+def _retire(
+    name: str, r: RemoteModel, action: Action, reason: str, codes: tuple[Reason, ...]
+) -> Change:
     return Change(
         name=name,
         action=action,
@@ -136,6 +150,7 @@ def _retire(name: str, r: RemoteModel, action: Action, reason: str) -> Change:
         remote=r.id,
         remote_state=r.state,
         diff=(AttributeChange("model", r.id, None),),
+        reason_codes=codes,
     )
 
 
@@ -184,15 +199,20 @@ def _sort_others(
     for r in remotes:
         if r is current:
             continue
-        why = f"duplicate of {current.id}" if current and _matches(r, d) else "superseded"
+        dup = _matches(r, d)  # current matches too
+        why = f"duplicate of {current.id}" if current and dup else "superseded"
+        code = Reason.DUPLICATE if dup else Reason.SUPERSEDED
         if r.state is State.TRAINING:
-            others.retired.append(_retire(d.name, r, Action.CANCEL, f"{why}; stop its training"))
+            retire = _retire(d.name, r, Action.CANCEL, f"{why}; stop its training", (code,))
+            others.retired.append(retire)
         elif r.state is State.FAILED:
-            others.retired.append(_retire(d.name, r, Action.DELETE, f"{why} and FAILED"))
+            retire = _retire(d.name, r, Action.DELETE, f"{why} and FAILED", (code, Reason.FAILED))
+            others.retired.append(retire)
         elif not serving:
             others.retiring_later.append(r.id)
-        elif current and _matches(r, d):
-            others.retired.append(_retire(d.name, r, Action.DELETE, f"{why}, which is ACTIVE"))
+        elif dup:
+            retire = _retire(d.name, r, Action.DELETE, f"{why}, which is ACTIVE", (code,))
+            others.retired.append(retire)
         else:
             others.previous.append(r)
     others.previous.sort(key=lambda r: (r.update_time, r.create_time, r.id), reverse=True)
@@ -205,7 +225,8 @@ def _retire_beyond_retention(
     """lifecycle.retainPrevious: keep the N most recently serving superseded models for
     rollback; the rest go now that the current model is ACTIVE."""
     why = f"superseded by {current.id}, which is ACTIVE"
-    return [_retire(d.name, r, Action.DELETE, why) for r in previous[d.retain_previous :]]
+    codes = (Reason.SUPERSEDED, Reason.BEYOND_RETAIN_PREVIOUS)
+    return [_retire(d.name, r, Action.DELETE, why, codes) for r in previous[d.retain_previous :]]
 
 
 def _plan_training(
@@ -214,12 +235,16 @@ def _plan_training(
     """No current model: train one (create, or replace what still serves)."""
     basis = attributes_of(max(remotes, key=_age_key)) if remotes else {}
     changes = diff(basis, attributes_of_desired(d))
+    immutable = immutable_changes(changes)
     if not remotes:
         reasons: tuple[str, ...] = ("not found",)
+        codes: tuple[Reason, ...] = (Reason.NOT_FOUND,)
+    elif immutable:
+        reasons = tuple(f"{c.path} changed" for c in immutable)
+        codes = reasons_of(immutable)
     else:
-        reasons = tuple(f"{c.path} changed" for c in immutable_changes(changes)) or (
-            "the training data or preamble changed",
-        )
+        reasons = ("the training data or preamble changed",)
+        codes = (Reason.DATASET_CHANGED,)
     return Change(
         name=d.name,
         action=Action.REPLACE if retiring_later else Action.CREATE,
@@ -231,6 +256,7 @@ def _plan_training(
         superseded=tuple(retiring_later),
         desired=d,
         notes=_epoch_notes(d, remotes) if retiring_later else (),
+        reason_codes=codes,
     )
 
 
@@ -242,11 +268,12 @@ def _plan_current(
     immutable = immutable_changes(changes)
     if current.state is State.FAILED:
         why = f"{current.id} FAILED" + (f": {current.error}" if current.error else "")
-        return [_retrain(d, current, new_id, changes, others, (why,))]
+        return [_retrain(d, current, new_id, changes, others, (why,), Reason.FAILED)]
     if immutable:
         drifted = ", ".join(c.path for c in immutable)
         reason = f"{drifted} changed outside Git; the model no longer matches its manifest"
-        return [_retrain(d, current, new_id, changes, others, (reason,))]
+        code = Reason.CHANGED_OUTSIDE_GIT
+        return [_retrain(d, current, new_id, changes, others, (reason,), code)]
     mutable = mutable_changes(changes)
     if current.state is State.TRAINING:
         training = Change(
@@ -257,6 +284,7 @@ def _plan_current(
             current.state,
             superseded=tuple(others.retiring_later),
             desired=d,
+            reason_codes=(Reason.TRAINING,),
         )
         return [_update(d, current, mutable), training] if mutable else [training]
     return [_plan_serving(d, current, mutable, others.previous)]
@@ -285,6 +313,7 @@ def _plan_serving(
             current.state,
             diff=mutable,
             desired=d,
+            reason_codes=(Reason.MATCHES_PREVIOUS,),
         )
     if mutable or marker_stale:
         return _update(d, current, mutable, marker_stale)
@@ -318,6 +347,7 @@ def _retrain(
     changes: tuple[AttributeChange, ...],
     others: _Others,
     reasons: tuple[str, ...],
+    code: Reason,
 ) -> Change:
     """Recreate: delete the current model and train it again."""
     return Change(
@@ -330,6 +360,7 @@ def _retrain(
         diff=changes,
         superseded=tuple(others.retiring_later),
         desired=d,
+        reason_codes=(code,),
     )
 
 
@@ -340,8 +371,17 @@ def _update(
     marker_stale: bool = False,
 ) -> Change:
     reasons = tuple(f"{c.path} changed" for c in mutable)
+    codes = reasons_of(mutable)
     if marker_stale:
         reasons += (f"lifecycle.preventDestroy is now {str(d.prevent_destroy).lower()}",)
+        codes += (Reason.PREVENT_DESTROY_CHANGED,)
     return Change(
-        d.name, Action.UPDATE, reasons, current.id, current.state, diff=mutable, desired=d
+        d.name,
+        Action.UPDATE,
+        reasons,
+        current.id,
+        current.state,
+        diff=mutable,
+        desired=d,
+        reason_codes=codes,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_tune.plan.model import FORMAT_VERSION, Action
+from gitops_tune.plan.model import FORMAT_VERSION, REASON_DOCS, Action, Reason
 
 
 def plan_schema() -> dict[str, Any]:
@@ -58,6 +58,7 @@ def _change_schema() -> dict[str, Any]:
             "name",
             "action",
             "reasons",
+            "reason_codes",
             "remote",
             "remote_state",
             "new",
@@ -69,7 +70,17 @@ def _change_schema() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "action": {"enum": [a.value for a in Action]},
-            "reasons": {"type": "array", "items": {"type": "string"}},
+            "reasons": {
+                "description": "Why, in sentences for the reviewer.",
+                "type": "array",
+                "items": {"type": "string"},
+            },
+            "reason_codes": {
+                "description": "Why, as codes for machines: each code once, in the order of"
+                " the sentences in reasons. A no-op has none.",
+                "type": "array",
+                "items": {"oneOf": [_code(r) for r in Reason]},
+            },
             "remote": nullable_str,
             "remote_state": {"enum": ["TRAINING", "ACTIVE", "FAILED", None]},
             "new": nullable_str,
@@ -87,3 +98,7 @@ def _change_schema() -> dict[str, Any]:
             "notes": {"type": "array", "items": {"type": "string"}},
         },
     }
+
+
+def _code(reason: Reason) -> dict[str, Any]:
+    return {"const": reason.value, "description": REASON_DOCS[reason]}
