@@ -1,22 +1,24 @@
-"""Loss curves: per-epoch loss, where the curve plateaus, the epoch count to declare, a chart.
+"""Loss curves: per-epoch loss, where the curve plateaus, the epoch count to declare.
 
-Pure logic on plain numbers: no I/O, no SDK, no clock. The planner, ``status --loss`` and
-``status --png`` all read the same :func:`analyze`.
+Pure logic on plain numbers: no I/O, no SDK, no clock. The planner (its epochCount notes),
+``status --loss`` and ``status --png`` all read the same :func:`analyze`; the chart, the table
+and the PNG that show it are drawn in ``gitops_tune.render``.
 
 **Per-epoch loss.** The tuning service reports one snapshot per step (``mean_loss`` of that
 step's batch). An epoch's loss is the *mean* of its steps' losses, the per-epoch training loss
 Keras and most trainers report: it evens out batch-to-batch noise that the last step alone
 would carry. An epoch still in training is drawn but never judged.
 
-**The rule** (from the Gemini tuning guide: "stop training at the lowest point in the curve
-right before it plateaus"). Let ``L1..Ln`` be the complete epochs' losses and
-``height = max(L) - min(L)``, the curve's height on a chart. The curve has *plateaued* at
-epoch ``k`` when no later epoch improves on ``Lk`` by more than ``PLATEAU_SHARE`` (5 %) of the
-height: ``Lk - min(Lk..Ln) <= 0.05 * height``. The recommended epoch count is the first such
-``k`` (the lowest point before the flat part), provided at least one later epoch confirms the
-plateau (``k < n``). When only the last epoch qualifies, the loss was still falling: the guide
-says to use a higher value, and there is no number to recommend. The rule is invariant to the
-loss's scale and offset, so it reads a chart the way a person does.
+**The rule** (from Google's "Fine-tuning with the Gemini API" guide: "stop training at the
+lowest point in the curve right before it plateaus"). Let ``L1..Ln`` be the complete epochs'
+losses and ``height = max(L) - min(L)``, the curve's height on a chart. The curve has
+*plateaued* at epoch ``k`` when no later epoch improves on ``Lk`` by more than
+``PLATEAU_SHARE`` (5 %) of the height: ``Lk - min(Lk..Ln) <= 0.05 * height``. The recommended
+epoch count is the first such ``k`` (the lowest point before the flat part), provided at least
+one later epoch confirms the plateau (``k < n``). When only the last epoch qualifies, the loss
+was still falling: the guide says to use a higher value, and there is no number to recommend.
+The rule is invariant to the loss's scale and offset, so it reads a chart the way a person
+does.
 """
 
 from __future__ import annotations
@@ -120,76 +122,3 @@ def analyze(snapshots: Iterable[StepLoss], finished: bool) -> Analysis:
         f"the loss plateaus from epoch {judged[k - 1].epoch} "
         f"(loss {judged[k - 1].loss:.4f}; best {min(e.loss for e in judged):.4f})",
     )
-
-
-# -- the terminal chart ---------------------------------------------------------------------
-
-_EIGHTHS = " ▁▂▃▄▅▆▇█"
-_PARTIAL = "░"
-
-
-def chart(analysis: Analysis, height: int = 10, max_width: int = 72) -> str:
-    """A Unicode bar chart: loss on y (from 0), one bar per epoch on x, the recommended epoch
-    marked with ▲ under its bar. Partial (still training) epochs are drawn with ░."""
-    epochs = analysis.epochs
-    if not epochs:
-        return "no loss reported yet\n"
-    top = max(e.loss for e in epochs) or 1.0
-    labels = [_fmt(top), _fmt(top / 2), _fmt(0.0)]
-    pad = max(len(s) for s in labels)
-    n = len(epochs)
-    bar = max(1, min(3, (max_width - pad - 2) // n - 1))
-    gap = 1 if bar > 1 or n <= (max_width - pad - 2) // 2 else 0
-    cell = bar + gap
-
-    rows: list[str] = []
-    for r in range(height, 0, -1):  # r-th row from the bottom, 1-based
-        if r == height:
-            axis = f"{labels[0]:>{pad}} ┤"
-        elif r == (height + 1) // 2 and height >= 4:
-            axis = f"{labels[1]:>{pad}} ┤"
-        else:
-            axis = f"{'':>{pad}} │"
-        line = ""
-        for e in epochs:
-            fill = e.loss / top * height - (r - 1)  # how much of this row the bar covers
-            if fill >= 1:
-                ch = "█" if e.complete else _PARTIAL
-            elif fill > 0:
-                ch = _EIGHTHS[max(1, round(fill * 8))] if e.complete else _PARTIAL
-            else:
-                ch = " "
-            line += " " * gap + ch * bar
-        rows.append((axis + line).rstrip())
-    rows.append(f"{labels[2]:>{pad}} └" + "─" * (cell * n + 1))
-
-    ticks = [" "] * (cell * n + 2)
-    every = 1 if cell >= 3 else max(1, -(-len(str(epochs[-1].epoch)) // cell) + 1)
-    for i, e in enumerate(epochs):
-        if i % every and e.epoch != analysis.recommended:
-            continue
-        label = str(e.epoch)
-        start = 1 + i * cell + gap + (bar - len(label)) // 2
-        start = max(0, start)
-        if all(c == " " for c in ticks[max(0, start - 1) : start + len(label) + 1]):
-            ticks[start : start + len(label)] = list(label)
-    rows.append(" " * (pad + 1) + "".join(ticks).rstrip() + "  epoch")
-    if analysis.recommended is not None:
-        i = next(i for i, e in enumerate(epochs) if e.epoch == analysis.recommended)
-        col = pad + 2 + i * cell + gap + (bar - 1) // 2
-        rows.append(" " * col + "▲ recommended")
-    return "\n".join(rows) + "\n"
-
-
-def table(analysis: Analysis) -> str:
-    """The numbers behind the chart: one line per epoch."""
-    lines = ["epoch  loss     steps"]
-    for e in analysis.epochs:
-        mark = "  ◀ recommended" if e.epoch == analysis.recommended else ""
-        partial = "  (training)" if not e.complete else ""
-        lines.append(f"{e.epoch:>5}  {e.loss:<7.4f}  {e.steps:>5}{partial}{mark}")
-    return "\n".join(lines) + "\n"
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.2f}" if v >= 0.1 or v == 0 else f"{v:.3g}"

@@ -13,7 +13,7 @@ from gitops_tune.cli import main
 from gitops_tune.commands.session import use_color
 from gitops_tune.errors import UserError
 from gitops_tune.loss import analyze
-from gitops_tune.plot import INSTALL_HINT, write_png
+from gitops_tune.render.plot import INSTALL_HINT, write_png
 
 COMMANDS = sorted(main.commands)
 

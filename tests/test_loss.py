@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gitops_tune.emulator import training
-from gitops_tune.loss import analyze, chart, epoch_losses, plateau_epoch, table
+from gitops_tune.loss import analyze, epoch_losses, plateau_epoch
 from gitops_tune.providers.base import Snapshot
+from gitops_tune.render.loss import chart, table
 
 
 def steps(*per_epoch: list[float]) -> list[Snapshot]:

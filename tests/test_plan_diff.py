@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitops_tune.plan import _diff, _same
+from gitops_tune.plan.diff import diff, same
 
 _scalars = st.one_of(
     st.none(),
@@ -49,7 +49,7 @@ def test_same_implies_deepdiff_finds_nothing(pair: tuple[dict[str, Any], dict[st
     from deepdiff import DeepDiff
 
     a, b = pair
-    if _same(a, b):
+    if same(a, b):
         assert not DeepDiff(
             a, b, significant_digits=7, number_format_notation="e", ignore_numeric_type_changes=True
         )
@@ -58,11 +58,11 @@ def test_same_implies_deepdiff_finds_nothing(pair: tuple[dict[str, Any], dict[st
 def test_float32_round_trip_and_int_float_are_the_same() -> None:
     before = {"hyperparameters": {"learningRate": 0.0010000000474974513, "epochCount": 5}}
     after = {"hyperparameters": {"learningRate": 0.001, "epochCount": 5.0}}
-    assert _same(before, after)
-    assert _diff(before, after) == ()
+    assert same(before, after)
+    assert diff(before, after) == ()
 
 
 def test_a_real_change_still_goes_through_deepdiff() -> None:
-    changes = _diff({"displayName": "a", "n": 1}, {"displayName": "b", "n": 1})
+    changes = diff({"displayName": "a", "n": 1}, {"displayName": "b", "n": 1})
     assert [(c.path, c.before, c.after) for c in changes] == [("displayName", "a", "b")]
-    assert not _same({"x": True}, {"x": 1})
+    assert not same({"x": True}, {"x": 1})

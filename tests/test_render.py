@@ -8,8 +8,9 @@ from pathlib import Path
 import jsonschema
 
 from gitops_tune.plan import Plan
+from gitops_tune.plan.schema import plan_schema
 from gitops_tune.providers.base import State
-from gitops_tune.render import MARKDOWN_MARKER, markdown, plan_schema, text, to_json
+from gitops_tune.render import MARKDOWN_MARKER, markdown, text, to_json
 from tests.factories import desired, remote, run
 
 SCHEMA_FILE = Path(__file__).parent.parent / "schemas" / "plan.schema.json"
@@ -77,7 +78,7 @@ def test_markdown_has_summary_table_and_collapsible_diffs() -> None:
 
 def test_json_plan_matches_committed_schema() -> None:
     doc = json.loads(to_json(mixed_plan()))
-    assert doc["format_version"] == "1"
+    assert doc["format_version"] == "2"
     jsonschema.Draft202012Validator(plan_schema()).validate(doc)
     names = [(c["name"], c["action"]) for c in doc["changes"]]
     assert ("rep", "replace") in names and ("stopme", "cancel") in names

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 import click
 
-from gitops_tune import log, plan_file, render
+from gitops_tune import log, render
 from gitops_tune.apply import Applier, ApplyOptions
 from gitops_tune.commands.session import open_session, reporter, use_color
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action
+from gitops_tune.plan import saved as plan_file
 from gitops_tune.settings import Invocation
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")

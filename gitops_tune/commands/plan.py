@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import click
 
-from gitops_tune import plan_file, render
+from gitops_tune import render
 from gitops_tune.commands.session import open_session, use_color
+from gitops_tune.plan import saved as plan_file
 from gitops_tune.settings import Invocation
 
 EXIT_CHANGES = 2

@@ -9,7 +9,7 @@ import click
 
 def run(plan: bool = False) -> int:
     if plan:
-        from gitops_tune.render import plan_schema
+        from gitops_tune.plan.schema import plan_schema
 
         click.echo(json.dumps(plan_schema(), indent=2, sort_keys=True))
         return 0

@@ -13,10 +13,10 @@ from gitops_tune.apply import Reporter
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
-from gitops_tune.progress import JsonReporter, TerminalReporter
 from gitops_tune.providers import RemoteHashes, open_provider
 from gitops_tune.providers.base import BaseModel, Provider, ProviderError, RemoteModel
 from gitops_tune.providers.retry import RetryPolicy, with_retries
+from gitops_tune.render.progress import JsonReporter, TerminalReporter
 from gitops_tune.settings import Invocation, Settings
 
 

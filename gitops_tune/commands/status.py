@@ -22,8 +22,9 @@ from gitops_tune import loss
 from gitops_tune.commands.session import Session, open_session
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
-from gitops_tune.progress import describe
 from gitops_tune.providers.base import RemoteModel, State
+from gitops_tune.render import loss as loss_chart
+from gitops_tune.render.progress import describe
 from gitops_tune.settings import Invocation
 
 
@@ -105,7 +106,7 @@ def _loss(
     declared = d.hyperparameters.epochs if d is not None else None
     title = f"{_name(model)}: {model.id} ({model.state.value})"
     if png:
-        from gitops_tune.plot import write_png  # matplotlib only when asked for
+        from gitops_tune.render.plot import write_png  # matplotlib only when asked for
 
         write_png(png, title, analysis, model.snapshots)
     if fmt == "json":
@@ -127,9 +128,9 @@ def _loss(
     steps = len(model.snapshots)
     click.echo(f"{title}, {steps} step{'s' if steps != 1 else ''}")
     click.echo("loss per epoch (the mean of its steps' losses)\n")
-    click.echo(loss.chart(analysis))
+    click.echo(loss_chart.chart(analysis))
     if analysis.epochs:
-        click.echo(loss.table(analysis))
+        click.echo(loss_chart.table(analysis))
     so_far = "" if finished else " so far"
     if analysis.recommended is not None:
         line = f"Recommended epochCount: {analysis.recommended}{so_far}: {analysis.verdict}."

@@ -11,7 +11,7 @@ from unittest.mock import patch
 
 import jsonschema
 
-from gitops_tune.render import plan_schema
+from gitops_tune.plan.schema import plan_schema
 from tests.e2e.conftest import Repo, examples
 
 

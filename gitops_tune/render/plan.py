@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gitops_tune.plan import FORMAT_VERSION, Action, AttributeChange, Change, Plan
+from gitops_tune.plan.model import Action, AttributeChange, Change, Plan
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -175,79 +175,3 @@ def render(plan: Plan, fmt: str, color: bool = False) -> str:
     if fmt == "json":
         return to_json(plan)
     return text(plan, color=color)
-
-
-def plan_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of ``plan --format json``; committed at schemas/."""
-    actions = [a.value for a in Action]
-    nullable_str = {"type": ["string", "null"]}
-    change = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [
-            "name",
-            "action",
-            "reasons",
-            "remote",
-            "remote_state",
-            "new",
-            "superseded",
-            "fingerprint",
-            "diff",
-            "notes",
-        ],
-        "properties": {
-            "name": {"type": "string"},
-            "action": {"enum": actions},
-            "reasons": {"type": "array", "items": {"type": "string"}},
-            "remote": nullable_str,
-            "remote_state": {"enum": ["TRAINING", "ACTIVE", "FAILED", None]},
-            "new": nullable_str,
-            "superseded": {"type": "array", "items": {"type": "string"}},
-            "fingerprint": nullable_str,
-            "diff": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["path", "before", "after"],
-                    "properties": {"path": {"type": "string"}, "before": {}, "after": {}},
-                },
-            },
-            "notes": {"type": "array", "items": {"type": "string"}},
-        },
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://gitops-tune.dev/schemas/plan.schema.json",
-        "title": "gitops-tune plan",
-        "type": "object",
-        "additionalProperties": False,
-        "required": [
-            "format_version",
-            "workspace",
-            "backend",
-            "destroy",
-            "targets",
-            "observed_digest",
-            "desired_digest",
-            "changes",
-            "summary",
-        ],
-        "properties": {
-            "format_version": {"const": FORMAT_VERSION},
-            "workspace": {"type": "string"},
-            "backend": {"type": "string"},
-            "destroy": {"type": "boolean"},
-            "targets": {"type": "array", "items": {"type": "string"}},
-            "observed_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "desired_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "changes": {"type": "array", "items": change},
-            "summary": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": actions,
-                "properties": {a: {"type": "integer", "minimum": 0} for a in actions},
-            },
-        },
-    }

@@ -11,7 +11,7 @@ import click
 
 from gitops_tune import log
 from gitops_tune.desired import DesiredModel
-from gitops_tune.plan import Change
+from gitops_tune.plan.model import Change
 from gitops_tune.providers.base import RemoteModel, State
 
 BAR_WIDTH = 24
@@ -35,6 +35,14 @@ def describe(d: DesiredModel, m: RemoteModel | None) -> tuple[str, float]:
     return "  ".join(parts), fraction
 
 
+def action_line(change: Change, status: str) -> tuple[str, str]:
+    """The model an action is on, and the line that reports the action's ``status`` (start,
+    done or failed)."""
+    target = change.new_id or change.remote or ""
+    verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
+    return target, f"{change.name}: {change.action.value} {target} {verb}"
+
+
 class TerminalReporter:
     def __init__(self, out: TextIO | None = None, quiet: bool = False) -> None:
         self.out = out or sys.stdout
@@ -52,9 +60,7 @@ class TerminalReporter:
     def action(self, change: Change, status: str, detail: str = "") -> None:
         if self.quiet and status != "failed":
             return
-        target = change.new_id or change.remote or ""
-        verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
-        line = f"{change.name}: {change.action.value} {target} {verb}"
+        _, line = action_line(change, status)
         self._echo(f"{line}: {detail}" if detail else line)
 
     def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None:
@@ -94,9 +100,7 @@ class JsonReporter:
     def action(self, change: Change, status: str, detail: str = "") -> None:
         if self.quiet and status != "failed":
             return
-        target = change.new_id or change.remote or ""
-        verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
-        message = f"{change.name}: {change.action.value} {target} {verb}"
+        target, message = action_line(change, status)
         fields: dict[str, object] = {
             "event": "action",
             "name": change.name,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_tune.errors import UserError
-from gitops_tune.plan import FORMAT_VERSION, Plan
+from gitops_tune.plan.model import FORMAT_VERSION, Plan
 
 KIND = "gitops-tune/saved-plan"
 
@@ -28,19 +28,6 @@ class SavedPlan:
     observed_digest: str
     desired_digest: str
     changes: tuple[tuple[str, str, str | None, str | None], ...]  # name, action, remote, new
-
-    @classmethod
-    def of(cls, plan: Plan, paths: tuple[str, ...]) -> SavedPlan:
-        return cls(
-            paths=paths,
-            workspace=plan.workspace,
-            backend=plan.backend,
-            destroy=plan.destroy,
-            targets=plan.targets,
-            observed_digest=plan.observed_digest,
-            desired_digest=plan.desired_digest,
-            changes=_change_keys(plan),
-        )
 
     def check_still_valid(self, fresh: Plan) -> None:
         moved = []
