@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from gitops_tune import backends
 from gitops_tune.backends import Hyperparameters
+from tests import ROOT
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gitops_tune"
+PACKAGE = ROOT / "gitops_tune"
 
 
 def test_every_backend_has_a_record_and_local_speaks_either_api() -> None:

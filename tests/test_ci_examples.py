@@ -18,8 +18,8 @@ from gitops_tune.cli import main
 from gitops_tune.desired import load
 from gitops_tune.render import MARKDOWN_MARKER
 from gitops_tune.settings import Invocation
+from tests import ROOT
 
-ROOT = Path(__file__).parent.parent
 GITHUB = ROOT / "examples/ci/.github/workflows/gitops-tune.yml"
 GITLAB = ROOT / "examples/ci/.gitlab/gitops-tune.gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

@@ -4,14 +4,14 @@ once; no module below the command line reads the environment itself."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
 from gitops_tune.errors import Location, UserError
 from gitops_tune.settings import Invocation, VertexTarget, WorkspaceDoc
+from tests import ROOT
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gitops_tune"
+PACKAGE = ROOT / "gitops_tune"
 DOC = WorkspaceDoc(
     "from-doc", "vertex", Location("w.yaml", 3, 9), VertexTarget("p", None, "gs://b"), None
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,10 @@ from gitops_tune.dataset import Example
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation, VertexTarget
+from tests import ROOT
 from tests.conftest import Tree, rows, tuned_model
 
-EXAMPLES = str(Path(__file__).resolve().parent.parent / "examples")
+EXAMPLES = str(ROOT / "examples")
 WORKSPACE = "apiVersion: gitops-tune/v1\nkind: Workspace\nmetadata:\n  name: demo\n"
 
 

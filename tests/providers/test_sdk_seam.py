@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "gitops_tune"
+from tests import ROOT
+
+PACKAGE = ROOT / "gitops_tune"
 GENAI_SEAM = "providers/sdk_genai.py"
 STORAGE_SEAM = "providers/sdk_storage.py"
 SDKS = {"google.genai": GENAI_SEAM, "google.cloud.storage": STORAGE_SEAM}

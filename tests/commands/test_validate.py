@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
+from tests import ROOT
 from tests.conftest import Tree, tuned_model
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str) -> Result:

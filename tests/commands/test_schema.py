@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,8 +14,8 @@ from click.testing import CliRunner
 
 from gitops_tune.cli import main
 from gitops_tune.manifest.models import schema_text
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "schemas" / "tuning.schema.json"
 
 

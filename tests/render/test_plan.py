@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 
@@ -11,9 +10,10 @@ from gitops_tune.plan import Plan
 from gitops_tune.plan.schema import plan_schema
 from gitops_tune.providers.base import State
 from gitops_tune.render import MARKDOWN_MARKER, markdown, text, to_json
+from tests import ROOT
 from tests.factories import desired, remote, run
 
-SCHEMA_FILE = Path(__file__).parent.parent / "schemas" / "plan.schema.json"
+SCHEMA_FILE = ROOT / "schemas" / "plan.schema.json"
 
 
 def mixed_plan() -> Plan:
