@@ -186,6 +186,7 @@ def main() -> int:
         raise SystemExit(f"unknown mode {mode!r}")
     out["total_s"] = time.perf_counter() - T0
     print(json.dumps(out))
+    return 0
 
 
 if __name__ == "__main__":

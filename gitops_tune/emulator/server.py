@@ -292,6 +292,11 @@ class RunningEmulator:
     _stopped: bool = field(default=False, repr=False)
 
     @property
+    def host(self) -> str:
+        """The address the server is bound to."""
+        return str(self._server.server_address[0])
+
+    @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 

@@ -12,7 +12,8 @@ from unittest.mock import patch
 import jsonschema
 
 from gitops_tune.plan.schema import plan_schema
-from tests.e2e.conftest import Repo, examples
+from tests.e2e.conftest import Repo
+from tests.harness import examples
 
 
 def wait_until_trained(repo: Repo) -> None:

@@ -59,7 +59,7 @@ def private_accesses(tree: ast.AST) -> Iterator[tuple[int, str]]:
 
 
 def modules() -> list[tuple[str, ast.AST]]:
-    found = []
+    found: list[tuple[str, ast.AST]] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
         found.append((rel, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))))

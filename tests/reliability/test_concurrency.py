@@ -21,10 +21,10 @@ from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.plan import Action, PlanOptions, plan
 from gitops_tune.providers.gemini import GeminiProvider, split_marker
 from gitops_tune.settings import Invocation
+from tests.harness import all_models
 from tests.reliability.conftest import (
     API_KEY,
     Repo,
-    all_models,
     assert_converged,
     configure,
     seed_bystanders,

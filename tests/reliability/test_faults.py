@@ -30,10 +30,10 @@ from gitops_tune.providers.base import ProviderError, RemoteModel, TransientErro
 from gitops_tune.providers.gemini import GeminiProvider
 from gitops_tune.providers.retry import RetryPolicy, with_retries
 from gitops_tune.settings import Invocation
+from tests.harness import all_models
 from tests.reliability.conftest import (
     API_KEY,
     Repo,
-    all_models,
     assert_converged,
     configure,
     mutating_requests,

@@ -31,7 +31,8 @@ from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation
-from tests.reliability.conftest import Repo, examples, mutating_requests, size, stats
+from tests.harness import examples
+from tests.reliability.conftest import Repo, mutating_requests, size, stats
 
 EXAMPLES = size(40, 500)
 TIME_LIMIT_S = 2.0

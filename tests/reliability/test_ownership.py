@@ -14,9 +14,9 @@ from gitops_tune.desired import load
 from gitops_tune.emulator.server import RunningEmulator
 from gitops_tune.plan import tuned_model_id
 from gitops_tune.settings import Invocation
+from tests.harness import all_models
 from tests.reliability.conftest import (
     Repo,
-    all_models,
     assert_converged,
     create_raw,
     foreign_now,

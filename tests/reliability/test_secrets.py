@@ -160,7 +160,7 @@ def test_the_emulator_binds_loopback_unless_told_otherwise(tmp_path: Path) -> No
     host_option = next(p for p in main.commands["emulator"].params if p.name == "host")
     assert host_option.default == "127.0.0.1"
     with start(EmulatorConfig(port=0)) as running:
-        assert running._server.server_address[0] == "127.0.0.1"
+        assert running.host == "127.0.0.1"
     local = _start(tmp_path / "local-home", 1.0)  # the local backend's in-process emulator
     try:
         assert local.url.startswith("http://127.0.0.1:")
