@@ -12,7 +12,7 @@ from gitops_tune import log, render
 from gitops_tune.apply import Applier, ApplyOptions
 from gitops_tune.commands.session import open_session, reporter, use_color
 from gitops_tune.errors import UserError
-from gitops_tune.plan import Action
+from gitops_tune.plan import Action, Plan
 from gitops_tune.plan import saved as plan_file
 from gitops_tune.settings import Invocation
 
@@ -80,16 +80,20 @@ def run(
     )
     result = applier.run(p)
     result.raise_if_failed()
+    _done(p, len(result.done), destroy=destroy, wait=wait)
+    return 0
+
+
+def _done(p: Plan, made: int, *, destroy: bool, wait: bool) -> None:
     verb = "Destroy" if destroy else "Apply"
     gap = "" if log.config().quiet else "\n"
-    click.echo(f"{gap}{verb} complete: {len(result.done)} change(s) made.")
+    click.echo(f"{gap}{verb} complete: {made} change(s) made.")
     trains = any(c.action.trains for c in p.changes)
     if p.has_changes and not wait and trains and not log.config().quiet:
         click.echo(
             "Training runs remotely; superseded models are retired once their replacement is "
             "ACTIVE (`gitops-tune apply --wait` waits and retires them)."
         )
-    return 0
 
 
 def _confirm(destroy: bool) -> None:
