@@ -20,6 +20,7 @@ def run(
     fault_codes: str = "429,503",
     fault_mode: str = "before",
     base_models: tuple[str, ...] = (),
+    record_dir: str | None = None,
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
@@ -47,6 +48,7 @@ def run(
         fault_codes=codes,
         fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
         base_models=tuple(base_models),
+        record_dir=record_dir,
     )
     try:
         running = start(config)

@@ -24,7 +24,7 @@ def test_create_returns_an_operation(api: Api) -> None:
     assert op["metadata"]["@type"] == OP_TYPE
     assert op["metadata"]["tunedModel"] == "tunedModels/next-number"
     # 5 examples, batch 2 -> 3 steps per epoch, 2 epochs
-    assert op["metadata"]["totalSteps"] == 6
+    assert op["metadata"]["totalSteps"] == 5  # ceil(5 examples x 2 epochs / batch size 2)
     assert "done" not in op
 
 

@@ -331,6 +331,7 @@ def job(rec: ModelRecord) -> training.Job:
         seed=rec.data_seed,
         fail=rec.fail,
         cancel_time=rec.cancel_time,
+        epochs=int(rec.hyperparameters["epochCount"]),
     )
 
 
