@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,19 @@ def corpus(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return records
 
 
-@pytest.fixture(scope="session")
-def emulator_url(product_python: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@dataclass(frozen=True)
+class Served:
+    url: str  # http://127.0.0.1:PORT
+    wire: str  # the folder the emulator records its exchanges in
+
+
+@pytest.fixture(scope="module")
+def emulator(product_python: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A `gitops-tune emulator` subprocess (1 s jobs), recording into ``<tmp>/wire``."""
     record = tmp_path_factory.mktemp("wire")
+    command = [product_python, "-m", "gitops_tune", "emulator", "--port", "0"]
     proc = subprocess.Popen(
-        [product_python, "-m", "gitops_tune", "emulator", "--port", "0"]
-        + ["--train-seconds", "1", "--record", str(record)],
+        [*command, "--train-seconds", "1", "--record", str(record)],
         stdout=subprocess.PIPE,
         stderr=sys.stderr,
         text=True,
@@ -96,9 +103,8 @@ def emulator_url(product_python: str, tmp_path_factory: pytest.TempPathFactory) 
     if not url.startswith("http://"):
         proc.kill()
         pytest.fail(f"the emulator did not start (printed {url!r})")
-    os.environ["GITOPS_TUNE_CONFORMANCE_WIRE"] = str(record)
     try:
-        yield url
+        yield Served(url, str(record))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
