@@ -76,8 +76,7 @@ def plan(
     if options.stop_training:
         note = f"stop training: {options.stop_training}"
         changes = [
-            replace(c, notes=(*c.notes, note)) if c.action is Action.CANCEL else c
-            for c in changes
+            replace(c, notes=(*c.notes, note)) if c.action is Action.CANCEL else c for c in changes
         ]
     changes.sort(key=lambda c: (c.name, ACTION_ORDER[c.action], c.remote or ""))
     return Plan(

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found
+from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found, proto_json
 from gitops_tune.emulator.gemini import answers, wire
 from gitops_tune.emulator.gemini.catalog import DEFAULT_BASE_MODELS, BaseModel
 from gitops_tune.emulator.paging import Paging
@@ -86,7 +86,7 @@ class GeminiDialect:
     # -- tunedModels ----------------------------------------------------------------------
 
     def create(self, req: Request) -> Response:
-        body = req.json()
+        body = proto_json(req.json())
         requested_id = wire.requested_id(req.arg("tunedModelId"))
         new = wire.new_model(body, self.base_models)
         per_epoch = training.steps_per_epoch(
@@ -162,7 +162,7 @@ class GeminiDialect:
 
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
-        body = req.json()
+        body = proto_json(req.json())
         wire.check_fields(body)
         current = self._record(model_id)
         changes = wire.patch_changes(body, req.arg("updateMask"), current.base_model)
@@ -186,7 +186,7 @@ class GeminiDialect:
                 f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
                 "FAILED_PRECONDITION",
             )
-        prompt = answers.prompt_text(req.json())
+        prompt = answers.prompt_text(proto_json(req.json()))
         text = answers.answer_for(prompt, self.store.examples(rec.id))
         return Response(200, answers.generate_content_json(rec.id, prompt, text))
 
