@@ -20,7 +20,9 @@ def test_the_table_in_the_doc_is_current(emulator_routes: list[dict[str, Any]]) 
 
 
 def test_the_table_shows_every_tool_call_served(emulator_routes: list[dict[str, Any]]) -> None:
+    """Each method the tool calls is served under at least one of its bindings (Cloud Storage's
+    objects.insert has a metadata-only one the tool never uses)."""
     served = handlers(emulator_routes)
-    for b in bindings():
-        if (b.api, b.rpc) in TOOL_CALLS:
-            assert (b.http_method, b.uri) in served, f"{b.rpc} {b.uri} is not served"
+    for call in TOOL_CALLS:
+        uris = [(b.http_method, b.uri) for b in bindings() if (b.api, b.rpc) == call]
+        assert any(u in served for u in uris), f"{call} is not served"

@@ -6,8 +6,12 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from gitops_tune.errors import UserError
+
+if TYPE_CHECKING:
+    from gitops_tune.emulator.server import RunningEmulator
 
 
 def run(
@@ -54,7 +58,11 @@ def run(
         running = start(config)
     except OSError as e:
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    return _serve(running)
 
+
+def _serve(running: RunningEmulator) -> int:
+    """Print the URL, then serve until SIGINT or SIGTERM; stop cleanly."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

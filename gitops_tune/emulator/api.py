@@ -8,6 +8,7 @@ template such as ``/v1beta/tunedModels/{id}:generateContent``, and a handler fro
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,17 +98,17 @@ def proto_json(value: Any, maps: frozenset[str] = frozenset(), path: str = "") -
 
 def proto_number(value: object) -> float | None:
     """A proto3 JSON number: a JSON number, or a string holding one (int64 travels as a
-    string, and parsers take any number that way); None for anything else (bools too)."""
-    if isinstance(value, bool):
+    string, and parsers take any number that way); None for anything else (bools, NaN and
+    infinities too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip()) if value.strip() == value else None
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if isinstance(value, str) and value.strip() != value:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def not_found(message: str) -> ApiError:

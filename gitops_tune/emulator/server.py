@@ -61,7 +61,6 @@ class EmulatorConfig:
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
     record_dir: str | None = None  # record every API exchange there (see `recording`)
-    catalog: str = "documented"  # the Gemini API base models: documented, current or a FILE
 
 
 class Stats:

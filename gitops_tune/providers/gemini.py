@@ -31,7 +31,9 @@ API_VERSION = "v1beta"
 PAGE_SIZE = 1000
 TUNING_METHOD = "createTunedModel"
 VERTEX_HINT = (
-    "Google now runs Gemini tuning on Vertex AI: consider `backend: vertex` in the Workspace"
+    "Google stopped Gemini API tuning in 2025: no base model lists createTunedModel any more. "
+    "Tune on Vertex AI instead, with `backend: vertex` in the Workspace and the base model "
+    "spelled without 'models/', e.g. `baseModel: gemini-2.5-flash`"
 )
 
 _MARKER = re.compile(

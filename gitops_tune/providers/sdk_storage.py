@@ -68,7 +68,7 @@ class Storage:
         kwargs: dict[str, Any] = {
             "credentials": credentials,
             "client_options": options,
-            "client_info": ClientInfo(user_agent=f"gitops-tune/{__version__}"),
+            "client_info": ClientInfo(user_agent=f"gitops-tune/{__version__}"),  # type: ignore[no-untyped-call]
         }
         if endpoint:
             kwargs["project"] = None  # an emulator: no project to look up

@@ -9,7 +9,6 @@ create. Nothing here touches the store; `handlers` does.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,21 +49,15 @@ _TASK_FIELDS = ("trainingData", "hyperparameters", "startTime", "completeTime", 
 # -- field checks ---------------------------------------------------------------------------
 
 
-def _number(value: object) -> float | None:
-    """A finite proto3 JSON number (a JSON number or a numeric string), else None."""
-    number = proto_number(value)
-    return number if number is not None and math.isfinite(number) else None
-
-
 def _positive_int(value: object, path: str) -> int:
-    number = _number(value)
+    number = proto_number(value)
     if number is not None and number == int(number) and number >= 1:
         return int(number)
     raise invalid(f"{path} must be a positive integer, got {json.dumps(value)}.")
 
 
 def _positive_number(value: object, path: str) -> float:
-    number = _number(value)
+    number = proto_number(value)
     if number is not None and number > 0:
         return number
     raise invalid(f"{path} must be a positive number, got {json.dumps(value)}.")
@@ -96,14 +89,14 @@ def _sampling(body: Mapping[str, Any]) -> dict[str, float | int]:
     if body.get("temperature") is not None:
         # TunedModel.temperature: "Values can range over [0.0,1.0], inclusive" (the v1beta
         # proto's documentation in google-ai-generativelanguage)
-        t = _number(body["temperature"])
+        t = proto_number(body["temperature"])
         if t is None or not 0 <= t <= 1:
             raise invalid(
                 f"temperature must be a number in [0, 1], got {json.dumps(body['temperature'])}."
             )
         out["temperature"] = t
     if body.get("topP") is not None:
-        p = _number(body["topP"])
+        p = proto_number(body["topP"])
         if p is None or not 0 <= p <= 1:
             raise invalid(f"topP must be a number in [0, 1], got {json.dumps(body['topP'])}.")
         out["topP"] = p
