@@ -46,10 +46,10 @@ def product_python(request: pytest.FixtureRequest) -> str:
     return python
 
 
-@pytest.fixture(scope="session")
-def emulator_routes(product_python: str) -> list[dict[str, Any]]:
+def routes_of(python: str) -> list[dict[str, Any]]:
+    """The emulator's route table, from the product's own Python."""
     out = subprocess.run(
-        [product_python, "-m", "gitops_tune.emulator.routes"],
+        [python, "-m", "gitops_tune.emulator.routes"],
         check=True,
         capture_output=True,
         text=True,
@@ -57,6 +57,11 @@ def emulator_routes(product_python: str) -> list[dict[str, Any]]:
         cwd=ROOT,
     )
     return list(json.loads(out.stdout))
+
+
+@pytest.fixture(scope="session")
+def emulator_routes(product_python: str) -> list[dict[str, Any]]:
+    return routes_of(product_python)
 
 
 def load_corpus(folder: Path) -> list[dict[str, Any]]:

@@ -11,13 +11,11 @@ Regenerate (in the judge venv, from the repository root)::
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from typing import Any
 
 from conformance.calls import TOOL_CALLS
-from conformance.conftest import ROOT, product_env
+from conformance.conftest import ROOT, routes_of
 from conformance.upstream import Binding, binding_for, bindings, sample_path
 
 DOC = ROOT / "docs" / "emulator.md"
@@ -66,18 +64,6 @@ def _skipped(b: Binding, served: dict[tuple[str, str], str]) -> bool:
     return "tunedModels" not in b.uri
 
 
-def emulator_routes(python: str) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [python, "-m", "gitops_tune.emulator.routes"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=product_env(),
-        cwd=ROOT,
-    )
-    return list(json.loads(out.stdout))
-
-
 def replace_block(doc: str, block: str) -> str:
     start, end = doc.index(BEGIN), doc.index(END) + len(END)
     return doc[:start] + block + doc[end:]
@@ -88,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--product-python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--write", action="store_true", help="update docs/emulator.md")
     args = parser.parse_args(argv)
-    block = table(emulator_routes(args.product_python))
+    block = table(routes_of(args.product_python))
     if not args.write:
         print(block)
         return 0
