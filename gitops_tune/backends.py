@@ -62,9 +62,11 @@ class Hyperparameters:
         return self.epoch_count or DEFAULT_EPOCH_COUNT
 
     def total_steps(self, examples: int) -> int:
-        """Training steps as the tuning service counts them: batches per epoch x epochs."""
-        batch = self.batch_size or DEFAULT_BATCH_SIZE
-        return -(-examples // max(batch, 1)) * self.epochs
+        """Training steps as the tuning service counts them: ``ceil(examples x epochs /
+        batchSize)`` (Google's recorded tutorial run: 15 examples, 5 epochs, batch size 2 ->
+        totalSteps 38)."""
+        batch = max(self.batch_size or DEFAULT_BATCH_SIZE, 1)
+        return max(1, -(-max(examples, 1) * self.epochs // batch))
 
     @classmethod
     def from_fields(cls, given: Mapping[str, object]) -> Hyperparameters:
@@ -160,7 +162,9 @@ GEMINI_API = Api(
     base_model_prefix="models/",
     base_model_example="models/gemini-1.5-flash-001-tuning",
     loss_curve=True,
-    cancel="the Gemini API stops the run; the failed model is then deleted",
+    # The v1beta API binds no tunedModels operations :cancel (Google's REST bindings in
+    # google-ai-generativelanguage); deleting the model is the only way to stop its training.
+    cancel="delete the model that is still training (the Gemini API has no cancel)",
     in_place_update=True,
 )
 
@@ -177,7 +181,7 @@ VERTEX_API = Api(
     base_model_prefix="",
     base_model_example="gemini-2.5-flash",
     loss_curve=False,
-    cancel="Vertex AI cancels the tuning job; its model and endpoint are then deleted",
+    cancel="cancel the tuning job, then delete its model and endpoint",
     in_place_update=True,
 )
 

@@ -177,6 +177,12 @@ def schema(plan: bool) -> int:
     show_default=True,
 )
 @click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False),
+    help="Record every API exchange as JSON lines in this folder (for the conformance suite).",
+)
 @log_options
 def emulator(**options: Any) -> int:
     """Run the emulator of the Gemini tuned-model REST API (v1beta) until interrupted.

@@ -8,6 +8,24 @@ from typing import Any
 
 import pytest
 
+from gitops_tune.emulator.recording import record_all
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-wire",
+        metavar="DIR",
+        default=None,
+        help="record every exchange of every emulator the tests start into DIR (JSON lines) "
+        "for the conformance suite (conformance/README.md)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = config.getoption("--record-wire")
+    if folder:
+        record_all(folder)
+
 
 class Tree:
     """Write manifests and data files under ``root`` (the current directory in the test)."""

@@ -61,7 +61,10 @@ def test_hyperparameters_read_what_backends_report() -> None:
     hp = Hyperparameters.from_fields({"epochCount": "3", "learningRateMultiplier": 1, "x": 1})
     assert hp == Hyperparameters(epoch_count=3, learning_rate_multiplier=1.0)
     assert Hyperparameters().epochs == backends.DEFAULT_EPOCH_COUNT
-    assert Hyperparameters(epoch_count=2, batch_size=4).total_steps(9) == 6
+    assert Hyperparameters(epoch_count=2, batch_size=4).total_steps(9) == 5
+    # Google's recorded tutorial run: 15 examples, 5 epochs
+    assert Hyperparameters(epoch_count=5, batch_size=2).total_steps(15) == 38
+    assert Hyperparameters(epoch_count=5, batch_size=4).total_steps(15) == 19
 
 
 def test_no_other_room_compares_backend_names() -> None:

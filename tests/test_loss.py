@@ -86,7 +86,8 @@ def test_emulator_curves_plateau_at_about_sixty_percent() -> None:
     """The emulator's curve reaches its floor at ~60 % of the job (emulator/training.py)."""
     for examples, batch, epochs, expected in [(22, 4, 5, 3), (120, 8, 4, 3), (100, 4, 10, 5)]:
         per_epoch = training.steps_per_epoch(examples, batch)
-        job = training.Job(0, 1, per_epoch * epochs, per_epoch, seed=examples)
+        total = training.total_steps(examples, batch, epochs)
+        job = training.Job(0, 1, total, per_epoch, seed=examples)
         snaps = [Snapshot(s.step, s.epoch, s.mean_loss) for s in training.snapshots(job, job.steps)]
         assert analyze(snaps, finished=True).recommended == expected
 

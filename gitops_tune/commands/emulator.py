@@ -6,8 +6,12 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from gitops_tune.errors import UserError
+
+if TYPE_CHECKING:
+    from gitops_tune.emulator.server import RunningEmulator
 
 
 def run(
@@ -20,6 +24,7 @@ def run(
     fault_codes: str = "429,503",
     fault_mode: str = "before",
     base_models: tuple[str, ...] = (),
+    record_dir: str | None = None,
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
@@ -47,12 +52,17 @@ def run(
         fault_codes=codes,
         fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
         base_models=tuple(base_models),
+        record_dir=record_dir,
     )
     try:
         running = start(config)
     except OSError as e:
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    return _serve(running)
 
+
+def _serve(running: RunningEmulator) -> int:
+    """Print the URL, then serve until SIGINT or SIGTERM; stop cleanly."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -49,7 +49,12 @@ class Session:
         return p
 
     def plan_options(self, destroy: bool = False, targets: Sequence[str] = ()) -> PlanOptions:
-        return PlanOptions(self.settings.workspace, destroy, frozenset(targets))
+        return PlanOptions(
+            self.settings.workspace,
+            destroy,
+            frozenset(targets),
+            stop_training=self.settings.backend.api.cancel,
+        )
 
 
 def open_session(

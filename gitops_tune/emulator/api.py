@@ -8,6 +8,7 @@ template such as ``/v1beta/tunedModels/{id}:generateContent``, and a handler fro
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,45 @@ def reject_unknown(obj: Mapping[str, Any], known: Iterable[str], path: str) -> N
             f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at '{path}': "
             "Cannot find field."
         )
+
+
+def _lower_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def proto_json(value: Any, maps: frozenset[str] = frozenset(), path: str = "") -> Any:
+    """A request body with proto3 JSON's field-name rule applied: a parser accepts the
+    lowerCamelCase JSON name and the original snake_case proto name alike, so both become
+    the camelCase name here. Keys inside a map field (``maps``, camelCase names such as
+    ``labels``) are data and stay as sent. The same field twice is refused, as Google's
+    parser does."""
+    if isinstance(value, list):
+        return [proto_json(v, maps, path) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = _lower_camel(key) if "_" in key and not key.startswith("@") else key
+        if name in out:
+            raise invalid(f"Invalid JSON payload received. Duplicate field \"{name}\" at '{path}'.")
+        out[name] = item if name in maps else proto_json(item, maps, f"{path}.{name}".strip("."))
+    return out
+
+
+def proto_number(value: object) -> float | None:
+    """A proto3 JSON number: a JSON number, or a string holding one (int64 travels as a
+    string, and parsers take any number that way); None for anything else (bools, NaN and
+    infinities too)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if isinstance(value, str) and value.strip() != value:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def not_found(message: str) -> ApiError:

@@ -39,6 +39,7 @@ from gitops_tune.emulator.faults import (
 from gitops_tune.emulator.gcs import GcsDialect
 from gitops_tune.emulator.gemini.catalog import base_models_with
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
+from gitops_tune.emulator.recording import WireRecorder, process_recorder
 from gitops_tune.emulator.store import Store
 from gitops_tune.emulator.vertex.jobs import TuningJobs
 from gitops_tune.emulator.vertex.serving import Serving
@@ -59,6 +60,7 @@ class EmulatorConfig:
     base_models: tuple[str, ...] = ()  # extra tunable base models, "NAME" or "models/NAME"
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
+    record_dir: str | None = None  # record every API exchange there (see `recording`)
 
 
 class Stats:
@@ -100,6 +102,7 @@ class Emulator:
             seed=config.fault_seed,
         )
         self.stats = Stats()
+        self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
         self.gemini = GeminiDialect(
             self.store,
             clock=time.time,
@@ -174,6 +177,14 @@ class Emulator:
         req = Request(method, path, query, headers, body, params)
         if not route.api:
             return _call(route, req)
+        response = self._answer(route, req)
+        recorder = self.recorder or process_recorder()
+        if recorder is not None:
+            recorder.record(route.key, path, query, headers, body, response.status, response.body)
+        return response
+
+    def _answer(self, route: Route, req: Request) -> Response:
+        """An API route's answer: latency, faults, the caller's credentials, the handler."""
         settings = self.faults.settings
         if settings.latency_ms:
             time.sleep(settings.latency_ms / 1000)

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS tuned_models (
     update_time REAL NOT NULL,
     train_seconds REAL NOT NULL,
     total_steps INTEGER NOT NULL,
-    steps_per_epoch INTEGER NOT NULL,
+    steps_per_epoch REAL NOT NULL,
     example_count INTEGER NOT NULL,
     data_seed TEXT NOT NULL,
     fail INTEGER NOT NULL,
@@ -78,7 +78,7 @@ class ModelRecord:
     update_time: float
     train_seconds: float
     total_steps: int
-    steps_per_epoch: int
+    steps_per_epoch: float
     example_count: int
     data_seed: int
     fail: bool
@@ -337,7 +337,7 @@ def _record(row: Sequence[object]) -> ModelRecord:
         update_time=float(str(update_time)),
         train_seconds=float(str(train_seconds)),
         total_steps=int(str(steps)),
-        steps_per_epoch=int(str(per_epoch)),
+        steps_per_epoch=float(str(per_epoch)),
         example_count=int(str(example_count)),
         data_seed=int(str(seed)),
         fail=bool(fail),

@@ -158,6 +158,7 @@ class PlanOptions:
     workspace: str
     destroy: bool = False
     targets: frozenset[str] = frozenset()
+    stop_training: str = ""  # what stopping a training run does on the backend (`Api.cancel`)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ carries the desired fingerprint) and *superseded* ones (anything else owned unde
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Diagnostic, UserError
@@ -73,6 +73,11 @@ def plan(
     if errors:
         raise UserError(errors)
 
+    if options.stop_training:
+        note = f"stop training: {options.stop_training}"
+        changes = [
+            replace(c, notes=(*c.notes, note)) if c.action is Action.CANCEL else c for c in changes
+        ]
     changes.sort(key=lambda c: (c.name, ACTION_ORDER[c.action], c.remote or ""))
     return Plan(
         workspace=options.workspace,

@@ -31,7 +31,9 @@ API_VERSION = "v1beta"
 PAGE_SIZE = 1000
 TUNING_METHOD = "createTunedModel"
 VERTEX_HINT = (
-    "Google now runs Gemini tuning on Vertex AI: consider `backend: vertex` in the Workspace"
+    "Google stopped Gemini API tuning in 2025: no base model lists createTunedModel any more. "
+    "Tune on Vertex AI instead, with `backend: vertex` in the Workspace and the base model "
+    "spelled without 'models/', e.g. `baseModel: gemini-2.5-flash`"
 )
 
 _MARKER = re.compile(
@@ -167,11 +169,11 @@ class GeminiProvider:
         self.sdk.request("patch", f"{_resource(model_id)}?updateMask=displayName,description", body)
 
     def cancel(self, model_id: str) -> None:
-        """Cancel the model's running tuning operations. A model already done is left as is."""
-        page = or_none(partial(self.sdk.request, "get", f"{_resource(model_id)}/operations"))
-        for op in (page or {}).get("operations", []):
-            if not op.get("done"):  # 400/404: already finished or gone
-                or_none(partial(self.sdk.request, "post", f"{op['name']}:cancel"), GONE_OR_INVALID)
+        """Stop the model's training by deleting the model: the v1beta API has no cancel for
+        tuning operations (Google binds ``operations/*:cancel`` for tuned models on v1 only,
+        and the tuned-model resources on v1beta only), so a delete is the one call that stops
+        a run. A model already gone is fine."""
+        self.delete(model_id)
 
     def delete(self, model_id: str) -> None:
         or_none(partial(self.sdk.request, "delete", _resource(model_id)))

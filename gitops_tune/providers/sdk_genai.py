@@ -234,7 +234,15 @@ class Genai:
 def _http_options(timeout_s: float, base_url: str | None, api_version: str | None) -> Any:
     from google.genai import types
 
-    options = types.HttpOptions(api_version=api_version, timeout=int(timeout_s * 1000))
+    from gitops_tune import __version__
+
+    options = types.HttpOptions(
+        api_version=api_version,
+        timeout=int(timeout_s * 1000),
+        # google-genai prepends its own label; the emulator's recorder tells the tool's calls
+        # from the tests' own by this one.
+        headers={"user-agent": f"gitops-tune/{__version__}"},
+    )
     if base_url:
         options.base_url = base_url
     return options

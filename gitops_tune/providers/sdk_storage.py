@@ -61,7 +61,15 @@ class Storage:
             from google.auth.credentials import AnonymousCredentials
 
             credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        kwargs: dict[str, Any] = {"credentials": credentials, "client_options": options}
+        from google.api_core.client_info import ClientInfo
+
+        from gitops_tune import __version__
+
+        kwargs: dict[str, Any] = {
+            "credentials": credentials,
+            "client_options": options,
+            "client_info": ClientInfo(user_agent=f"gitops-tune/{__version__}"),  # type: ignore[no-untyped-call]
+        }
         if endpoint:
             kwargs["project"] = None  # an emulator: no project to look up
         try:

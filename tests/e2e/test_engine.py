@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from unittest.mock import patch
 
 import jsonschema
+import pytest
 
 from gitops_tune.plan.schema import plan_schema
-from tests.e2e.conftest import Repo
-from tests.harness import examples
+from tests.e2e.conftest import Repo, rest
+from tests.harness import examples, request_json
 
 
 def wait_until_trained(repo: Repo) -> None:
@@ -108,9 +110,20 @@ def test_superseded_training_model_is_cancelled(repo: Repo) -> None:
         ("cancel", first),
         ("create", None),
     ]
+    (notes,) = [c["notes"] for c in plan["changes"] if c["action"] == "cancel"]
+    if repo.vertex:
+        assert "stop training: cancel the tuning job, then delete its model and endpoint" in notes
+    else:  # the Gemini API has no cancel: deleting the model is what stops its training
+        assert "stop training: delete the model that is still training" in notes[0]
     assert repo.apply().exit_code == 0
     assert first not in repo.ids()
     assert len(repo.ids()) == 1
+    if not repo.vertex:
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            rest(repo.url, "GET", first)
+        assert gone.value.code == 404
+        stats = request_json(repo.url, "GET", "_emulator/stats")
+        assert not [k for k in stats["requests"] if k.endswith(":cancel")]
 
 
 def test_removed_manifest_is_deleted_and_prevent_destroy_refuses(repo: Repo) -> None:

@@ -30,17 +30,19 @@ def test_state_progresses_with_snapshots(api: Api) -> None:
     time.sleep(0.55)
     middle = api.get("t")
     assert middle["state"] == "CREATING"
-    assert 1 <= len(middle["tuningTask"]["snapshots"]) < 6
+    assert 1 <= len(middle["tuningTask"]["snapshots"]) < 5
     done = wait_for_state(api, "t", "ACTIVE")
     snaps = done["tuningTask"]["snapshots"]
-    assert [s["step"] for s in snaps] == [1, 2, 3, 4, 5, 6]
-    assert [s["epoch"] for s in snaps] == [1, 1, 1, 2, 2, 2]
+    # 5 examples x 2 epochs / batch size 2: ceil(10 / 2) = 5 steps; step 3 holds the last
+    # example of epoch 1 and the first of epoch 2
+    assert [s["step"] for s in snaps] == [1, 2, 3, 4, 5]
+    assert [s["epoch"] for s in snaps] == [1, 1, 2, 2, 2]
     assert snaps[0]["meanLoss"] > snaps[-1]["meanLoss"]
     assert all(s["computeTime"].endswith("Z") for s in snaps)
     assert done["tuningTask"]["completeTime"] == snaps[-1]["computeTime"]
     op = api.call("GET", f"/v1beta/{op_name}").json()
     assert op["done"] is True
-    assert op["metadata"]["completedSteps"] == 6 and op["metadata"]["completedPercent"] == 100
+    assert op["metadata"]["completedSteps"] == 5 and op["metadata"]["completedPercent"] == 100
     assert op["response"]["name"] == "tunedModels/t"
     assert op["response"]["state"] == "ACTIVE"
 
@@ -48,7 +50,7 @@ def test_state_progresses_with_snapshots(api: Api) -> None:
 def test_emulator_fail_in_display_name_fails_halfway(api: Api) -> None:
     op_name = api.create("f", displayName="doomed EMULATOR_FAIL").json()["name"]
     model = wait_for_state(api, "f", "FAILED")
-    assert len(model["tuningTask"]["snapshots"]) == 3  # half of 6
+    assert len(model["tuningTask"]["snapshots"]) == 2  # half of 5
     op = api.call("GET", f"/v1beta/{op_name}").json()
     assert op["done"] is True and op["error"]["code"] == 13
     assert "EMULATOR_FAIL" in op["error"]["message"]
@@ -56,7 +58,7 @@ def test_emulator_fail_in_display_name_fails_halfway(api: Api) -> None:
 
 def test_cancel_stops_training_and_leaves_a_failed_model(api: Api) -> None:
     op_name = api.create("c").json()["name"]
-    r = api.call("POST", f"/v1beta/{op_name}:cancel")
+    r = api.call("POST", f"/v1/{op_name}:cancel")
     assert r.status_code == 200 and r.json() == {}
     model = api.get("c")
     assert model["state"] == "FAILED"
@@ -70,15 +72,22 @@ def test_cancel_stops_training_and_leaves_a_failed_model(api: Api) -> None:
 def test_cancel_of_a_finished_operation_changes_nothing(api: Api) -> None:
     op_name = api.create("c").json()["name"]
     wait_for_state(api, "c", "ACTIVE")
-    assert api.call("POST", f"/v1beta/{op_name}:cancel").status_code == 200
+    assert api.call("POST", f"/v1/{op_name}:cancel").status_code == 200
     assert api.get("c")["state"] == "ACTIVE"
 
 
 def test_unknown_operations_are_404(api: Api) -> None:
     api.create("o")
     assert_error(api.call("GET", "/v1beta/tunedModels/o/operations/nope"), 404, "NOT_FOUND")
-    r = api.call("POST", "/v1beta/tunedModels/nope/operations/x:cancel")
+    r = api.call("POST", "/v1/tunedModels/nope/operations/x:cancel")
     assert_error(r, 404, "NOT_FOUND")
+
+
+def test_v1beta_has_no_cancel_for_tuning_operations(api: Api) -> None:
+    """Google binds tunedModels/*/operations/*:cancel under v1 only."""
+    op_name = api.create("nc").json()["name"]
+    assert_error(api.call("POST", f"/v1beta/{op_name}:cancel"), 404, "NOT_FOUND")
+    assert api.get("nc")["state"] == "CREATING"
 
 
 def test_operations_are_served_under_v1_too(api: Api) -> None:

@@ -24,7 +24,7 @@ def test_create_returns_an_operation(api: Api) -> None:
     assert op["metadata"]["@type"] == OP_TYPE
     assert op["metadata"]["tunedModel"] == "tunedModels/next-number"
     # 5 examples, batch 2 -> 3 steps per epoch, 2 epochs
-    assert op["metadata"]["totalSteps"] == 6
+    assert op["metadata"]["totalSteps"] == 5  # ceil(5 examples x 2 epochs / batch size 2)
     assert "done" not in op
 
 
@@ -94,12 +94,14 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
         "both learning rates",
         {"hyperparameters": {"learningRate": 0.1, "learningRateMultiplier": 1}},
     ),
-    ("epochCount a string", {"hyperparameters": {"epochCount": "5"}}),
+    ("epochCount not a number", {"hyperparameters": {"epochCount": "five"}}),
     ("epochCount zero", {"hyperparameters": {"epochCount": 0}}),
     ("epochCount a bool", {"hyperparameters": {"epochCount": True}}),
     ("batchSize fractional", {"hyperparameters": {"batchSize": 1.5}}),
     ("learningRate negative", {"hyperparameters": {"learningRate": -0.1}}),
-    ("learningRateMultiplier a string", {"hyperparameters": {"learningRateMultiplier": "1"}}),
+    ("learningRateMultiplier not a number", {"hyperparameters": {"learningRateMultiplier": "x"}}),
+    ("temperature above 1 (documented as [0, 1])", {"temperature": 1.5}),
+    ("the same field twice", {"display_name": "a", "displayName": "b"}),
     ("unknown hyperparameter", {"hyperparameters": {"epochs": 5}}),
     ("unknown top-level field", {"trainingData": []}),
     ("tunedModelSource", {"tunedModelSource": {"tunedModel": "tunedModels/x"}}),
@@ -300,3 +302,34 @@ def test_delete_of_a_training_model_removes_it(api: Api) -> None:
     assert r.status_code == 200 and r.json() == {}
     assert_error(api.call("GET", "/v1beta/tunedModels/d"), 404, "NOT_FOUND")
     assert api.create("d").status_code == 200  # the ID is free again
+
+
+def test_proto3_json_input_is_accepted(api: Api) -> None:
+    """Google's parser takes snake_case field names and numbers sent as strings (proto3 JSON);
+    so does the emulator, while it still refuses unknown fields."""
+    body = model_body(
+        hyperparameters={"epoch_count": "2", "batch_size": 2, "learning_rate": "0.001"}
+    )
+    body["display_name"] = body.pop("displayName")
+    body["base_model"] = body.pop("baseModel")
+    body["tuning_task"] = body.pop("tuningTask")
+    body["temperature"] = "0.5"
+    r = api.call("POST", "/v1beta/tunedModels", body, {"tunedModelId": "snake"})
+    assert r.status_code == 200, r.text
+    model = api.get("snake")
+    assert model["displayName"] == "next number" and model["temperature"] == 0.5
+    assert model["tuningTask"]["hyperparameters"] == {
+        "epochCount": 2,
+        "batchSize": 2,
+        "learningRate": 0.001,
+    }
+    r = api.call(
+        "PATCH",
+        "/v1beta/tunedModels/snake",
+        {"display_name": "renamed"},
+        {"updateMask": "display_name"},
+    )
+    assert r.status_code == 200 and r.json()["displayName"] == "renamed"
+    assert_error(
+        api.call("POST", "/v1beta/tunedModels", {**body, "bogus_field": 1}), 400, "INVALID_ARGUMENT"
+    )

@@ -25,7 +25,7 @@ def client(emulator: RunningEmulator) -> Iterator[genai.Client]:
 
 
 def request(client: genai.Client, method: str, path: str, body: dict[str, Any]) -> Any:
-    """The SDK's own HTTP layer, as the provider uses it for create/list/get/cancel."""
+    """The SDK's own HTTP layer, as the provider uses it for create/list/get/delete."""
     return raw_request(client, method, path, body)
 
 
@@ -36,7 +36,7 @@ def create(client: genai.Client, model_id: str, **overrides: Any) -> dict[str, A
     return op
 
 
-def test_create_list_get_cancel_through_the_sdk_http_layer(client: genai.Client) -> None:
+def test_create_list_get_delete_through_the_sdk_http_layer(client: genai.Client) -> None:
     op = create(client, "sdk-one")
     assert op["metadata"]["tunedModel"] == "tunedModels/sdk-one"
     listed = request(client, "get", "tunedModels?pageSize=5", {})
@@ -44,8 +44,8 @@ def test_create_list_get_cancel_through_the_sdk_http_layer(client: genai.Client)
     model = request(client, "get", "tunedModels/sdk-one", {})
     assert model["state"] == "CREATING"
     assert request(client, "get", op["name"], {})["name"] == op["name"]
-    assert request(client, "post", f"{op['name']}:cancel", {}) == {}
-    assert request(client, "get", "tunedModels/sdk-one", {})["state"] == "FAILED"
+    assert request(client, "delete", "tunedModels/sdk-one", {}) == {}
+    assert request(client, "get", "tunedModels?pageSize=5", {}) == {}
 
 
 def test_sdk_raises_api_errors_from_the_envelope(client: genai.Client) -> None:

@@ -25,7 +25,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert after["description"] == "edited"
     assert after["createTime"] == before["createTime"]
     assert before["state"] == "CREATING" and after["state"] == "ACTIVE"
-    assert len(after["tuningTask"]["snapshots"]) == 6
+    assert len(after["tuningTask"]["snapshots"]) == 5
 
 
 def test_in_memory_state_does_not_survive() -> None:

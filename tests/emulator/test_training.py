@@ -23,9 +23,21 @@ def job(**overrides: object) -> Job:
 
 
 def test_total_steps() -> None:
-    assert training.total_steps(5, 2, 2) == 6
+    """ceil(examples x epochs / batchSize), as Google's recorded tutorial run reports."""
+    assert training.total_steps(15, 2, 5) == 38
+    assert training.total_steps(15, 4, 5) == 19
+    assert training.total_steps(5, 2, 2) == 5
     assert training.total_steps(8, 4, 5) == 10
-    assert training.total_steps(1, 4, 5) == 5
+    assert training.total_steps(1, 4, 5) == 2
+
+
+def test_epochs_of_steps_that_span_an_epoch_boundary() -> None:
+    """15 examples in batches of 2: step 8 holds examples 15 and 16 (the first of epoch 2)."""
+    per_epoch = training.steps_per_epoch(15, 2)
+    j = job(steps=38, steps_per_epoch=per_epoch, epochs=5)
+    epochs = [s.epoch for s in training.snapshots(j, 38)]
+    assert epochs[6:9] == [1, 2, 2] and epochs[-1] == 5
+    assert epochs.count(1) == 7
 
 
 def test_states_over_time() -> None:

@@ -108,11 +108,11 @@ def test_apply_rides_out_faults_and_converges(
     assert remaining == set(untouched), "destroy left models behind or removed others"
     counts = stats(repo.url)
     creates = counts.get("POST /v1beta/tunedModels", 0) - len(untouched)
-    cancels = counts.get("POST /v1beta/tunedModels/{id}/operations/{op}:cancel", 0)
+    cancels = counts.get("DELETE /v1beta/tunedModels/{id}", 0)
     print(
         f"faults {mode}: {rounds} round(s) at {FAULT_RATE:.0%} 429/503 with latency spikes in "
         f"{time.monotonic() - began:.1f} s; {sum(counts.values())} requests; {creates} create "
-        f"POSTs for {rounds * 5} models; {cancels} cancel POSTs; all: {mutating_requests(counts)}"
+        f"POSTs for {rounds * 5} models; {cancels} DELETEs; all: {mutating_requests(counts)}"
     )
     # Cancels depend on timing (a model must still be training); the crash and exhausted-retry
     # tests cover them deterministically, so they are reported here, not asserted.

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found
+from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found, proto_json
 from gitops_tune.emulator.gemini import answers, wire
 from gitops_tune.emulator.gemini.catalog import DEFAULT_BASE_MODELS, BaseModel
 from gitops_tune.emulator.paging import Paging
@@ -40,8 +40,10 @@ class GeminiDialect:
         self.base_models = {m.name: m for m in base_models}
 
     def routes(self) -> list[Route]:
-        """v1beta: the whole surface. v1: what the public v1 reference documents for these
-        resources, i.e. base models and tuned-model operations (see docs/emulator.md)."""
+        """Exactly Google's REST bindings for these resources (google-ai-generativelanguage's
+        ``rest_base.py``; conformance/test_routes.py checks it): v1beta has the tuned-model
+        resources and their operations' get and list; v1 has base models, tuned-model
+        operations (with cancel) and ``generateContent``, but no tuned-model CRUD."""
         v1beta = "/v1beta"
         routes = [
             Route("GET", f"{v1beta}/models", self.list_models),
@@ -57,13 +59,11 @@ class GeminiDialect:
             routes += [
                 Route("GET", f"{version}/tunedModels/{{id}}/operations", self.list_operations),
                 Route("GET", f"{version}/tunedModels/{{id}}/operations/{{op}}", self.get_operation),
-                Route(
-                    "POST",
-                    f"{version}/tunedModels/{{id}}/operations/{{op}}:cancel",
-                    self.cancel_operation,
-                ),
             ]
         routes += [
+            # v1 only: Google binds no tunedModels operations :cancel under v1beta
+            Route("POST", "/v1/tunedModels/{id}/operations/{op}:cancel", self.cancel_operation),
+            Route("POST", "/v1/tunedModels/{id}:generateContent", self.generate_content),
             Route("GET", "/v1/models", self.list_models),
             Route("GET", "/v1/models/{id}", self.get_model),
         ]
@@ -86,7 +86,7 @@ class GeminiDialect:
     # -- tunedModels ----------------------------------------------------------------------
 
     def create(self, req: Request) -> Response:
-        body = req.json()
+        body = proto_json(req.json())
         requested_id = wire.requested_id(req.arg("tunedModelId"))
         new = wire.new_model(body, self.base_models)
         per_epoch = training.steps_per_epoch(
@@ -103,7 +103,11 @@ class GeminiDialect:
             create_time=now,
             update_time=now,
             train_seconds=self.train_seconds(),
-            total_steps=per_epoch * int(new.hyperparameters["epochCount"]),
+            total_steps=training.total_steps(
+                len(new.examples),
+                int(new.hyperparameters["batchSize"]),
+                int(new.hyperparameters["epochCount"]),
+            ),
             steps_per_epoch=per_epoch,
             example_count=len(new.examples),
             data_seed=training.data_seed(new.examples),
@@ -158,7 +162,7 @@ class GeminiDialect:
 
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
-        body = req.json()
+        body = proto_json(req.json())
         wire.check_fields(body)
         current = self._record(model_id)
         changes = wire.patch_changes(body, req.arg("updateMask"), current.base_model)
@@ -182,7 +186,7 @@ class GeminiDialect:
                 f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
                 "FAILED_PRECONDITION",
             )
-        prompt = answers.prompt_text(req.json())
+        prompt = answers.prompt_text(proto_json(req.json()))
         text = answers.answer_for(prompt, self.store.examples(rec.id))
         return Response(200, answers.generate_content_json(rec.id, prompt, text))
 

@@ -9,14 +9,13 @@ create. Nothing here touches the store; `handlers` does.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import invalid, reject_unknown
+from gitops_tune.emulator.api import invalid, proto_number, reject_unknown
 from gitops_tune.emulator.gemini.catalog import BaseModel
 from gitops_tune.emulator.store import ModelRecord
 
@@ -50,19 +49,17 @@ _TASK_FIELDS = ("trainingData", "hyperparameters", "startTime", "completeTime", 
 # -- field checks ---------------------------------------------------------------------------
 
 
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _positive_int(value: object, path: str) -> int:
-    if _is_number(value) and value == int(value) and value >= 1:
-        return int(value)
+    number = proto_number(value)
+    if number is not None and number == int(number) and number >= 1:
+        return int(number)
     raise invalid(f"{path} must be a positive integer, got {json.dumps(value)}.")
 
 
 def _positive_number(value: object, path: str) -> float:
-    if _is_number(value) and value > 0:
-        return float(value)
+    number = proto_number(value)
+    if number is not None and number > 0:
+        return number
     raise invalid(f"{path} must be a positive number, got {json.dumps(value)}.")
 
 
@@ -90,15 +87,19 @@ def _display_name(value: object) -> str:
 def _sampling(body: Mapping[str, Any]) -> dict[str, float | int]:
     out: dict[str, float | int] = {}
     if body.get("temperature") is not None:
-        t = body["temperature"]
-        if not _is_number(t) or not 0 <= t <= 2:
-            raise invalid(f"temperature must be a number in [0, 2], got {json.dumps(t)}.")
-        out["temperature"] = float(t)
+        # TunedModel.temperature: "Values can range over [0.0,1.0], inclusive" (the v1beta
+        # proto's documentation in google-ai-generativelanguage)
+        t = proto_number(body["temperature"])
+        if t is None or not 0 <= t <= 1:
+            raise invalid(
+                f"temperature must be a number in [0, 1], got {json.dumps(body['temperature'])}."
+            )
+        out["temperature"] = t
     if body.get("topP") is not None:
-        p = body["topP"]
-        if not _is_number(p) or not 0 <= p <= 1:
-            raise invalid(f"topP must be a number in [0, 1], got {json.dumps(p)}.")
-        out["topP"] = float(p)
+        p = proto_number(body["topP"])
+        if p is None or not 0 <= p <= 1:
+            raise invalid(f"topP must be a number in [0, 1], got {json.dumps(body['topP'])}.")
+        out["topP"] = p
     if body.get("topK") is not None:
         out["topK"] = _positive_int(body["topK"], "topK")
     return out
@@ -331,6 +332,7 @@ def job(rec: ModelRecord) -> training.Job:
         seed=rec.data_seed,
         fail=rec.fail,
         cancel_time=rec.cancel_time,
+        epochs=int(rec.hyperparameters["epochCount"]),
     )
 
 

@@ -110,7 +110,7 @@ class TuningJobs:
             "hyper": hyper,
             "create_time": now,
             "train_seconds": self.train_seconds(),
-            "steps": per_epoch * int(hyper["epochCount"]),
+            "steps": training.total_steps(count, wire.STEP_BATCH, int(hyper["epochCount"])),
             "steps_per_epoch": per_epoch,
             "example_count": count,
             "chars": chars,

@@ -280,6 +280,7 @@ def job_sim(doc: Mapping[str, Any]) -> training.Job:
         seed=int(doc["seed"]),
         fail=doc["fail"],
         cancel_time=doc.get("cancel_time"),
+        epochs=int(doc["hyper"]["epochCount"]),
     )
 
 
