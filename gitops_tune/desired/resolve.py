@@ -161,7 +161,8 @@ def _training(
         return [found]
     source, first_pass, shown = found
     result = scans.scan(first_pass, spec.baseModel, hp.fields())
-    checks = ds.limits(result, spec.task, item.document.locate(("spec", "dataset")))
+    where = item.document.locate(("spec", "dataset"))
+    checks = ds.limits(result, spec.task, where, shown=shown)
     errors = [*result.errors, *(d for d in checks if d.severity == "error")]
     if errors:
         return errors
