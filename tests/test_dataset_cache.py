@@ -164,10 +164,15 @@ def test_a_tampered_entry_is_a_miss(
 ) -> None:
     data = write(tmp_path / "d.jsonl", rows())
     first = do_scan(data)
-    (entry,) = (home / "fingerprints").glob("*.json")
+    index = home / "fingerprints" / "paths.json"
+    (entry,) = set((home / "fingerprints").glob("*.json")) - {index}
     record = json.loads(entry.read_text())
     record["fingerprint"] = "0" * 64  # still well-formed: the checksum tells
     entry.write_text(json.dumps(record))
+    records = json.loads(index.read_text())
+    for path_record in records.values():  # the path entry, which answers first: the same
+        path_record["fingerprint"] = "0" * 64
+    index.write_text(json.dumps(records))
     reads = Reads(monkeypatch)
     assert do_scan(data) == first
     assert reads.count == 1

@@ -47,7 +47,7 @@ def test_a_fresh_clone_with_the_restored_cache_parses_nothing(
     assert scan_in(copy, restored) == first
     assert reads.count == 0
     # and the clone's path is remembered: the next run does not even hash it
-    assert len(list((restored / "paths").glob("*.json"))) == 2
+    assert len(json.loads((restored / "paths.json").read_text())) == 2
 
 
 def test_a_changed_byte_is_a_fresh_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,10 +86,6 @@ def test_a_changed_setting_is_a_fresh_scan(
     assert reads.count == 1  # each setting has its own entry
 
 
-def _entries(cache: Path) -> list[Path]:
-    return sorted(cache.glob("*.json")) + sorted((cache / "paths").glob("*.json"))
-
-
 @pytest.mark.parametrize("damage", ["truncated", "count", "fingerprint", "key", "digest"])
 def test_a_damaged_cache_file_is_a_fresh_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
@@ -97,16 +93,22 @@ def test_a_damaged_cache_file_is_a_fresh_scan(
     data = write(tmp_path / "d.jsonl", rows())
     cache = tmp_path / "ci"
     first = scan_in(data, cache)
-    content, path_entry = _entries(cache)
-    target = path_entry if damage == "digest" else content
-    raw = target.read_bytes()
+    index = cache / "paths.json"
+    (content,) = set(cache.glob("*.json")) - {index}
     if damage == "truncated":
-        target.write_bytes(raw[: len(raw) // 2])
+        for target in (content, index):
+            target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     else:  # well-formed JSON with one value changed: only the checksum tells
-        record = json.loads(raw)
+        records = json.loads(index.read_text())
+        (path_record,) = records.values()
+        record = path_record if damage == "digest" else json.loads(content.read_text())
         changed = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}
         record[damage] = changed.get(damage) or record[damage].replace("v2", "v9")
-        target.write_text(json.dumps(record))
+        if damage == "digest":
+            index.write_text(json.dumps(records))
+        else:  # the path record answers first: drop it so that the content entry is asked
+            index.unlink()
+            content.write_text(json.dumps(record))
     reads = Reads(monkeypatch)
     assert scan_in(data, cache) == first
     assert reads.count == (0 if damage == "digest" else 1)  # a bad path entry: hashed again
@@ -146,7 +148,7 @@ def test_scans_in_worker_processes_match_one_at_a_time(
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
     assert reads.count == 0  # every one was done ahead
     if cache is not None:  # the clean ones were remembered by the calling process
-        assert len(list(cache.directory.glob("*.json"))) == 5
+        assert len(set(cache.directory.glob("*.json")) - {cache.index}) == 5
         again = Scans(cache, workers=2)
         again.prefetch(jobs)
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected

@@ -100,7 +100,7 @@ def _confirm(destroy: bool) -> None:
         answer = click.prompt(question, default="", show_default=False)
     else:
         click.echo(f"{question}: ", nl=False)
-        answer = click.get_text_stream("stdin").readline()
+        answer = sys.stdin.readline()
         click.echo(answer.strip())
         if not answer:
             raise UserError(

@@ -8,7 +8,7 @@ gets a share of the jobs, balanced by file size, and runs the very `scan` a sing
 without the cache: its `Scan`, diagnostics and all, is exactly what the calling process would
 have made; results are put back in the order of the jobs. A worker that fails leaves its jobs
 to the calling process. The cache is consulted and written by the calling process only,
-hashing the files on a few threads (reading and sha256 release the GIL).
+hashing the files it does not know.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from gitops_tune.dataset.cache import Probe, ScanCache, note_hit, probe, remember
+from gitops_tune.dataset.cache import PathIndex, Probe, ScanCache, note_hit, probe, remember
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
@@ -71,9 +71,13 @@ class Scans:
         """Scan every job not yet done: cache hits first, then the rest on ``workers``
         processes (or here, when that is not worth it)."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
+        if self.cache is None:
+            self._done.update(zip(todo, self._parse(todo), strict=True))
+            return
+        cache, index = self.cache, PathIndex(self.cache)
         misses: list[tuple[ScanJob, Probe | None]] = []
-        for job, found in zip(todo, self._probes(todo), strict=True):
-            hit = note_hit(self.cache, found) if self.cache and found else None
+        for job, found in zip(todo, self._probes(cache, index, todo), strict=True):
+            hit = note_hit(index, found) if found is not None else None
             if hit is not None:
                 self._done[job] = hit
             else:
@@ -81,8 +85,9 @@ class Scans:
         parsed = self._parse([j for j, _ in misses])
         for (job, found), result in zip(misses, parsed, strict=True):
             self._done[job] = result
-            if self.cache is not None and found is not None:
-                remember(self.cache, found, result)
+            if found is not None:
+                remember(cache, index, found, result)
+        index.save()
 
     def scan(self, source: Source, base_model: str, hp: Mapping[str, object]) -> Scan:
         """The prefetched result, or a scan now."""
@@ -90,19 +95,15 @@ class Scans:
         done = self._done.get(job) if job is not None else None
         return done if done is not None else scan(source, base_model, hp, self.cache)
 
-    def _probes(self, todo: Sequence[ScanJob]) -> list[Probe | None]:
-        cache = self.cache
-        if cache is None:
-            return [None] * len(todo)
-
-        def one(job: ScanJob) -> Probe | None:
-            hp = dict(job.hyperparameters)
-            return probe(cache, job.source(), job.path, job.base_model, hp)
-
-        if self.workers < 2 or len(todo) < 2:
-            return [one(j) for j in todo]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(one, todo))
+    def _probes(
+        self, cache: ScanCache, index: PathIndex, todo: Sequence[ScanJob]
+    ) -> list[Probe | None]:
+        """Serially: most are answered by the path index at once, and hashing is I/O plus
+        sha256 at about the speed of reading, which more threads would not beat."""
+        return [
+            probe(cache, index, j.source(), j.path, j.base_model, dict(j.hyperparameters))
+            for j in todo
+        ]
 
     def _parse(self, jobs: Sequence[ScanJob]) -> list[Scan]:
         sizes = _sizes(jobs)

@@ -9,9 +9,10 @@ system can keep the directory between runs:
   (from the suffix), the input and output fields, the preamble, the base model and the
   canonical hyperparameters: everything the result depends on. It holds that key in full,
   what the scan found (example count, request size, fingerprint) and a checksum over both;
-- a *path entry* (``<directory>/paths/<hash>.json``) is named after the resolved path and the
-  same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the file had
-  when its bytes were hashed, their digest and the result. On the machine that wrote it, a
+- a *path entry* (one record of ``<directory>/paths.json``, read once and written once a run)
+  is named after the resolved path and the same settings; it holds the ``stat`` (size,
+  mtime_ns, inode, device, ctime_ns) the file had when its bytes were hashed, their digest and
+  the result. On the machine that wrote it, a
   file whose ``stat`` is unchanged is therefore not even opened; anywhere else (a fresh clone)
   the path entry misses and the file is hashed, which costs about what reading it costs, and
   the content entry answers.
@@ -39,6 +40,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -64,8 +66,43 @@ class ScanCache:
     def entry(self, key: str) -> Path:
         return self.directory / f"{_sha256(key)}.json"
 
-    def path_entry(self, key: str) -> Path:
-        return self.directory / "paths" / f"{_sha256(key)}.json"
+    @property
+    def index(self) -> Path:
+        return self.directory / "paths.json"
+
+
+class PathIndex:
+    """The path entries, read once from `ScanCache.index` and written back once if changed
+    (one file rather than one per data file: writing a file costs about a millisecond)."""
+
+    def __init__(self, cache: ScanCache) -> None:
+        self.file = cache.index
+        self._changed = False
+        self._lock = threading.Lock()
+        try:
+            data = json.loads(self.file.read_bytes())
+        except (OSError, ValueError):
+            data = {}
+        self._records: dict[str, Any] = data if type(data) is dict else {}
+
+    def get(self, key: str, stat: list[int]) -> tuple[str, Scan] | None:
+        """(digest, result) for this path and these settings, if the ``stat`` is unchanged."""
+        data = _checked(self._records.get(_sha256(key)), _PATH_FIELDS)
+        result = _result(data, key)
+        if data is None or result is None or data["stat"] != stat:
+            return None
+        digest = data["digest"]
+        return (digest, result) if isinstance(digest, str) and len(digest) == 64 else None
+
+    def put(self, key: str, body: Mapping[str, object]) -> None:
+        with self._lock:
+            self._records[_sha256(key)] = {**body, "check": _sha256(_canonical(body))}
+            self._changed = True
+
+    def save(self) -> None:
+        if self._changed:
+            _write_file(self.file, self._records)
+            self._changed = False
 
 
 @dataclass(frozen=True)
@@ -127,17 +164,27 @@ def _canonical(value: object) -> str:
 def _read_entry(entry: Path, fields: tuple[str, ...]) -> dict[str, Any] | None:
     """The entry's record if it parses, has ``fields`` and its checksum matches."""
     try:
-        data: Any = json.loads(entry.read_bytes())
-        if type(data) is not dict:
-            return None
-        body = {name: data[name] for name in fields}
+        return _checked(json.loads(entry.read_bytes()), fields)
+    except (OSError, ValueError):
+        return None  # missing, unreadable or corrupt: a miss
+
+
+def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """``data``'s ``fields`` if it has them all and its checksum matches them."""
+    if type(data) is not dict or not all(name in data for name in fields):
+        return None
+    body = {name: data[name] for name in fields}
+    try:
         return body if data.get("check") == _sha256(_canonical(body)) else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing, unreadable, corrupt or another shape: a miss
+    except (TypeError, ValueError):
+        return None
 
 
 def _write_entry(entry: Path, body: Mapping[str, object]) -> None:
-    record = {**body, "check": _sha256(_canonical(body))}
+    _write_file(entry, {**body, "check": _sha256(_canonical(body))})
+
+
+def _write_file(entry: Path, record: Mapping[str, object]) -> None:
     tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -161,18 +208,13 @@ def _result(data: Mapping[str, Any] | None, key: str) -> Scan | None:
     return Scan(count, size, fingerprint, ()) if len(fingerprint) == 64 else None
 
 
-def _by_path(cache: ScanCache, key: str, stat: list[int]) -> tuple[str, Scan] | None:
-    """(digest, result) from the path entry, if the file's ``stat`` is what it was."""
-    data = _read_entry(cache.path_entry(key), _PATH_FIELDS)
-    result = _result(data, key)
-    if data is None or result is None or data["stat"] != stat:
-        return None
-    digest = data["digest"]
-    return (digest, result) if isinstance(digest, str) and len(digest) == 64 else None
-
-
 def probe(
-    cache: ScanCache, source: Source, path: str, base_model: str, hp: Mapping[str, object]
+    cache: ScanCache,
+    index: PathIndex,
+    source: Source,
+    path: str,
+    base_model: str,
+    hp: Mapping[str, object],
 ) -> Probe | None:
     """The file's content key and, if a clean scan of these bytes with these settings was
     remembered, its result. None when the file cannot be read: the reader says why."""
@@ -182,7 +224,7 @@ def probe(
         stat = _stat(os.stat(real))
         hashed_ns = time.time_ns()
         path_key = _canonical(["path", real, *settings])
-        known = _by_path(cache, path_key, stat)
+        known = index.get(path_key, stat)
         if known is not None:
             digest, hit = known
             return Probe(real, stat, hashed_ns, digest, False, path_key, "", hit)
@@ -205,12 +247,12 @@ def _unchanged(found: Probe) -> bool:
         return False
 
 
-def _note_path(cache: ScanCache, found: Probe, result: Scan) -> None:
+def _note_path(index: PathIndex, found: Probe, result: Scan) -> None:
     """Remember, for this path and these settings, the digest of its bytes and the result
     for as long as its ``stat`` holds."""
     if found.hashed and _unchanged(found):
         body = _body(found.path_key, result) | {"stat": found.stat, "digest": found.digest}
-        _write_entry(cache.path_entry(found.path_key), body)
+        index.put(found.path_key, body)
 
 
 def _body(key: str, result: Scan) -> dict[str, object]:
@@ -222,20 +264,20 @@ def _body(key: str, result: Scan) -> dict[str, object]:
     }
 
 
-def note_hit(cache: ScanCache, found: Probe) -> Scan | None:
-    """``found.hit``, its path entry written if the file had to be hashed to find it."""
+def note_hit(index: PathIndex, found: Probe) -> Scan | None:
+    """``found.hit``, its path entry noted if the file had to be hashed to find it."""
     if found.hit is not None:
-        _note_path(cache, found, found.hit)
+        _note_path(index, found, found.hit)
     return found.hit
 
 
-def remember(cache: ScanCache, found: Probe, result: Scan) -> None:
+def remember(cache: ScanCache, index: PathIndex, found: Probe, result: Scan) -> None:
     """Store a fresh scan's ``result`` under ``found``'s keys when that is safe (see the
     module docstring): no errors, the file unchanged since it was hashed, and not racy."""
     if result.errors or not found.hashed or not _unchanged(found):
         return
     _write_entry(cache.entry(found.key), _body(found.key, result))
-    _note_path(cache, found, result)
+    _note_path(index, found, result)
 
 
 def cached_scan(
@@ -248,12 +290,13 @@ def cached_scan(
 ) -> Scan:
     """``scan(source, base_model, hyperparameters)``, or its remembered result when the
     bytes of ``path`` were cleanly scanned before with the same settings."""
-    found = probe(cache, source, path, base_model, hyperparameters)
+    index = PathIndex(cache)
+    found = probe(cache, index, source, path, base_model, hyperparameters)
     if found is None:
         return scan(source, base_model, hyperparameters)  # let the reader say what is wrong
-    hit = note_hit(cache, found)
-    if hit is not None:
-        return hit
-    result = scan(source, base_model, hyperparameters)
-    remember(cache, found, result)
+    result = note_hit(index, found)
+    if result is None:
+        result = scan(source, base_model, hyperparameters)
+        remember(cache, index, found, result)
+    index.save()
     return result
