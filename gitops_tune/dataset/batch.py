@@ -27,8 +27,9 @@ from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
 
-#: Below this many bytes still to parse, starting worker processes costs more than it saves.
-PARALLEL_MIN_BYTES = 4 << 20
+#: Below this many bytes still to parse, starting worker processes (about 0.2 s each: an
+#: interpreter and the package) costs more than parsing them here.
+PARALLEL_MIN_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
