@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _fresh_clone  # noqa: E402
+
 REPO = HERE.parent
 BASELINES = HERE / "_baselines.py"
 WORKSPACE = "bench"
@@ -445,6 +448,12 @@ def measure(
     rss = max(r.max_rss_mb for r in [*warm_runs, cold])
     verdict("peak RSS of a plan under 200 MB", rss < 200, f"{rss:.0f} MB (cold or warm cache)")
 
+    # Fresh clone (issue 16): a new copy of the tree, no working folder, with or without CI cache.
+    clone_rows, clone_verdicts = _fresh_clone.measure(bench, tree, args.repeat, f, Row)
+    rows += clone_rows
+    for what, met, detail in clone_verdicts:
+        verdict(what, met, detail)
+
     # Fingerprint throughput: the tool's dataset scan vs raw hashlib on the same files.
     _, fp = bench.baseline("fingerprint", str(tree))
     mb = data_bytes / 1e6
@@ -459,10 +468,21 @@ def measure(
     )
     rows.append(
         Row(
-            "fingerprint, first run (read, parse, check, hash)",
+            "fingerprint, first run (hash, read, parse, check; every core)",
             f"{fp['first_mb_s']:.0f} MB/s",
             f"{fp['first_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
-            ">= 0.90x",
+            ">= 0.50x",
+            f"{fp['workers']} worker processes; with 1 (in process): "
+            f"{fp['serial_mb_s']:.0f} MB/s, {fp['serial_mb_s'] / fp['hashlib_mb_s']:.2f}x",
+        )
+    )
+    rows.append(
+        Row(
+            "fingerprint, fresh clone with a restored cache (hash, no parse)",
+            f"{fp['clone_mb_s']:.0f} MB/s",
+            f"{fp['clone_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
+            "",
+            "path entries removed: every file hashed, the content entries answer",
         )
     )
     rows.append(
@@ -482,8 +502,8 @@ def measure(
         f"{second:.2f}x, {fp['second_opens']} dataset files opened",
     )
     verdict(
-        "fingerprinting at >= 90% of raw hashlib, first run (every file read and parsed)",
-        first >= 0.9,
+        "fingerprinting at >= 50% of raw hashlib, first run (every file read and parsed)",
+        first >= 0.5,
         f"{first:.2f}x ({fp['first_mb_s']:.0f} vs {fp['hashlib_mb_s']:.0f} MB/s); see the note",
     )
 
@@ -557,14 +577,21 @@ NOTE = """\
   With the workspace taken from the Workspace document the list has to wait for the manifests;
   with a warm cache, reading 1,000 manifests costs a few tenths of a second, within this
   machine's run-to-run noise, so that row can come out either side of the other.
-- First-run fingerprinting cannot reach raw `hashlib` throughput: every line must be decoded,
-  parsed as JSON, checked and re-serialized in the fingerprint's canonical form, and the
-  stdlib JSON scanner alone runs at a fraction of sha256's speed on these lines. The scan reads
-  blocks of about 1 MiB and handles a block of valid rows without per-row objects (about 2.5x
-  the line-by-line reader it replaces; blocks with any problem go line by line, with the same
-  diagnostics). orjson was measured at about 470 MB/s for parsing alone on the same lines,
-  still far from the target, so no dependency was added. The target is met from the second run
-  on: a data file whose path, size, mtime_ns, inode and ctime are unchanged is not opened.
+- First-run fingerprinting (issue 16 asks >= 0.5x raw `hashlib`) is bound by parsing: every
+  line must be decoded, parsed as JSON, checked and re-serialized in the fingerprint's
+  canonical form, and the stdlib JSON scanner runs at a fraction of sha256's speed. The files
+  the cache does not know are now parsed in worker processes (every core, balanced by size),
+  which can at best double the single-process figure on this 2-core machine that other jobs
+  share. Measured on the same lines (400 files, one process): the current fast path 76 MB/s;
+  parsing alone with the stdlib 144 MB/s, orjson per line 208 MB/s, msgspec `decode_lines`
+  413 MB/s (dicts) or 496 MB/s (typed); a msgspec parse + check + encode + hash 175 MB/s. So
+  msgspec would give about 2.3x on one core, still about 0.25x of `hashlib` on two: short of
+  the target, not worth a dependency whose encoder must match the fingerprint byte for byte.
+- What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
+  bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
+  CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see
+  "fresh clone, plan with the CI cache restored". On the machine that wrote the cache, a data
+  file whose size, mtime_ns, inode and ctime are unchanged is not opened at all.
 """
 
 

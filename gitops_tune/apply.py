@@ -25,6 +25,7 @@ from gitops_tune.providers.base import (
     ProviderError,
     RemoteModel,
     State,
+    TransientError,
 )
 from gitops_tune.providers.retry import RetryPolicy, with_retries
 
@@ -149,8 +150,24 @@ class Applier:
             if c.action is Action.RECREATE and c.remote and not self._recreated(c):
                 remote = c.remote
                 self._call(lambda: p.delete(remote), f"delete {remote}")
-            new = self._new_model(c.desired, c.new_id)
-            self._call(lambda: p.create(new), f"create {new.model_id}")
+            self._create(self._new_model(c.desired, c.new_id))
+
+    def _create(self, new: NewModel) -> None:
+        """Create, retried. A create whose answer was lost (or whose read-back failed) may
+        have been made: before trying again, read the model back, itself retried, so that a
+        made model is adopted and the attempt budget is not spent re-sending what worked."""
+        p = self.provider
+
+        def attempt() -> RemoteModel:
+            try:
+                return p.create(new)
+            except TransientError:
+                made = self._call(lambda: p.get(new.model_id), f"get {new.model_id}")
+                if made is not None and made.owner == new.owner:
+                    return made
+                raise
+
+        self._call(attempt, f"create {new.model_id}")
 
     def _recreated(self, c: Change) -> bool:
         """A FAILED model planned for recreation that is no longer FAILED was recreated by a

@@ -58,6 +58,7 @@ class Settings:
     poll_s: float
     vertex: VertexTarget
     local_train_seconds: float
+    scan_workers: int = 1  # processes that parse data files the cache does not know
 
     @property
     def scan_cache(self) -> ScanCache | None:
@@ -90,6 +91,15 @@ class Invocation:
     @property
     def fingerprint_cache(self) -> bool:
         return self.env.get("GITOPS_TUNE_FINGERPRINT_CACHE", "1") != "0"
+
+    @property
+    def scan_workers(self) -> int:
+        """``GITOPS_TUNE_SCAN_WORKERS``, else every core this process may run on."""
+        raw = self.env.get("GITOPS_TUNE_SCAN_WORKERS")
+        if raw:
+            return max(1, int(self._number("GITOPS_TUNE_SCAN_WORKERS", 1)))
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
     @property
     def retry(self) -> RetryPolicy:
@@ -160,6 +170,7 @@ class Invocation:
             local_train_seconds=self._number(
                 "GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_LOCAL_TRAIN_SECONDS
             ),
+            scan_workers=self.scan_workers,
         )
 
     def settled_by_flags(self) -> Settings | None:

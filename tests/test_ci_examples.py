@@ -175,3 +175,14 @@ def test_hidden_yaml_files_are_not_manifests(tmp_path: Path) -> None:
     data = (ROOT / "examples" / "data" / "support-tickets.jsonl").read_bytes()
     (tmp_path / "data" / "support-tickets.jsonl").write_bytes(data)
     assert len(load([str(tmp_path)], Invocation.from_environ()).models) == 2
+
+
+def test_pipelines_keep_the_fingerprint_cache_between_runs() -> None:
+    """Issue 16: a fresh checkout restores `.gitops-tune/fingerprints` from the CI cache."""
+    github = yaml.safe_load(GITHUB.read_text())
+    for job in ("plan", "apply"):
+        caches = [s for s in github["jobs"][job]["steps"] if "actions/cache" in s.get("uses", "")]
+        assert caches and caches[0]["with"]["path"] == ".gitops-tune/fingerprints", job
+        assert "hashFiles('models/**')" in caches[0]["with"]["key"]
+    gitlab = yaml.safe_load(GITLAB.read_text())
+    assert gitlab[".gitops-tune"]["cache"]["paths"] == [".gitops-tune/fingerprints/"]

@@ -97,14 +97,21 @@ def _done(p: Plan, made: int, *, destroy: bool, wait: bool) -> None:
 
 
 def _confirm(destroy: bool) -> None:
-    if not sys.stdin.isatty():
-        raise UserError(
-            "apply needs approval: no terminal to ask on; pass --auto-approve (pipelines) or "
-            "apply a reviewed plan with --plan FILE"
-        )
+    """Ask for ``yes``: on a terminal with a prompt; otherwise, as Terraform does, read one
+    line from standard input (``echo yes | gitops-tune apply``)."""
     what = "destroy these models" if destroy else "perform these actions"
-    answer = click.prompt(
-        f"\nDo you want to {what}? Only 'yes' will be accepted", default="", show_default=False
-    )
+    question = f"\nDo you want to {what}? Only 'yes' will be accepted"
+    if sys.stdin.isatty():
+        answer = click.prompt(question, default="", show_default=False)
+    else:
+        click.echo(f"{question}: ", nl=False)
+        answer = sys.stdin.readline()
+        click.echo(answer.strip())
+        if not answer:
+            raise UserError(
+                "apply needs approval: no terminal to ask on and no answer on standard input; "
+                "pipe `yes` (echo yes | gitops-tune apply), pass --auto-approve (pipelines) or "
+                "apply a reviewed plan with --plan FILE"
+            )
     if answer.strip() != "yes":
         raise UserError("apply cancelled: nothing was changed")

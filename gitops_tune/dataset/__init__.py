@@ -12,11 +12,13 @@ array, which is parsed whole.
 - `checks`: per-example rules and dataset limits (and the preamble rule);
 - `fingerprints`: canonical hyperparameters and the fingerprint / request size;
 - `scanner`: `scan` and `stream`, with the fast JSONL path;
-- `cache`: the fingerprint cache `scan` consults.
+- `cache`: the fingerprint cache `scan` consults, keyed by content;
+- `batch`: many files scanned at once, the unknown ones in worker processes.
 
 This face only re-exports.
 """
 
+from gitops_tune.dataset.batch import ScanJob, Scans
 from gitops_tune.dataset.cache import ScanCache
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
@@ -68,6 +70,8 @@ __all__ = [
     "Row",
     "Scan",
     "ScanCache",
+    "ScanJob",
+    "Scans",
     "Source",
     "canonical_hyperparameters",
     "decode_utf8",

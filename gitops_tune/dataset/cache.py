@@ -1,25 +1,34 @@
-"""The fingerprint cache: a data file that has not changed is not read again.
+"""The fingerprint cache: a data file whose bytes were scanned before is not parsed again.
 
-A clean scan of a data file (no errors) is remembered in a `ScanCache` directory, one small
-JSON file per (file, reading settings):
+A clean scan of a data file (no errors) is remembered in a `ScanCache` directory, keyed by
+**content**, so that the cache survives a fresh clone (new paths, inodes and mtimes) and a CI
+system can keep the directory between runs:
 
-- the entry's name hashes everything the result depends on besides the file's bytes: the cache
-  and fingerprint format versions, the resolved path, the reader (from the suffix), the input
-  and output fields, the preamble, the base model and the canonical hyperparameters;
-- the entry holds that key in full, the file's ``stat`` (size, mtime_ns, inode, device,
-  ctime_ns) and what the scan found: example count, request size and fingerprint.
+- a *content entry* (``<directory>/<hash>.json``) is named after the sha256 of a key made of
+  the cache and fingerprint format versions, the sha256 of the file's raw bytes, the reader
+  (from the suffix), the input and output fields, the preamble, the base model and the
+  canonical hyperparameters: everything the result depends on. It holds that key in full,
+  what the scan found (example count, request size, fingerprint) and a checksum over both;
+- a *path entry* (one record of ``<directory>/paths.json``, read once and written once a run)
+  is named after the resolved path and the same settings; it holds the ``stat`` (size,
+  mtime_ns, inode, device, ctime_ns) the file had when its bytes were hashed, their digest and
+  the result. On the machine that wrote it, a
+  file whose ``stat`` is unchanged is therefore not even opened; anywhere else (a fresh clone)
+  the path entry misses and the file is hashed, which costs about what reading it costs, and
+  the content entry answers.
 
-A lookup is a hit only when the key and the whole ``stat`` match; any change to the file
-(content, size, mtime, a replacement with another inode) is a miss and the file is read again.
-Warnings are not stored: `dataset.limits` recomputes them from the count and size. A scan with
-errors is never stored, so its diagnostics always come from a real read.
+A lookup is a hit only when an entry parses, its checksum matches and its key is exactly the
+key asked for; anything else (missing, truncated, corrupt, another format) is a miss, the file
+is read again and the entry rewritten. Warnings are not stored: `dataset.limits` recomputes
+them from the count and size. A scan with errors is never stored, so its diagnostics always
+come from a real read.
 
 Safety: entries are written atomically (a temp file, then ``os.replace``), so a concurrent
-reader sees an old entry, a new one, or none; an entry that is unreadable, corrupt or of
-another shape is ignored and overwritten. A file modified less than `RACY_SECONDS` before the
-scan began is not stored: on a coarse-clock file system a second write in the same tick could
-otherwise keep size and mtime (Git's "racy clean" problem). `DesiredModel.examples()` re-reads
-and verifies the fingerprint at create time regardless.
+reader sees an old entry, a new one, or none. A result is stored under a digest only when the
+file's ``stat`` did not change between hashing it and the end of the scan, and the file was
+modified at least `RACY_SECONDS` before it was hashed: on a coarse-clock file system a second
+write in the same tick could otherwise keep size and mtime (Git's "racy clean" problem).
+`DesiredModel.examples()` re-reads and verifies the fingerprint at create time regardless.
 
 This module reads no environment: the settings resolve the cache's folder (or turn it off)
 and the caller hands it over.
@@ -31,6 +40,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,8 +50,9 @@ from typing import Any
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
 from gitops_tune.dataset.records import Scan, Source
 
-CACHE_FORMAT = "gitops-tune/scan-cache/v1"
+CACHE_FORMAT = "gitops-tune/scan-cache/v2"
 RACY_SECONDS = 2.0
+HASH_BLOCK_BYTES = 1 << 20
 
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
 
@@ -53,58 +64,127 @@ class ScanCache:
     directory: Path
 
     def entry(self, key: str) -> Path:
-        return self.directory / f"{hashlib.sha256(key.encode()).hexdigest()[:40]}.json"
+        return self.directory / f"{_sha256(key)}.json"
+
+    @property
+    def index(self) -> Path:
+        return self.directory / "paths.json"
+
+
+class PathIndex:
+    """The path entries, read once from `ScanCache.index` and written back once if changed
+    (one file rather than one per data file: writing a file costs about a millisecond)."""
+
+    def __init__(self, cache: ScanCache) -> None:
+        self.file = cache.index
+        self._changed = False
+        self._lock = threading.Lock()
+        try:
+            data = json.loads(self.file.read_bytes())
+        except (OSError, ValueError):
+            data = {}
+        self._records: dict[str, Any] = data if type(data) is dict else {}
+
+    def get(self, key: str, stat: list[int]) -> tuple[str, Scan] | None:
+        """(digest, result) for this path and these settings, if the ``stat`` is unchanged."""
+        data = _checked(self._records.get(_sha256(key)), _PATH_FIELDS)
+        result = _result(data, key)
+        if data is None or result is None or data["stat"] != stat:
+            return None
+        digest = data["digest"]
+        return (digest, result) if isinstance(digest, str) and len(digest) == 64 else None
+
+    def put(self, key: str, body: Mapping[str, object]) -> None:
+        with self._lock:
+            self._records[_sha256(key)] = {**body, "check": _sha256(_canonical(body))}
+            self._changed = True
+
+    def save(self) -> None:
+        if self._changed:
+            _write_file(self.file, self._records)
+            self._changed = False
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the cache knows of one data file before it is parsed."""
+
+    real: str  # the resolved path
+    stat: list[int]  # before it was hashed
+    hashed_ns: int  # when hashing began (the racy check)
+    digest: str  # sha256 of the file's bytes
+    hashed: bool  # the digest was computed now (not known from the path entry)
+    path_key: str  # the path entry's key: the resolved path and every setting
+    key: str  # the content entry's key: the digest and every setting ("" if not hashed)
+    hit: Scan | None
+
+    @property
+    def racy(self) -> bool:
+        """Modified so shortly before it was hashed that a same-tick rewrite could hide."""
+        return self.stat[1] > self.hashed_ns - int(RACY_SECONDS * 1e9)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def _stat(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns]
 
 
-def _key(source: Source, real: str, base_model: str, hp: Mapping[str, object]) -> str:
-    return json.dumps(
-        [
-            CACHE_FORMAT,
-            FINGERPRINT_FORMAT,
-            real,
-            source.kind,
-            source.input_field,
-            source.output_field,
-            source.preamble,
-            base_model,
-            canonical_hyperparameters(hp),
-        ],
-        sort_keys=True,
-        ensure_ascii=True,
-        separators=(",", ":"),
-    )
+def file_digest(path: str) -> str:
+    """sha256 of the file's raw bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        buffer = bytearray(HASH_BLOCK_BYTES)
+        view = memoryview(buffer)
+        while n := f.readinto(buffer):
+            digest.update(view[:n])
+    return digest.hexdigest()
 
 
-def _lookup(entry: Path, key: str, stat: list[int]) -> Scan | None:
+def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> list[object]:
+    """Everything besides the bytes that the result depends on."""
+    return [
+        CACHE_FORMAT,
+        FINGERPRINT_FORMAT,
+        source.kind,
+        source.input_field,
+        source.output_field,
+        source.preamble,
+        base_model,
+        canonical_hyperparameters(hp),
+    ]
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def _read_entry(entry: Path, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """The entry's record if it parses, has ``fields`` and its checksum matches."""
     try:
-        data: Any = json.loads(entry.read_bytes())
-        count, size, fingerprint = data["count"], data["size"], data["fingerprint"]
-        if (
-            data["key"] == key
-            and data["stat"] == stat
-            and type(count) is int
-            and type(size) is int
-            and isinstance(fingerprint, str)
-            and len(fingerprint) == 64
-        ):
-            return Scan(count, size, fingerprint, ())
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # missing, unreadable, corrupt or another shape: a miss
-    return None
+        return _checked(json.loads(entry.read_bytes()), fields)
+    except (OSError, ValueError):
+        return None  # missing, unreadable or corrupt: a miss
 
 
-def _store(entry: Path, key: str, stat: list[int], result: Scan) -> None:
-    record = {
-        "key": key,
-        "stat": stat,
-        "count": result.count,
-        "size": result.size,
-        "fingerprint": result.fingerprint,
-    }
+def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
+    """``data``'s ``fields`` if it has them all and its checksum matches them."""
+    if type(data) is not dict or not all(name in data for name in fields):
+        return None
+    body = {name: data[name] for name in fields}
+    try:
+        return body if data.get("check") == _sha256(_canonical(body)) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _write_entry(entry: Path, body: Mapping[str, object]) -> None:
+    _write_file(entry, {**body, "check": _sha256(_canonical(body))})
+
+
+def _write_file(entry: Path, record: Mapping[str, object]) -> None:
     tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +195,91 @@ def _store(entry: Path, key: str, stat: list[int], result: Scan) -> None:
             tmp.unlink()
 
 
+_FIELDS = ("key", "count", "size", "fingerprint")
+_PATH_FIELDS = (*_FIELDS, "stat", "digest")
+
+
+def _result(data: Mapping[str, Any] | None, key: str) -> Scan | None:
+    if data is None or data["key"] != key:
+        return None
+    count, size, fingerprint = data["count"], data["size"], data["fingerprint"]
+    if type(count) is not int or type(size) is not int or not isinstance(fingerprint, str):
+        return None
+    return Scan(count, size, fingerprint, ()) if len(fingerprint) == 64 else None
+
+
+def probe(
+    cache: ScanCache,
+    index: PathIndex,
+    source: Source,
+    path: str,
+    base_model: str,
+    hp: Mapping[str, object],
+) -> Probe | None:
+    """The file's content key and, if a clean scan of these bytes with these settings was
+    remembered, its result. None when the file cannot be read: the reader says why."""
+    settings = _settings(source, base_model, hp)
+    try:
+        real = os.path.realpath(path)
+        stat = _stat(os.stat(real))
+        hashed_ns = time.time_ns()
+        path_key = _canonical(["path", real, *settings])
+        known = index.get(path_key, stat)
+        if known is not None:
+            digest, hit = known
+            return Probe(real, stat, hashed_ns, digest, False, path_key, "", hit)
+        digest = file_digest(real)
+    except OSError:
+        return None
+    key = _canonical(["content", digest, *settings])
+    found = _result(_read_entry(cache.entry(key), _FIELDS), key)
+    return Probe(real, stat, hashed_ns, digest, True, path_key, key, found)
+
+
+def _unchanged(found: Probe) -> bool:
+    """Not racy, and the same ``stat`` now as before hashing: the bytes hashed are the bytes
+    read since."""
+    if found.racy:
+        return False
+    try:
+        return _stat(os.stat(found.real)) == found.stat
+    except OSError:
+        return False
+
+
+def _note_path(index: PathIndex, found: Probe, result: Scan) -> None:
+    """Remember, for this path and these settings, the digest of its bytes and the result
+    for as long as its ``stat`` holds."""
+    if found.hashed and _unchanged(found):
+        body = _body(found.path_key, result) | {"stat": found.stat, "digest": found.digest}
+        index.put(found.path_key, body)
+
+
+def _body(key: str, result: Scan) -> dict[str, object]:
+    return {
+        "key": key,
+        "count": result.count,
+        "size": result.size,
+        "fingerprint": result.fingerprint,
+    }
+
+
+def note_hit(index: PathIndex, found: Probe) -> Scan | None:
+    """``found.hit``, its path entry noted if the file had to be hashed to find it."""
+    if found.hit is not None:
+        _note_path(index, found, found.hit)
+    return found.hit
+
+
+def remember(cache: ScanCache, index: PathIndex, found: Probe, result: Scan) -> None:
+    """Store a fresh scan's ``result`` under ``found``'s keys when that is safe (see the
+    module docstring): no errors, the file unchanged since it was hashed, and not racy."""
+    if result.errors or not found.hashed or not _unchanged(found):
+        return
+    _write_entry(cache.entry(found.key), _body(found.key, result))
+    _note_path(index, found, result)
+
+
 def cached_scan(
     cache: ScanCache,
     source: Source,
@@ -123,27 +288,15 @@ def cached_scan(
     hyperparameters: Mapping[str, object],
     scan: ScanFunction,
 ) -> Scan:
-    """``scan(source, base_model, hyperparameters)``, or its remembered result when ``path``
-    has not changed since a clean scan with the same settings."""
-    try:
-        real = os.path.realpath(path)
-        before = os.stat(real)
-    except OSError:
+    """``scan(source, base_model, hyperparameters)``, or its remembered result when the
+    bytes of ``path`` were cleanly scanned before with the same settings."""
+    index = PathIndex(cache)
+    found = probe(cache, index, source, path, base_model, hyperparameters)
+    if found is None:
         return scan(source, base_model, hyperparameters)  # let the reader say what is wrong
-    key = _key(source, real, base_model, hyperparameters)
-    entry = cache.entry(key)
-    stat = _stat(before)
-    hit = _lookup(entry, key, stat)
-    if hit is not None:
-        return hit
-    started_ns = time.time_ns()
-    result = scan(source, base_model, hyperparameters)
-    if result.errors or before.st_mtime_ns > started_ns - int(RACY_SECONDS * 1e9):
-        return result
-    try:
-        after = _stat(os.stat(real))
-    except OSError:
-        return result
-    if after == stat:  # unchanged while it was read
-        _store(entry, key, stat, result)
+    result = note_hit(index, found)
+    if result is None:
+        result = scan(source, base_model, hyperparameters)
+        remember(cache, index, found, result)
+    index.save()
     return result

@@ -121,10 +121,15 @@ def length_problems(text: str, output: str, source: Source) -> list[str]:
 
 
 def limits(
-    result: Scan, task: str | None, location: Location, field: str = "spec.dataset"
+    result: Scan,
+    task: str | None,
+    location: Location,
+    field: str = "spec.dataset",
+    shown: str = "",
 ) -> list[Diagnostic]:
     """Dataset-level rules: at least `MIN_EXAMPLES` (error), fewer than `RECOMMENDED_EXAMPLES`
-    (warning, task-specific), at most `MAX_DATASET_BYTES` (error)."""
+    (warning, task-specific), at most `MAX_DATASET_BYTES` (error). ``shown`` names where the
+    examples come from (the data file), for the size error."""
     out: list[Diagnostic] = []
     n = result.count
     plural = "example" if n == 1 else "examples"
@@ -146,8 +151,9 @@ def limits(
     if result.size > MAX_DATASET_BYTES:
         out.append(
             Diagnostic(
-                f"the examples serialize to {result.size:,} bytes; the limit is "
-                f"{MAX_DATASET_BYTES:,} bytes (4 MiB)",
+                f"the examples serialize to {result.size:,} bytes"
+                + (f", all from {shown} ({result.count:,} examples)" if shown else "")
+                + f"; the limit is {MAX_DATASET_BYTES:,} bytes (4 MiB)",
                 location,
                 field,
             )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gitops_tune import manifest
-from gitops_tune.desired.resolve import resolve
+from gitops_tune import dataset, manifest
+from gitops_tune.desired.resolve import resolve, scan_jobs
 from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes
 from gitops_tune.errors import Diagnostic, Location, UserError
 from gitops_tune.settings import Invocation, VertexTarget, WorkspaceDoc
@@ -90,9 +90,11 @@ def collect(
         for item in parsed:
             docs.add(item, file_errors)
     settings = invocation.settle(docs.workspace)
+    scans = dataset.Scans(settings.scan_cache, settings.scan_workers)
+    scans.prefetch(job for item, _, _ in docs.pending for job in scan_jobs(item, settings))
     models: dict[str, DesiredModel] = {}
     for item, where, file_errors in docs.pending:
-        desired, problems = resolve(item, where, settings, remote_hashes)
+        desired, problems = resolve(item, where, settings, remote_hashes, scans)
         file_errors.extend(problems)
         if desired is not None:
             models[desired.name] = desired

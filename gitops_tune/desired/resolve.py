@@ -30,23 +30,46 @@ class _Data:
     warnings: tuple[Diagnostic, ...] = ()
 
 
+def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
+    """The data files `resolve` will scan for this document, so that a batch of documents
+    can have them scanned ahead, in parallel (`dataset.Scans.prefetch`)."""
+    spec = _tuned(item).spec
+    hp, _ = _hyperparameters(item, settings.backend)
+    jobs = []
+    for key in ("dataset", "validation"):
+        data = getattr(spec, key)
+        if data is None or data.path is None:
+            continue
+        found = _source(item, key, spec.preamble)
+        if not isinstance(found, Diagnostic):
+            job = ds.ScanJob.of(found[1], spec.baseModel, hp.fields())
+            jobs += [job] if job is not None else []
+    return jobs
+
+
 def resolve(
-    item: mf.Parsed, where: Location, settings: Settings, hashes: RemoteHashes | None
+    item: mf.Parsed,
+    where: Location,
+    settings: Settings,
+    hashes: RemoteHashes | None,
+    scans: ds.Scans | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
-    """One valid TunedModel document -> its DesiredModel, reading its dataset once."""
+    """One valid TunedModel document -> its DesiredModel, reading its dataset once (or
+    taking its scan from ``scans``, where it was done ahead)."""
     model = _tuned(item)
     spec = model.spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
     if errors:
         return None, errors
-    data = _training(item, settings, hyperparameters, hashes)
+    scans = scans or ds.Scans(settings.scan_cache, 1)
+    data = _training(item, scans, settings, hyperparameters, hashes)
     if not isinstance(data, _Data):
         return None, data
     fingerprint = data.fingerprint
     validation: DatasetRef | None = None
     if spec.validation is not None:
-        validation, problems = _validation(item, settings, hyperparameters, hashes)
+        validation, problems = _validation(item, scans, hyperparameters, hashes)
         if validation is None:
             return None, problems
         fingerprint = _combined(fingerprint, validation.key)
@@ -121,7 +144,11 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
 
 
 def _training(
-    item: mf.Parsed, settings: Settings, hp: Hyperparameters, hashes: RemoteHashes | None
+    item: mf.Parsed,
+    scans: ds.Scans,
+    settings: Settings,
+    hp: Hyperparameters,
+    hashes: RemoteHashes | None,
 ) -> _Data | list[Diagnostic]:
     spec = _tuned(item).spec
     if spec.dataset.uri is not None:
@@ -133,8 +160,9 @@ def _training(
     if isinstance(found, Diagnostic):
         return [found]
     source, first_pass, shown = found
-    result = ds.scan(first_pass, spec.baseModel, hp.fields(), settings.scan_cache)
-    checks = ds.limits(result, spec.task, item.document.locate(("spec", "dataset")))
+    result = scans.scan(first_pass, spec.baseModel, hp.fields())
+    where = item.document.locate(("spec", "dataset"))
+    checks = ds.limits(result, spec.task, where, shown=shown)
     errors = [*result.errors, *(d for d in checks if d.severity == "error")]
     if errors:
         return errors
@@ -151,7 +179,7 @@ def _training(
 
 
 def _validation(
-    item: mf.Parsed, settings: Settings, hp: Hyperparameters, hashes: RemoteHashes | None
+    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters, hashes: RemoteHashes | None
 ) -> tuple[DatasetRef | None, list[Diagnostic]]:
     """``spec.validation``: checked like training rows (no size recommendations)."""
     doc, spec = item.document, _tuned(item).spec
@@ -162,7 +190,7 @@ def _validation(
     if isinstance(found, Diagnostic):
         return None, [found]
     source, first_pass, _ = found
-    result = ds.scan(first_pass, spec.baseModel, hp.fields(), settings.scan_cache)
+    result = scans.scan(first_pass, spec.baseModel, hp.fields())
     if result.errors:
         return None, list(result.errors)
     if result.count == 0:

@@ -252,6 +252,9 @@ def test_serialized_size_at_most_4_mib(tree: Tree) -> None:
         "4,194,304 bytes (4 MiB)"
     ]
     assert limits(result(200, dataset.MAX_DATASET_BYTES), None, AT) == []
+    # issue 16: the error names the data file the request's examples come from
+    (named,) = limits(big, None, AT, shown="data/big.jsonl")
+    assert f"{big.size:,} bytes, all from data/big.jsonl (850 examples); the limit" in str(named)
 
 
 # --- fingerprint -----------------------------------------------------------------------------

@@ -205,7 +205,9 @@ class Repo:
     def remove(self, name: str) -> None:
         (self.root / f"{name}.yaml").unlink()
 
-    def cli(self, *args: str, workspace: str | None = None, key: str = API_KEY) -> Result:
+    def cli(
+        self, *args: str, workspace: str | None = None, key: str = API_KEY, input: str | None = None
+    ) -> Result:
         env = {
             **self.env(key),
             "GOOGLE_API_KEY": None,
@@ -219,7 +221,7 @@ class Repo:
         extra = (
             [str(self.root)] if command in {"plan", "apply", "destroy", "status", "output"} else []
         )
-        return CliRunner().invoke(main, [command, *rest, *extra], env=env)
+        return CliRunner().invoke(main, [command, *rest, *extra], env=env, input=input)
 
     def apply(self, *args: str, **kw: Any) -> Result:
         return self.cli("apply", "--auto-approve", "--timeout", "60s", *args, **kw)

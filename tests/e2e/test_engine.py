@@ -240,6 +240,19 @@ def test_apply_without_terminal_or_approval_refuses_and_changes_nothing(repo: Re
     assert repo.models() == []
 
 
+def test_apply_takes_yes_from_a_pipe_like_terraform(repo: Repo) -> None:
+    """``echo yes | gitops-tune apply``: one line is read from a standard input that is not a
+    terminal; anything but ``yes`` cancels."""
+    repo.write("alpha")
+    result = repo.cli("apply", input="no\n")
+    assert result.exit_code == 1 and "apply cancelled: nothing was changed" in result.stderr
+    assert repo.models() == []
+    result = repo.cli("apply", input="yes\n")
+    assert result.exit_code == 0, result.output
+    assert "Only 'yes' will be accepted: yes" in result.stdout
+    assert len(repo.models()) == 1
+
+
 def test_markdown_plan(repo: Repo) -> None:
     repo.write("alpha", dataset={"examples": examples(25, "x")})
     result = repo.cli("plan", "--format", "markdown")

@@ -1,0 +1,154 @@
+"""The fingerprint cache is keyed by content: it survives a fresh clone (a CI cache restored
+into a new checkout), and a wrong entry can never change a result: a changed byte, a changed
+setting and a truncated or corrupted cache file each lead to a fresh scan. Also: `Scans`, which
+scans a batch of files in worker processes, gives exactly what one scan at a time gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gitops_tune import dataset as ds
+from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
+from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, write
+
+
+def scan_in(data: Path, cache: Path, **settings: object) -> Scan:
+    preamble = str(settings.pop("preamble", ""))
+    fields = {k: str(v) for k, v in settings.items() if k.endswith("_field")}
+    base = str(settings.get("base_model", BASE))
+    hp = settings.get("hp", HP)
+    assert isinstance(hp, dict)
+    source = file_source(str(data), data.name, preamble=preamble, **fields)
+    return ds.scan(source, base, hp, ScanCache(cache))
+
+
+def clone(tmp_path: Path, data: Path, name: str = "clone") -> Path:
+    """The data file in a new checkout: new path, new inode, new mtime."""
+    target = tmp_path / name / data.name
+    target.parent.mkdir()
+    target.write_bytes(data.read_bytes())
+    backdate(target, 30)
+    return target
+
+
+def test_a_fresh_clone_with_the_restored_cache_parses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = scan_in(data, tmp_path / "ci")
+    copy = clone(tmp_path, data)
+    restored = tmp_path / "restored"
+    shutil.copytree(tmp_path / "ci", restored)
+    reads = Reads(monkeypatch)
+    assert scan_in(copy, restored) == first
+    assert reads.count == 0
+    # and the clone's path is remembered: the next run does not even hash it
+    assert len(json.loads((restored / "paths.json").read_text())) == 2
+
+
+def test_a_changed_byte_is_a_fresh_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = scan_in(data, tmp_path / "ci")
+    copy = clone(tmp_path, data)
+    copy.write_bytes(copy.read_bytes().replace(b"answer 7", b"answer 8", 1))  # same size
+    backdate(copy, 30)
+    reads = Reads(monkeypatch)
+    second = scan_in(copy, tmp_path / "ci")
+    assert reads.count == 1
+    assert second.fingerprint != first.fingerprint
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"preamble": "Q: "},
+        {"base_model": "models/gemini-1.0-pro-001"},
+        {"hp": {"epochCount": 3, "batchSize": 4}},
+        {"hp": {"epochCount": 2, "batchSize": 4, "learningRate": 0.002}},
+        {"input_field": "output", "output_field": "text_input"},
+    ],
+)
+def test_a_changed_setting_is_a_fresh_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: dict[str, object]
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    first = scan_in(data, tmp_path / "ci")
+    copy = clone(tmp_path, data)
+    reads = Reads(monkeypatch)
+    second = scan_in(copy, tmp_path / "ci", **setting)
+    assert reads.count == 1
+    assert second.fingerprint != first.fingerprint
+    assert scan_in(copy, tmp_path / "ci", **setting) == second
+    assert reads.count == 1  # each setting has its own entry
+
+
+@pytest.mark.parametrize("damage", ["truncated", "count", "fingerprint", "key", "digest"])
+def test_a_damaged_cache_file_is_a_fresh_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    data = write(tmp_path / "d.jsonl", rows())
+    cache = tmp_path / "ci"
+    first = scan_in(data, cache)
+    index = cache / "paths.json"
+    (content,) = set(cache.glob("*.json")) - {index}
+    if damage == "truncated":
+        for target in (content, index):
+            target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    else:  # well-formed JSON with one value changed: only the checksum tells
+        records = json.loads(index.read_text())
+        (path_record,) = records.values()
+        record = path_record if damage == "digest" else json.loads(content.read_text())
+        changed = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}
+        record[damage] = changed.get(damage) or record[damage].replace("v2", "v9")
+        if damage == "digest":
+            index.write_text(json.dumps(records))
+        else:  # the path record answers first: drop it so that the content entry is asked
+            index.unlink()
+            content.write_text(json.dumps(record))
+    reads = Reads(monkeypatch)
+    assert scan_in(data, cache) == first
+    assert reads.count == (0 if damage == "digest" else 1)  # a bad path entry: hashed again
+    assert scan_in(data, cache) == first
+    assert reads.count == (0 if damage == "digest" else 1)  # and the entry was rewritten
+
+
+# --- Scans: a batch, the unknown files in worker processes ---------------------------------
+
+
+def _tree(tmp_path: Path) -> list[ScanJob]:
+    jobs = []
+    for i in range(6):
+        path = write(tmp_path / f"d{i}.jsonl", rows(40 + i, tag=f"{i}-"))
+        if i == 3:  # one with problems: its diagnostics must come back exactly
+            path.write_text(path.read_text() + "{broken\n" + '{"text_input": 5}\n')
+            backdate(path)
+        source = file_source(str(path), f"data/d{i}.jsonl", preamble="Q: " if i % 2 else "")
+        job = ScanJob.of(source, BASE, HP)
+        assert job is not None
+        jobs.append(job)
+    return jobs
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_scans_in_worker_processes_match_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    jobs = _tree(tmp_path)
+    expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
+    assert expected[3].errors and all(not e.errors for i, e in enumerate(expected) if i != 3)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    cache = ScanCache(tmp_path / "cache") if cached else None
+    scans = Scans(cache, workers=2)
+    scans.prefetch(jobs + jobs[:2])  # duplicates are scanned once
+    reads = Reads(monkeypatch)
+    assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
+    assert reads.count == 0  # every one was done ahead
+    if cache is not None:  # the clean ones were remembered by the calling process
+        assert len(set(cache.directory.glob("*.json")) - {cache.index}) == 5
+        again = Scans(cache, workers=2)
+        again.prefetch(jobs)
+        assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
