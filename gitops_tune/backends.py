@@ -117,6 +117,7 @@ class Api:
     loss_curve: bool  # reports per-step loss
     cancel: str  # what cancelling a training run does there
     in_place_update: bool  # display name and description change without retraining
+    no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -179,6 +180,9 @@ VERTEX_API = Api(
     loss_curve=False,
     cancel="Vertex AI cancels the tuning job; its model and endpoint are then deleted",
     in_place_update=True,
+    no_loss_curve="Vertex AI does not report a loss curve for a tuning job through its API; "
+    "its metrics are kept in the job's Vertex AI Experiment (TuningJob.experiment), shown in "
+    "the Google Cloud console",
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

@@ -136,7 +136,7 @@ class VertexProvider:
             return model_id
         return f"projects/{self.project}/locations/{self.location}/tuningJobs/{model_id}"
 
-    def _workspace_jobs(self, workspace: str, *terms: str) -> list[TuningJob]:
+    def workspace_jobs(self, workspace: str, *terms: str) -> list[TuningJob]:
         """Jobs the label filter returns, checked again here: the filter is not trusted alone."""
         wanted = dict(t.split("=", 1) for t in (f"{L_WORKSPACE}={workspace}", *terms))
         query = " AND ".join(f"labels.{k}={v}" for k, v in wanted.items())
@@ -145,7 +145,7 @@ class VertexProvider:
         ]
 
     def list_models(self, workspace: str) -> list[RemoteModel]:
-        jobs = self._workspace_jobs(workspace)
+        jobs = self.workspace_jobs(workspace)
         models = self.models.list(workspace)
         self.notices += migrate(self.staging, self.models, jobs, models)
         listed = {j.name for j in jobs}
@@ -179,7 +179,7 @@ class VertexProvider:
     def _existing(self, new: NewModel) -> RemoteModel | None:
         """A live job with this create's ID label (a lost answer, a concurrent run): training,
         or succeeded with its Model still ours, not retired, and serving."""
-        for job in self._workspace_jobs(new.owner.workspace, f"{L_ID}={new.model_id}"):
+        for job in self.workspace_jobs(new.owner.workspace, f"{L_ID}={new.model_id}"):
             if job.state in ENDED_BADLY:
                 continue
             model = None

@@ -2,7 +2,8 @@
 
 Earlier versions kept one object per tuning job under ``gs://{bucket}/gitops-tune/jobs/``
 whose custom metadata overrode the job's labels (display name, description, protection, the
-update time, "retired"). Models made by those versions lack the ``gitops_tune_schema`` label;
+update time, "retired"). Models made by those versions lack the ``gitops_tune_schema`` label
+(which a job's labels give its Model from this version on);
 while any of the workspace's models does, the index is listed once and its facts are written
 onto each such model with ``models.patch`` (which adds the label), after which the index is
 never read again. When the patch is refused (read-only credentials), the facts are used for
@@ -61,11 +62,7 @@ def migrate(
     """Write the index's facts onto the models in ``found`` that predate this scheme (``found``
     is updated in place); the notices to show."""
     legacy = [
-        j
-        for j in jobs
-        if L_SCHEMA not in j.labels
-        and model_name(j) in found
-        and L_SCHEMA not in found[model_name(j)].labels
+        j for j in jobs if model_name(j) in found and L_SCHEMA not in found[model_name(j)].labels
     ]
     if not legacy:
         return []

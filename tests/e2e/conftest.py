@@ -35,7 +35,7 @@ BACKENDS = ("gemini", "vertex")
 
 @pytest.fixture
 def emulator() -> Iterator[RunningEmulator]:
-    with start(EmulatorConfig(port=0, train_seconds=1.0)) as running:
+    with start(EmulatorConfig(port=0, train_seconds=1.0, operation_seconds=0.2)) as running:
         yield running
 
 
@@ -237,9 +237,13 @@ class Repo:
 
 @pytest.fixture(params=BACKENDS)
 def repo(request: pytest.FixtureRequest, tmp_path: Path, emulator: RunningEmulator) -> Repo:
+    return repo_for(str(request.param), tmp_path, emulator)
+
+
+def repo_for(backend: str, tmp_path: Path, emulator: RunningEmulator) -> Repo:
+    """A repository driving ``backend`` against ``emulator`` (vertex: with its bucket)."""
     root = tmp_path / "repo"
     root.mkdir()
-    backend = str(request.param)
     if backend == "gemini":
         return Repo(root, emulator.url)
     request_json(emulator.url, "POST", "storage/v1/b?project=e2e", {"name": BUCKET})

@@ -66,6 +66,11 @@ def job_sim(doc: Mapping[str, Any]) -> training.Job:
     )
 
 
+def _cancelling(doc: Mapping[str, Any], now: float) -> bool:
+    requested = doc.get("cancel_requested")
+    return requested is not None and now >= requested
+
+
 def _queued(doc: Mapping[str, Any], now: float) -> JobStatus | None:
     """The status while the job waits to run (or expired waiting); None once it runs."""
     start = start_time(doc)
@@ -76,7 +81,7 @@ def _queued(doc: Mapping[str, Any], now: float) -> JobStatus | None:
         if doc.get("expire"):
             return JobStatus("JOB_STATE_EXPIRED", None, start, None, False, False, None)
         return None
-    if doc.get("cancel_requested") is not None:
+    if _cancelling(doc, now):
         return JobStatus("JOB_STATE_CANCELLING", None, None, None, False, False, None)
     half = float(doc["create_time"]) + (start - float(doc["create_time"])) / 2
     state = "JOB_STATE_QUEUED" if now < half else "JOB_STATE_PENDING"
@@ -90,8 +95,7 @@ def status(doc: Mapping[str, Any], now: float) -> JobStatus:
     start = start_time(doc)
     prog = training.progress(job_sim(doc), now)
     if prog.state == "CREATING":
-        requested = doc.get("cancel_requested") is not None
-        state = "JOB_STATE_CANCELLING" if requested else "JOB_STATE_RUNNING"
+        state = "JOB_STATE_CANCELLING" if _cancelling(doc, now) else "JOB_STATE_RUNNING"
         return JobStatus(state, start, None, None, False, False, prog)
     if prog.cancelled:
         end = prog.complete_time
