@@ -1,10 +1,16 @@
-"""``gitops-tune emulator``: run the Gemini tuned-model API emulator until interrupted."""
+"""``gitops-tune emulator``: run the emulator until interrupted; for Vertex AI, also create the
+staging bucket, write a credentials file and print the environment to export."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
+import tempfile
 import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
 from types import FrameType
 
 from gitops_tune.errors import UserError
@@ -20,6 +26,12 @@ def run(
     fault_codes: str = "429,503",
     fault_mode: str = "before",
     base_models: tuple[str, ...] = (),
+    dialect: str = "gemini",
+    bucket: str = "gitops-tune-staging",
+    project: str = "emulator",
+    location: str = "us-central1",
+    operation_seconds: float = 2.0,
+    refuse_model_delete: bool = False,
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
@@ -31,12 +43,7 @@ def run(
         raise UserError(f"--fault-codes: {e}") from None
     if fault_mode not in FAULT_MODES:
         raise UserError(f"--fault-mode: must be one of {', '.join(FAULT_MODES)}")
-    if train_seconds < 0:
-        raise UserError("--train-seconds: must be >= 0")
-    if latency_ms < 0:
-        raise UserError("--latency-ms: must be >= 0")
-    if not 0 <= fault_rate <= 1:
-        raise UserError("--fault-rate: must be between 0 and 1")
+    _check_numbers(train_seconds, latency_ms, fault_rate, operation_seconds)
     config = EmulatorConfig(
         host=host,
         port=port,
@@ -47,6 +54,8 @@ def run(
         fault_codes=codes,
         fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
         base_models=tuple(base_models),
+        operation_seconds=operation_seconds,
+        refuse_model_delete=refuse_model_delete,
     )
     try:
         running = start(config)
@@ -61,6 +70,8 @@ def run(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(running.url, flush=True)
+        for line in _environment(running.url, dialect, bucket, project, location):
+            print(line, flush=True)
         while not stop.wait(0.5):
             pass
     finally:
@@ -69,3 +80,69 @@ def run(
             signal.signal(s, handler)
     print("emulator stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _check_numbers(
+    train_seconds: float, latency_ms: int, fault_rate: float, operation_seconds: float
+) -> None:
+    if train_seconds < 0:
+        raise UserError("--train-seconds: must be >= 0")
+    if latency_ms < 0:
+        raise UserError("--latency-ms: must be >= 0")
+    if not 0 <= fault_rate <= 1:
+        raise UserError("--fault-rate: must be between 0 and 1")
+    if operation_seconds < 0:
+        raise UserError("--operation-seconds: must be >= 0")
+
+
+def _environment(url: str, dialect: str, bucket: str, project: str, location: str) -> list[str]:
+    """The lines to export for ``dialect`` (after setting the Vertex AI side up)."""
+    lines = []
+    if dialect in ("gemini", "both"):
+        lines += [f"export GOOGLE_GEMINI_BASE_URL={url}", "export GEMINI_API_KEY=emulator"]
+    if dialect in ("vertex", "both"):
+        _create_bucket(url, bucket, project)
+        lines += [
+            f"export GOOGLE_VERTEX_BASE_URL={url}",
+            f"export STORAGE_EMULATOR_HOST={url}",
+            f"export GOOGLE_CLOUD_PROJECT={project}",
+            f"export GOOGLE_CLOUD_LOCATION={location}",
+            f"export GITOPS_TUNE_STAGING_BUCKET=gs://{bucket}",
+            f"export GOOGLE_APPLICATION_CREDENTIALS={_credentials_file()}",
+        ]
+    return lines
+
+
+def _create_bucket(url: str, bucket: str, project: str) -> None:
+    request = urllib.request.Request(
+        f"{url}/storage/v1/b?project={project}",
+        data=json.dumps({"name": bucket}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).read()
+    except urllib.error.HTTPError as e:
+        if e.code != 409:  # already there (a --db file reused)
+            raise UserError(f"--bucket {bucket}: the emulator refused it: {e}") from None
+
+
+def _credentials_file() -> Path:
+    """Application Default Credentials for google-auth: an ``authorized_user`` file whose
+    token and far-future expiry make google-auth send the token without ever refreshing it.
+    The token is a fixed placeholder: the emulator accepts any bearer token."""
+    folder = Path(tempfile.mkdtemp(prefix="gitops-tune-emulator-"))
+    path = folder / "credentials.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "emulator",
+                "client_secret": "emulator",
+                "refresh_token": "emulator",
+                "token": "emulator-token",
+                "expiry": "2999-01-01T00:00:00Z",
+            }
+        )
+    )
+    return path
