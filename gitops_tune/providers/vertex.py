@@ -220,7 +220,11 @@ class VertexProvider:
             adapter_size=hp.adapter_size,
         )
         job = self.sdk.tune(request, f"create tuning job {new.model_id}")
-        return to_remote(job, None, judge(job, None, newest=True))
+        model = self.models.get(job.tuned_model) if job.tuned_model else None
+        verdict = judge(job, model, newest=True)
+        if verdict.state is None:
+            raise ProviderError(f"{job.name}: created, but its tuned model is already gone")
+        return to_remote(job, model, verdict)
 
     def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
         """Write the display name, description and marker onto the job's Model and Endpoint
