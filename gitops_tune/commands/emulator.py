@@ -12,8 +12,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, cast
 
 from gitops_tune.errors import UserError
+
+if TYPE_CHECKING:
+    from gitops_tune.emulator.faults import FaultMode
 
 
 def run(
@@ -34,16 +38,11 @@ def run(
     refuse_model_delete: bool = False,
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
-    from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
     from gitops_tune.emulator.server import EmulatorConfig, start
 
-    try:
-        codes = parse_fault_codes(fault_codes)
-    except FaultConfigError as e:
-        raise UserError(f"--fault-codes: {e}") from None
-    if fault_mode not in FAULT_MODES:
-        raise UserError(f"--fault-mode: must be one of {', '.join(FAULT_MODES)}")
-    _check_numbers(train_seconds, latency_ms, fault_rate, operation_seconds)
+    codes = _checked(fault_codes, fault_mode, train_seconds, latency_ms, fault_rate)
+    if operation_seconds < 0:
+        raise UserError("--operation-seconds: must be >= 0")
     config = EmulatorConfig(
         host=host,
         port=port,
@@ -52,7 +51,7 @@ def run(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         fault_codes=codes,
-        fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
+        fault_mode=cast("FaultMode", fault_mode),  # checked against FAULT_MODES by _checked
         base_models=tuple(base_models),
         operation_seconds=operation_seconds,
         refuse_model_delete=refuse_model_delete,
@@ -82,17 +81,25 @@ def run(
     return 0
 
 
-def _check_numbers(
-    train_seconds: float, latency_ms: int, fault_rate: float, operation_seconds: float
-) -> None:
+def _checked(
+    fault_codes: str, fault_mode: str, train_seconds: float, latency_ms: int, fault_rate: float
+) -> tuple[int, ...]:
+    """The fault codes, once every fault and timing option is known to be valid."""
+    from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
+
+    try:
+        codes = parse_fault_codes(fault_codes)
+    except FaultConfigError as e:
+        raise UserError(f"--fault-codes: {e}") from None
+    if fault_mode not in FAULT_MODES:
+        raise UserError(f"--fault-mode: must be one of {', '.join(FAULT_MODES)}")
     if train_seconds < 0:
         raise UserError("--train-seconds: must be >= 0")
     if latency_ms < 0:
         raise UserError("--latency-ms: must be >= 0")
     if not 0 <= fault_rate <= 1:
         raise UserError("--fault-rate: must be between 0 and 1")
-    if operation_seconds < 0:
-        raise UserError("--operation-seconds: must be >= 0")
+    return codes
 
 
 def _environment(url: str, dialect: str, bucket: str, project: str, location: str) -> list[str]:
