@@ -179,8 +179,8 @@ def schema(plan: bool) -> int:
 @click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
 @click.option(
     "--dialect",
-    type=click.Choice(["gemini", "vertex", "both"]),
-    default="gemini",
+    type=click.Choice([*backends.DIALECTS, "both"]),
+    default=backends.DEFAULT_DIALECT,
     show_default=True,
     help="Which API to set up and print the environment for (both are always served).",
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, cast
 
+from gitops_tune.backends import DEFAULT_DIALECT, DIALECTS, GEMINI_API, VERTEX_API
 from gitops_tune.errors import UserError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def run(
     fault_codes: str = "429,503",
     fault_mode: str = "before",
     base_models: tuple[str, ...] = (),
-    dialect: str = "gemini",
+    dialect: str = DEFAULT_DIALECT,
     bucket: str = "gitops-tune-staging",
     project: str = "emulator",
     location: str = "us-central1",
@@ -105,9 +106,10 @@ def _checked(
 def _environment(url: str, dialect: str, bucket: str, project: str, location: str) -> list[str]:
     """The lines to export for ``dialect`` (after setting the Vertex AI side up)."""
     lines = []
-    if dialect in ("gemini", "both"):
+    wanted = set(DIALECTS) if dialect == "both" else {dialect}
+    if GEMINI_API.name in wanted:
         lines += [f"export GOOGLE_GEMINI_BASE_URL={url}", "export GEMINI_API_KEY=emulator"]
-    if dialect in ("vertex", "both"):
+    if VERTEX_API.name in wanted:
         _create_bucket(url, bucket, project)
         lines += [
             f"export GOOGLE_VERTEX_BASE_URL={url}",
