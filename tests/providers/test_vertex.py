@@ -212,3 +212,11 @@ def test_the_label_filter_is_not_trusted_alone() -> None:
     provider.sdk = IgnoresFilters()  # type: ignore[assignment]
     found = provider.workspace_jobs("w", "gitops_tune_id=m-123456789")
     assert [j.labels["gitops_tune_workspace"] for j in found] == ["w"]
+
+
+def test_display_name_limit_is_the_backends(tmp_path: Path) -> None:
+    name = "x" * 41
+    assert errors(tmp_path, "vertex", displayName=name) == []
+    (problem,) = errors(tmp_path, "gemini", displayName=name, baseModel="models/m")
+    assert "spec.displayName: the Gemini API takes display names of at most 40" in problem
+    assert errors(tmp_path, "vertex", displayName="x" * 128) == []
