@@ -119,6 +119,8 @@ class Api:
     loss_curve: bool  # reports per-step loss
     cancel: str  # what cancelling a training run does there
     in_place_update: bool  # display name and description change without retraining
+    no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
+    display_name_limit: int = 40  # characters a tuned model's display name may have
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -138,6 +140,15 @@ class Api:
         """The keys of ``given`` this API has no such setting for (`refused_hints` says what
         to use instead, where there is something)."""
         return [key for key in given if not self.accepts(key)]
+
+    def display_name_problem(self, name: str) -> str | None:
+        """Why ``name`` is too long a display name for this API, or None."""
+        if len(name) <= self.display_name_limit:
+            return None
+        return (
+            f"{self.title} takes display names of at most {self.display_name_limit} "
+            f"characters, got {len(name)}"
+        )
 
     def base_model_problem(self, name: str) -> str | None:
         """Why ``name`` is not how this API names a base model, or None."""
@@ -183,6 +194,11 @@ VERTEX_API = Api(
     loss_curve=False,
     cancel="cancel the tuning job, then delete its model and endpoint",
     in_place_update=True,
+    no_loss_curve="Vertex AI does not report a loss curve for a tuning job through its API; "
+    "its metrics are kept in the job's Vertex AI Experiment (TuningJob.experiment), shown in "
+    "the Google Cloud console",
+    # TuningJob.tuned_model_display_name: "can be up to 128 characters long" (tuning_job.proto)
+    display_name_limit=128,
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

@@ -10,7 +10,7 @@ import click
 
 from gitops_tune import log, render
 from gitops_tune.apply import Applier, ApplyOptions
-from gitops_tune.commands.session import open_session, reporter, use_color
+from gitops_tune.commands.session import open_session, print_notices, reporter, use_color
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, Plan
 from gitops_tune.plan import saved as plan_file
@@ -79,6 +79,7 @@ def run(
         session.plan_options(destroy, targets),
     )
     result = applier.run(p)
+    print_notices(session.provider)
     result.raise_if_failed()
     _done(p, len(result.done), destroy=destroy, wait=wait)
     return 0

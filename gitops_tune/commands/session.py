@@ -32,15 +32,19 @@ class Session:
 
     def observe(self) -> list[RemoteModel]:
         early, self.early = self.early, None
-        if early is not None:
-            return early.result()
         ws = self.settings.workspace
         try:
-            return with_retries(
-                lambda: self.provider.list_models(ws), "list models", self.settings.retry
+            found = (
+                early.result()
+                if early is not None
+                else with_retries(
+                    lambda: self.provider.list_models(ws), "list models", self.settings.retry
+                )
             )
         except ProviderError as e:
             raise UserError(str(e)) from None
+        print_notices(self.provider)
+        return found
 
     def plan(self, destroy: bool = False, targets: Sequence[str] = ()) -> Plan:
         options = self.plan_options(destroy, targets)
@@ -117,6 +121,14 @@ class EarlyList:
         if self._error is not None:
             raise self._error
         return self._result
+
+
+def print_notices(provider: Provider) -> None:
+    """What a provider had to say about the run (e.g. a refused delete), each line once."""
+    notices: list[str] = getattr(provider, "notices", [])
+    for n in dict.fromkeys(notices):
+        log.info(f"note: {n}")
+    notices.clear()
 
 
 def print_warnings(warnings: Sequence[Diagnostic]) -> None:

@@ -53,6 +53,8 @@ def run(
         else:
             last = m.snapshots[-1] if m.snapshots else None
             progress = m.state.value + (f"  step {last.step}" if last else "")
+        if m.state is State.FAILED and m.error and m.error not in progress:
+            progress += f": {m.error}"
         last_loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
         rows.append([_name(m), m.id, m.state.value, roles[m.id], progress, last_loss])
     if fmt == "json":
@@ -100,6 +102,10 @@ def _loss(
     session: Session, observed: list[RemoteModel], wanted: str, fmt: str, png: str | None
 ) -> int:
     model = _pick(session, observed, wanted)
+    api = session.settings.backend.api
+    if not model.snapshots and not api.loss_curve:
+        click.echo(f"{_name(model)}: {model.id} ({model.state.value}): {api.no_loss_curve}.")
+        return 0
     finished = model.state is State.ACTIVE
     analysis = loss.analyze(model.snapshots, finished=finished)
     d = next((d for d in session.desired.models if d.name == _name(model)), None)

@@ -125,6 +125,10 @@ def _hyperparameters(item: mf.Parsed, backend: Backend) -> tuple[Hyperparameters
     wrong_name = backend.api.base_model_problem(spec.baseModel)
     if wrong_name:
         problems.append(Diagnostic(wrong_name, doc.locate(("spec", "baseModel")), "spec.baseModel"))
+    too_long = backend.api.display_name_problem(spec.displayName or "")
+    if too_long:
+        where = doc.locate(("spec", "displayName"))
+        problems.append(Diagnostic(too_long, where, "spec.displayName"))
     return backend.api.hyperparameters(given), problems
 
 

@@ -61,6 +61,8 @@ class EmulatorConfig:
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
     record_dir: str | None = None  # record every API exchange there (see `recording`)
+    operation_seconds: float = 0.0  # Vertex AI long-running operations are done after this
+    refuse_model_delete: bool = False  # Vertex AI models.delete refuses tuned models
 
 
 class Stats:
@@ -112,7 +114,12 @@ class Emulator:
         self.vertex_jobs = TuningJobs(
             self.store, clock=time.time, train_seconds=lambda: config.train_seconds
         )
-        self.vertex_serving = Serving(self.store, clock=time.time)
+        self.vertex_serving = Serving(
+            self.store,
+            clock=time.time,
+            operation_seconds=config.operation_seconds,
+            refuse_model_delete=config.refuse_model_delete,
+        )
         self.gcs = GcsDialect(self.store, clock=time.time)
         self.router = Router(
             [

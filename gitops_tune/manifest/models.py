@@ -33,7 +33,7 @@ AdapterSize = Literal[
     "ADAPTER_SIZE_THIRTY_TWO",
 ]
 GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
-DISPLAY_NAME_LIMIT = 40
+DISPLAY_NAME_LIMIT = 128  # the longest any backend takes; each backend's own limit is checked
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -172,7 +172,8 @@ class TunedModelSpec(BaseModel):
         default=None,
         min_length=1,
         max_length=DISPLAY_NAME_LIMIT,
-        description="Default metadata.name.",
+        description="Default metadata.name. At most 40 characters on the Gemini API, 128 on "
+        "Vertex AI.",
     )
     description: str = ""
     preamble: str = Field(

@@ -24,9 +24,20 @@ IMMUTABLE = ("baseModel", "hyperparameters")  # a change here needs a new traini
 MUTABLE = ("displayName", "description")  # patched in place
 
 
-def attributes_of(r: RemoteModel) -> dict[str, Any]:
+def attributes_of(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
+    """The remote model's attributes as compared with ``d``: only the hyperparameters ``d``
+    has (the manifest's, with the backend's defaults filled in). A value the service filled in
+    on its own for a setting the manifest leaves unset (Vertex AI reports an ``adapterSize``
+    nobody sent) is no change."""
     fingerprint = r.owner.fingerprint if r.owner else None
-    return _attributes(r.display_name, r.description, r.base_model, r.hyperparameters, fingerprint)
+    attributes = _attributes(
+        r.display_name, r.description, r.base_model, r.hyperparameters, fingerprint
+    )
+    declared = d.hyperparameters.fields()
+    attributes["hyperparameters"] = {
+        k: v for k, v in attributes["hyperparameters"].items() if k in declared
+    }
+    return attributes
 
 
 def attributes_of_desired(d: DesiredModel) -> dict[str, Any]:

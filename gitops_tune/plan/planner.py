@@ -137,6 +137,8 @@ def _plan_removed(name: str, remotes: list[RemoteModel], destroy: bool) -> list[
     code = Reason.DESTROY if destroy else Reason.REMOVED_FROM_MANIFESTS
     out = []
     for r in remotes:
+        if not r.removable:  # e.g. a failed Vertex AI job: nothing is left to delete
+            continue
         if r.state is State.TRAINING:
             why = "the manifest is gone; stop training"
             out.append(_retire(name, r, Action.CANCEL, why, (code,)))
@@ -202,7 +204,7 @@ def _sort_others(
     others = _Others([], [], [])
     serving = current is not None and current.state is State.ACTIVE
     for r in remotes:
-        if r is current:
+        if r is current or not r.removable:
             continue
         dup = _matches(r, d)  # current matches too
         why = f"duplicate of {current.id}" if current and dup else "superseded"
@@ -238,7 +240,7 @@ def _plan_training(
     d: DesiredModel, remotes: list[RemoteModel], new_id: str, retiring_later: list[str]
 ) -> Change:
     """No current model: train one (create, or replace what still serves)."""
-    basis = attributes_of(max(remotes, key=_age_key)) if remotes else {}
+    basis = attributes_of(max(remotes, key=_age_key), d) if remotes else {}
     changes = diff(basis, attributes_of_desired(d))
     immutable = immutable_changes(changes)
     if not remotes:
@@ -269,7 +271,7 @@ def _plan_current(
     d: DesiredModel, current: RemoteModel, new_id: str, others: _Others
 ) -> list[Change]:
     """The current model exists: retrain it, wait for it, restore, update it, or nothing."""
-    changes = diff(attributes_of(current), attributes_of_desired(d))
+    changes = diff(attributes_of(current, d), attributes_of_desired(d))
     immutable = immutable_changes(changes)
     if current.state is State.FAILED:
         why = f"{current.id} FAILED" + (f": {current.error}" if current.error else "")

@@ -22,7 +22,7 @@ class State(str, Enum):
 
     TRAINING = "TRAINING"  # Gemini API CREATING; Vertex PENDING/RUNNING/QUEUED
     ACTIVE = "ACTIVE"  # Gemini API ACTIVE; Vertex SUCCEEDED
-    FAILED = "FAILED"  # Gemini API FAILED; Vertex FAILED/CANCELLED
+    FAILED = "FAILED"  # Gemini API FAILED; Vertex FAILED/CANCELLED/EXPIRED/CANCELLING, or broken
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class RemoteModel:
     total_steps: int | None = None
     endpoint: str = ""  # what an application calls; defaults to ``id``
     error: str = ""  # why it failed, when the backend says
+    removable: bool = True  # False: nothing is left to delete (a failed job Vertex AI keeps)
 
     @property
     def call_name(self) -> str:

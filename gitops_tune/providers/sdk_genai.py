@@ -104,6 +104,9 @@ class TuningJob:
     endpoint: str  # the tuned model's endpoint, "" when none
     tuned_model: str  # the tuned model's resource name (with "@version"), "" when none
     error: str | None  # the job's error message; None when it has no error
+    training_uri: str = ""  # supervisedTuningSpec.trainingDatasetUri
+    validation_uri: str = ""
+    experiment: str = ""  # the Vertex AI Experiment (metadata Context) holding its metrics
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,7 @@ def _http_options(timeout_s: float, base_url: str | None, api_version: str | Non
 
 def _job(job: types.TuningJob) -> TuningJob:
     tuned = job.tuned_model
+    spec = job.supervised_tuning_spec
     stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
     steps = stats.tuning_step_count if stats is not None else None
     return TuningJob(
@@ -266,6 +270,9 @@ def _job(job: types.TuningJob) -> TuningJob:
         endpoint=(tuned.endpoint or "") if tuned is not None else "",
         tuned_model=(tuned.model or "") if tuned is not None else "",
         error=None if job.error is None else (job.error.message or ""),
+        training_uri=(spec.training_dataset_uri or "") if spec is not None else "",
+        validation_uri=(spec.validation_dataset_uri or "") if spec is not None else "",
+        experiment=job.experiment or "",
     )
 
 

@@ -1,9 +1,9 @@
 """The one door to Cloud Storage: the only module that imports ``google-cloud-storage`` (the
 optional ``[vertex]`` extra); its errors are mapped the same way as google-genai's.
 
-Used by the Vertex AI backend to stage datasets, to keep per-job markers (Vertex tuning jobs
-can be neither updated nor deleted, see docs/vertex.md) and, at load time, to fingerprint
-``gs://`` datasets by the content hashes the storage API reports. The library honours
+Used by the Vertex AI backend to stage datasets (and remove them once no job needs them), to
+read the per-job index earlier versions kept (see docs/vertex.md) and, at load time, to
+fingerprint ``gs://`` datasets by the content hashes the storage API reports. The library honours
 ``STORAGE_EMULATOR_HOST`` on its own (it then sends no credentials); ``endpoint`` points a
 client at an emulator explicitly.
 """
@@ -111,14 +111,14 @@ class Storage:
                 raise _mapped(e, f"upload {uri}") from None
         return uri
 
-    def put_metadata_object(self, bucket: str, name: str, metadata: dict[str, str]) -> None:
-        """Write an empty object that carries ``metadata`` (replacing an earlier one)."""
+    def delete_object(self, bucket: str, name: str) -> None:
+        """Delete an object; one already gone is fine."""
         blob = self._client.bucket(bucket).blob(name)
-        blob.metadata = metadata
-        self._call(
-            lambda: blob.upload_from_string(b"", content_type="application/octet-stream"),
-            f"write gs://{bucket}/{name}",
-        )
+        try:
+            blob.delete()
+        except Exception as e:
+            if _code(e) != 404:
+                raise _mapped(e, f"delete gs://{bucket}/{name}") from None
 
     def metadata_objects(self, bucket: str, prefix: str) -> dict[str, dict[str, str]]:
         """Object name (without ``prefix``) -> its custom metadata, for every object under
@@ -131,12 +131,6 @@ class Storage:
             }
 
         return self._call(listing, f"list gs://{bucket}/{prefix}")
-
-    def metadata_object(self, bucket: str, name: str) -> dict[str, str] | None:
-        blob = self._call(
-            lambda: self._client.bucket(bucket).get_blob(name), f"get gs://{bucket}/{name}"
-        )
-        return None if blob is None else dict(blob.metadata or {})
 
 
 def _code(e: Exception) -> int:

@@ -1,27 +1,26 @@
 """The Vertex AI provider: supervised ``tuningJobs`` through google-genai in vertex mode.
 
-Identity and ownership (see docs/vertex.md):
-- A create labels the job ``gitops_tune_workspace``, ``gitops_tune_name``, ``gitops_tune_id``
-  (the deterministic ``{name}-{9 hex}``), ``gitops_tune_fp1``/``gitops_tune_fp2`` (the 64-hex
-  fingerprint in two 32-hex halves) and ``gitops_tune_protect``. Listing filters on the
-  workspace label. Vertex has no client-chosen job ID, so before every create the job is
+Everything the tool knows lives on Google's own resources (see docs/vertex.md):
+- Ownership and the fingerprint are labels set on the job at create (``gitops_tune_workspace``,
+  ``_name``, ``_id``, ``_fp1``/``_fp2``, ``_protect``); the job's labels also label the tuned
+  Model it produces. Vertex has no client-chosen job ID, so before every create the job is
   looked up by its ID label and adopted: a create whose answer was lost is never duplicated.
-- Tuning jobs can be neither updated nor deleted. What changes later (display name,
-  description, the marker after an update or an import, and "this job was deleted") is kept
-  in a marker object per job, ``gs://{stagingBucket}/gitops-tune/jobs/{job id}``, whose custom
-  metadata overrides the labels. Deleting a job cancels it if it runs, undeploys and deletes
-  its tuned model and endpoint, and writes a ``retired`` marker, after which it is invisible.
+- Tuning jobs can be neither updated nor deleted; what changes later (display name,
+  description, protection, "restored", "retired") is written onto the tuned Model with
+  ``models.patch`` (and onto its Endpoint with ``endpoints.patch``).
+- A job whose Model is gone or labelled retired is dead: invisible. A succeeded job whose Model
+  is no longer deployed to its Endpoint is broken (FAILED), so the planner trains it again.
+- A plan costs two listings: tuning jobs and models, each filtered on the workspace label and
+  checked again client-side. Nothing is read per model.
 
-Datasets: local and inline examples become the Vertex supervised-tuning JSONL (a ``user``
-turn with ``preamble + input``, a ``model`` turn with the output) uploaded once to
-``gs://{stagingBucket}/gitops-tune/{key}.jsonl``; ``gs://`` sources are used in place.
+Datasets: local and inline examples become the Vertex supervised-tuning JSONL, uploaded once to
+``gs://{stagingBucket}/gitops-tune/{key}.jsonl`` and removed when no job needs it any more;
+``gs://`` sources are used in place.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -34,7 +33,6 @@ from gitops_tune.providers.base import (
     ProviderError,
     RemoteModel,
     State,
-    TransientError,
 )
 from gitops_tune.providers.sdk_genai import (
     GONE_OR_INVALID,
@@ -46,14 +44,26 @@ from gitops_tune.providers.sdk_genai import (
 from gitops_tune.providers.sdk_storage import Storage, bucket_name
 from gitops_tune.providers.vertex_bucket import StagingBucket
 from gitops_tune.providers.vertex_jobs import (
+    ENDED_BADLY,
     L_ID,
+    L_JOB,
+    L_NAME,
+    L_SCHEMA,
+    L_UPDATED,
     L_WORKSPACE,
+    SCHEMA,
+    SUCCEEDED,
+    TunedModelInfo,
     job_id,
-    job_state,
+    judge,
     labels_for,
-    retired,
+    model_name,
+    now_label,
+    owner_from,
     to_remote,
 )
+from gitops_tune.providers.vertex_migrate import migrate
+from gitops_tune.providers.vertex_models import Models
 
 if TYPE_CHECKING:
     from gitops_tune.settings import Settings
@@ -69,9 +79,8 @@ TUNABLE_BASE_MODELS = frozenset(
         "gemini-2.0-flash-lite-001",
     }
 )
-PAGE_SIZE = 100
-OPERATION_POLL_S = 2.0
-OPERATION_TIMEOUT_S = 600.0
+#: Asked for per page; a server may answer fewer (AIP-158), the paging follows its tokens.
+PAGE_SIZE = 1000
 
 
 class VertexProvider:
@@ -87,6 +96,7 @@ class VertexProvider:
         base_url: str | None = None,
         storage_endpoint: str | None = None,
         timeout_s: float = 60.0,
+        poll_s: float = 2.0,
     ) -> None:
         missing = [
             what
@@ -110,6 +120,8 @@ class VertexProvider:
         self.sdk = Genai.vertex(project, location, credentials, base_url, timeout_s)
         self.project, self.location = project, location
         self.staging = StagingBucket(Storage(storage_endpoint), bucket)
+        self.models = Models(self.sdk, PAGE_SIZE, poll_s)
+        self.notices: list[str] = []  # said once per run (the session prints them)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -124,33 +136,35 @@ class VertexProvider:
             return model_id
         return f"projects/{self.project}/locations/{self.location}/tuningJobs/{model_id}"
 
+    def workspace_jobs(self, workspace: str, *terms: str) -> list[TuningJob]:
+        """Jobs the label filter returns, checked again here: the filter is not trusted alone."""
+        wanted = dict(t.split("=", 1) for t in (f"{L_WORKSPACE}={workspace}", *terms))
+        query = " AND ".join(f"labels.{k}={v}" for k, v in wanted.items())
+        return [
+            j for j in self._jobs(query) if all(j.labels.get(k) == v for k, v in wanted.items())
+        ]
+
     def list_models(self, workspace: str) -> list[RemoteModel]:
-        markers = self.staging.markers()
-        found: dict[str, RemoteModel] = {}
-        for job in self._jobs(f"labels.{L_WORKSPACE}={workspace}"):
-            marker = markers.get(job_id(job.name))
-            if retired(marker):
-                continue
-            model = to_remote(job, marker)
-            if model.owner is not None and model.owner.workspace == workspace:
-                found[model.id] = model
-        # Jobs made ours later (import) carry the marker only in their marker object.
-        for marker in markers.values():
-            name = marker.get("job", "")
-            if marker.get(L_WORKSPACE) != workspace or not name or name in found:
-                continue
-            adopted = None if retired(marker) else self.get(name)
-            if adopted is not None and adopted.owner is not None:
-                found[adopted.id] = adopted
-        return sorted(found.values(), key=lambda m: m.id)
+        jobs = self.workspace_jobs(workspace)
+        models = self.models.list(workspace)
+        self.notices += migrate(self.staging, self.models, jobs, models)
+        listed = {j.name for j in jobs}
+        # Jobs made ours later (import) are marked on their Model only.
+        for m in models.values():
+            name = self._name(m.labels[L_JOB]) if m.labels.get(L_JOB) else ""
+            if name and name not in listed:
+                job = self._get_job(name)
+                if job is not None and model_name(job) == m.name:
+                    jobs.append(job)
+        return sorted(_resolve(jobs, models, workspace), key=lambda m: m.id)
 
     def get(self, model_id: str) -> RemoteModel | None:
-        name = self._name(model_id)
-        job = self._get_job(name)
+        job = self._get_job(self._name(model_id))
         if job is None:
             return None
-        marker = self.staging.marker(name)
-        return None if retired(marker) else to_remote(job, marker)
+        model = self.models.get(job.tuned_model) if job.tuned_model else None
+        verdict = judge(job, model, newest=True)
+        return None if verdict.state is None else to_remote(job, model, verdict)
 
     def base_model(self, name: str) -> BaseModel | None:
         bare = name.removeprefix("publishers/google/models/")
@@ -163,18 +177,19 @@ class VertexProvider:
     # -- writing -----------------------------------------------------------------------------
 
     def _existing(self, new: NewModel) -> RemoteModel | None:
-        """A live job with this create's ID label (a lost answer, a concurrent run)."""
-        markers: dict[str, dict[str, str]] | None = None
-        ws = new.owner.workspace
-        for job in self._jobs(f"labels.{L_WORKSPACE}={ws} AND labels.{L_ID}={new.model_id}"):
-            if markers is None:
-                markers = self.staging.markers()
-            marker = markers.get(job_id(job.name))
-            if retired(marker):
+        """A live job with this create's ID label (a lost answer, a concurrent run): training,
+        or succeeded with its Model still ours, not retired, and serving."""
+        for job in self.workspace_jobs(new.owner.workspace, f"{L_ID}={new.model_id}"):
+            if job.state in ENDED_BADLY:
                 continue
-            model = to_remote(job, marker)
-            if model.state is not State.FAILED:
-                return model
+            model = None
+            if job.state == SUCCEEDED:
+                model = self.models.get(job.tuned_model) if job.tuned_model else None
+                if model is None or model.labels.get(L_WORKSPACE) != new.owner.workspace:
+                    continue
+            verdict = judge(job, model, newest=True)
+            if verdict.state in (State.TRAINING, State.ACTIVE):
+                return to_remote(job, model, verdict)
         return None
 
     def create(self, new: NewModel) -> RemoteModel:
@@ -204,66 +219,125 @@ class VertexProvider:
             learning_rate_multiplier=hp.learning_rate_multiplier,
             adapter_size=hp.adapter_size,
         )
-        return to_remote(self.sdk.tune(request, f"create tuning job {new.model_id}"), None)
+        job = self.sdk.tune(request, f"create tuning job {new.model_id}")
+        model = self.models.get(job.tuned_model) if job.tuned_model else None
+        verdict = judge(job, model, newest=True)
+        if verdict.state is None:
+            raise ProviderError(f"{job.name}: created, but its tuned model is already gone")
+        return to_remote(job, model, verdict)
 
     def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
-        """Tuning jobs are immutable: the new values go to the job's marker object."""
+        """Write the display name, description and marker onto the job's Model and Endpoint
+        (``models.patch``, ``endpoints.patch``). A job still training has no Model yet: the
+        next plan after it succeeds asks again."""
         name = self._name(model_id)
-        if self._get_job(name) is None:
+        job = self._get_job(name)
+        if job is None:
             raise ProviderError(f"{name} not found", 404)
-        values = {k: v for k, v in labels_for(owner, "").items() if k != L_ID}
-        values |= {
+        model = self.models.get(job.tuned_model) if job.tuned_model else None
+        if model is None:
+            if job.state == SUCCEEDED:
+                raise ProviderError(f"{name}: its tuned model {job.tuned_model} is gone", 404)
+            if owner_from(job.labels) is None:
+                raise ProviderError(
+                    f"{name} has no tuned model yet: its ownership can only be written onto "
+                    "its Model, so import it once the job has succeeded",
+                    409,
+                )
+            return
+        labels = {**model.labels, **labels_for(owner, job.labels.get(L_ID, ""))}
+        labels |= {L_UPDATED: now_label(), L_SCHEMA: SCHEMA, L_JOB: job_id(job.name)}
+        fields = {
             "displayName": display_name,
             "description": description,
-            # The job's own updateTime never moves; the planner orders models by update time
-            # (a restore makes a previous model the most recently updated one).
-            "updateTime": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+            "labels": {k: v for k, v in labels.items() if v},
         }
-        self.staging.put_marker(name, values)
+        self.models.patch(model.name, fields)
+        if job.endpoint:
+            or_none(partial(self.models.patch, job.endpoint, fields))
 
     def cancel(self, model_id: str) -> None:
         # 400/404: already finished (FAILED_PRECONDITION) or gone
         or_none(partial(self.sdk.cancel_tuning_job, self._name(model_id)), GONE_OR_INVALID)
 
     def delete(self, model_id: str) -> None:
-        """Stop the job, remove its tuned model and endpoint, then retire it."""
+        """Stop the job, undeploy its Model and delete its Endpoint, delete the Model (or, when
+        Vertex AI refuses, label it retired), then remove staged data no job needs."""
         name = self._name(model_id)
         job = self._get_job(name)
         if job is None:
             return
-        if job_state(job) is State.TRAINING:
+        if judge(job, None, newest=True).state is State.TRAINING:
             self.cancel(name)
-        if job.endpoint:
-            self._delete_endpoint(job.endpoint)
-        if job.tuned_model:  # ``.../models/123@1`` -> ``.../models/123``: every version
-            or_none(partial(self._operation, "delete", job.tuned_model.split("@", 1)[0]))
-        self.staging.put_marker(name, {"retired": "true"})
+        if job.tuned_model:
+            model = self.models.get(job.tuned_model)
+            endpoints = {job.endpoint} | set(model.endpoints if model is not None else ())
+            if not self.models.retire(model_name(job), endpoints):
+                self.notices.append(
+                    f"Vertex AI refused to delete {model_name(job)}: it was undeployed, its "
+                    "endpoint deleted and the model labelled gitops_tune_retired=true"
+                )
+        self._remove_staged(job)
 
-    def _delete_endpoint(self, endpoint: str) -> None:
-        doc = or_none(partial(self.sdk.request, "get", endpoint))
-        if doc is None:
+    def _remove_staged(self, gone: TuningJob) -> None:
+        """Remove the job's staged data unless another managed job may still need it: one
+        that trains, or whose Model still exists."""
+        uris = {u for u in (gone.training_uri, gone.validation_uri) if self.staging.staged(u)}
+        if not uris:
             return
-        for deployed in doc.get("deployedModels", []):
-            body = {"deployedModelId": str(deployed["id"])}
-            or_none(partial(self._operation, "post", f"{endpoint}:undeployModel", body))
-        or_none(partial(self._operation, "delete", endpoint))
+        others = [j for j in self._jobs(f"labels.{L_WORKSPACE}:*") if j.name != gone.name]
+        needed = {
+            u
+            for j in others
+            if j.state not in ENDED_BADLY and j.state != SUCCEEDED
+            for u in (j.training_uri, j.validation_uri)
+        }
+        if uris - needed:
+            alive = {m.name for m in _all_models(self.models, others)}
+            needed |= {
+                u
+                for j in others
+                if model_name(j) in alive
+                for u in (j.training_uri, j.validation_uri)
+            }
+        for uri in sorted(uris - needed):
+            self.staging.remove(uri)
 
-    def _operation(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
-        """A request that starts a long-running operation, followed to its end; the
-        operation's error becomes a ProviderError."""
-        op: Mapping[str, Any] = self.sdk.request(method, path, body)
-        deadline = time.monotonic() + OPERATION_TIMEOUT_S
-        while not op.get("done"):
-            if time.monotonic() > deadline:
-                raise TransientError(f"{op.get('name')}: still running")
-            time.sleep(OPERATION_POLL_S)
-            op = self.sdk.request("get", str(op["name"]))
-        error = op.get("error")
-        if error:
-            raise ProviderError(f"{op.get('name')}: {error.get('message', error)}")
+
+def _all_models(models: Models, jobs: Iterable[TuningJob]) -> list[TunedModelInfo]:
+    """The Models of ``jobs`` that still exist, one ``models.list`` per workspace involved."""
+    workspaces = {j.labels.get(L_WORKSPACE, "") for j in jobs if j.tuned_model}
+    return [m for ws in sorted(workspaces - {""}) for m in models.list(ws).values()]
+
+
+def _resolve(
+    jobs: list[TuningJob], models: dict[str, TunedModelInfo], workspace: str
+) -> list[RemoteModel]:
+    """Each job with its Model, judged; the dead left out, and anything not ours."""
+    newest: dict[str, TuningJob] = {}
+    for j in jobs:
+        key = j.labels.get(L_NAME, "") or j.name
+        if key not in newest or _created(j) > _created(newest[key]):
+            newest[key] = j
+    out = []
+    for j in jobs:
+        model = models.get(model_name(j)) if j.tuned_model else None
+        verdict = judge(j, model, newest=newest.get(j.labels.get(L_NAME, "") or j.name) is j)
+        if verdict.state is None:
+            continue
+        remote = to_remote(j, model, verdict)
+        if remote.owner is not None and remote.owner.workspace == workspace:
+            out.append(remote)
+    return out
+
+
+def _created(job: TuningJob) -> str:
+    return job.create_time.isoformat() if job.create_time else ""
 
 
 def open(settings: Settings) -> VertexProvider:
     """Vertex AI where the Workspace (or the environment) says."""
     target = settings.vertex
-    return VertexProvider(target.project, target.location, target.staging_bucket)
+    return VertexProvider(
+        target.project, target.location, target.staging_bucket, poll_s=settings.poll_s
+    )

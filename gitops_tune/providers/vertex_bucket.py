@@ -1,6 +1,7 @@
-"""The Vertex provider's staging bucket: datasets uploaded once under content-addressed names,
-and one marker object per tuning job (``gs://{bucket}/gitops-tune/jobs/{job id}``) whose custom
-metadata says what changed after the job was created (tuning jobs are immutable)."""
+"""The Vertex provider's staging bucket: training data uploaded once under content-addressed
+names, removed again when no job needs it; and the index that earlier versions kept under
+``gs://{bucket}/gitops-tune/jobs/`` (one object per job whose custom metadata said what changed
+after the job was created), read only to move its facts onto the tuned models."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Callable, Iterator
 
 from gitops_tune.dataset import Example
 from gitops_tune.providers.base import DatasetRef, ProviderError
-from gitops_tune.providers.sdk_storage import Storage
-from gitops_tune.providers.vertex_jobs import job_id, to_jsonl
+from gitops_tune.providers.sdk_storage import Storage, parse_uri
+from gitops_tune.providers.vertex_jobs import to_jsonl
 
 STAGING_PREFIX = "gitops-tune/"
-MARKERS = "gitops-tune/jobs/"
+LEGACY_INDEX = "gitops-tune/jobs/"
 
 
 class StagingBucket:
@@ -20,17 +21,9 @@ class StagingBucket:
         self.storage = storage
         self.bucket = bucket
 
-    def markers(self) -> dict[str, dict[str, str]]:
-        """Job ID -> its marker object's values, in one listing."""
-        return self.storage.metadata_objects(self.bucket, MARKERS)
-
-    def marker(self, job_name: str) -> dict[str, str] | None:
-        return self.storage.metadata_object(self.bucket, MARKERS + job_id(job_name))
-
-    def put_marker(self, job_name: str, values: dict[str, str]) -> None:
-        self.storage.put_metadata_object(
-            self.bucket, MARKERS + job_id(job_name), {"job": job_name, **values}
-        )
+    def legacy_index(self) -> dict[str, dict[str, str]]:
+        """Job ID -> what the earlier index said about it, in one listing."""
+        return self.storage.metadata_objects(self.bucket, LEGACY_INDEX)
 
     def stage(self, ref: DatasetRef | None, examples: Callable[[], Iterator[Example]]) -> str:
         """The dataset's ``gs://`` URI: its own, or the Vertex JSONL uploaded once."""
@@ -43,3 +36,20 @@ class StagingBucket:
         return self.storage.upload_once(
             self.bucket, f"{STAGING_PREFIX}{key}.jsonl", lambda: to_jsonl(stream())
         )
+
+    def staged(self, uri: str) -> bool:
+        """Whether ``uri`` is data this tool staged (and so may remove)."""
+        try:
+            bucket, name = parse_uri(uri)
+        except ValueError:
+            return False
+        return (
+            bucket == self.bucket
+            and name.startswith(STAGING_PREFIX)
+            and not name.startswith(LEGACY_INDEX)
+            and name.endswith(".jsonl")
+        )
+
+    def remove(self, uri: str) -> None:
+        bucket, name = parse_uri(uri)
+        self.storage.delete_object(bucket, name)

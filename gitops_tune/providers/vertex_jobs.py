@@ -1,13 +1,21 @@
 """The Vertex provider's pure parts: the ownership marker as labels, the supervised-tuning
-JSONL, and a tuning job (plus its marker object) as a ``RemoteModel``. See ``vertex`` for the
-identity and ownership scheme."""
+JSONL, and a tuning job plus its tuned Model as a ``RemoteModel`` (or as nothing, when the job
+is dead). See ``vertex`` for the identity and ownership scheme.
+
+Everything here reads what Google's resources say, nothing else: the job's labels (immutable,
+set at create), and the tuned Model's display name, description, labels and deployments (the
+Model is patched with ``models.patch``). A job's labels also label the Model and Endpoint it
+produces (``TuningJob.labels`` in tuning_job.proto: "labels ... to organize TuningJob and
+generated resources such as Model and Endpoint").
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from gitops_tune.dataset import Example
 from gitops_tune.providers.base import Owner, RemoteModel, State
@@ -16,14 +24,48 @@ from gitops_tune.providers.sdk_genai import TuningJob
 PREFIX = "gitops_tune_"
 L_WORKSPACE, L_NAME, L_ID = f"{PREFIX}workspace", f"{PREFIX}name", f"{PREFIX}id"
 L_FP1, L_FP2, L_PROTECT = f"{PREFIX}fp1", f"{PREFIX}fp2", f"{PREFIX}protect"
+L_RETIRED = f"{PREFIX}retired"  # on a Model Vertex AI refused to delete: it is not ours to serve
+L_UPDATED = f"{PREFIX}updated"  # microseconds since the epoch of our last update or restore
+L_JOB = f"{PREFIX}job"  # on an imported Model: the ID of the tuning job that made it
+L_SCHEMA = f"{PREFIX}schema"  # "2": the job keeps no facts in a staging-bucket index
+SCHEMA = "2"
 
-_STATES = {
-    "JOB_STATE_SUCCEEDED": State.ACTIVE,
-    "JOB_STATE_FAILED": State.FAILED,
-    "JOB_STATE_CANCELLED": State.FAILED,
-    "JOB_STATE_EXPIRED": State.FAILED,
-    "JOB_STATE_PARTIALLY_SUCCEEDED": State.FAILED,
-}
+SUCCEEDED = "JOB_STATE_SUCCEEDED"
+CANCELLED = "JOB_STATE_CANCELLED"
+CANCELLING = "JOB_STATE_CANCELLING"
+#: JobState names (job_state.proto) a tuning job ends in without serving.
+ENDED_BADLY = frozenset(
+    {"JOB_STATE_FAILED", CANCELLED, "JOB_STATE_EXPIRED", "JOB_STATE_PARTIALLY_SUCCEEDED"}
+)
+
+
+@dataclass(frozen=True)
+class TunedModelInfo:
+    """A tuned ``Model`` as ``models.list`` shows it (model.proto)."""
+
+    name: str  # without "@version"
+    display_name: str
+    description: str
+    labels: Mapping[str, str]
+    endpoints: frozenset[str]  # where it is deployed (``deployedModels[].endpoint``)
+    update_time: str
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> TunedModelInfo:
+        return cls(
+            name=str(doc.get("name", "")).split("@", 1)[0],
+            display_name=str(doc.get("displayName", "")),
+            description=str(doc.get("description", "")),
+            labels=dict(doc.get("labels") or {}),
+            endpoints=frozenset(
+                str(d.get("endpoint", "")) for d in doc.get("deployedModels") or []
+            ),
+            update_time=str(doc.get("updateTime", "")),
+        )
+
+    @property
+    def retired(self) -> bool:
+        return self.labels.get(L_RETIRED) == "true"
 
 
 def labels_for(owner: Owner, model_id: str) -> dict[str, str]:
@@ -35,11 +77,12 @@ def labels_for(owner: Owner, model_id: str) -> dict[str, str]:
         L_FP1: owner.fingerprint[:32],
         L_FP2: owner.fingerprint[32:],
         L_PROTECT: "true" if owner.prevent_destroy else "false",
+        L_SCHEMA: SCHEMA,
     }
 
 
 def owner_from(values: Mapping[str, str]) -> Owner | None:
-    """Labels (or a marker object's metadata, same keys) -> the owner; malformed: None."""
+    """Labels -> the owner; malformed: None."""
     ws, name = values.get(L_WORKSPACE, ""), values.get(L_NAME, "")
     fp = values.get(L_FP1, "") + values.get(L_FP2, "")
     if not ws or not name or len(fp) != 64 or any(c not in "0123456789abcdef" for c in fp):
@@ -65,42 +108,99 @@ def job_id(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
-def job_state(job: TuningJob) -> State:
-    return _STATES.get(job.state, State.TRAINING)
+def model_name(job: TuningJob) -> str:
+    """The job's tuned Model without ``@version`` ("" when it made none)."""
+    return job.tuned_model.split("@", 1)[0]
 
 
-def retired(marker: Mapping[str, str] | None) -> bool:
-    """Whether a marker object says its job was deleted (and so is invisible)."""
-    return marker is not None and marker.get("retired") == "true"
+def now_label() -> str:
+    """`L_UPDATED`'s value for now (label values allow digits only, no ':' or '.')."""
+    return str(int(datetime.now(timezone.utc).timestamp() * 1_000_000))
 
 
-def to_remote(job: TuningJob, marker: Mapping[str, str] | None) -> RemoteModel:
-    """The job as a model: the marker object's values override the job's labels and fields."""
-    values = {**job.labels, **(marker or {})}
-    state = job_state(job)
-    error = ""
-    if job.error is not None and state is State.FAILED:
-        error = ("cancelled" if job.state == "JOB_STATE_CANCELLED" else "") or job.error
-    return RemoteModel(
-        id=job.name,
-        display_name=values.get("displayName", job.display_name),
-        description=values.get("description", job.description),
-        owner=owner_from(values),
-        state=state,
-        base_model=job.base_model,
-        hyperparameters=job.hyperparameters,
-        create_time=job.create_time.isoformat() if job.create_time else "",
-        update_time=_later(job.update_time, values.get("updateTime", "")),
-        total_steps=job.total_steps,
-        endpoint=job.endpoint if state is State.ACTIVE else "",
-        error=error,
+def _label_time(value: str) -> str:
+    try:
+        micros = int(value)
+    except ValueError:
+        return ""
+    return datetime.fromtimestamp(micros / 1_000_000, tz=timezone.utc).isoformat(
+        timespec="microseconds"
     )
 
 
-def _later(job_time: datetime | None, marker_time: str) -> str:
-    """The later of the job's update time and the marker object's, as ISO 8601 UTC."""
-    times = [job_time.astimezone(timezone.utc)] if job_time else []
-    if marker_time:
-        with contextlib.suppress(ValueError):  # a malformed marker time is ignored
-            times.append(datetime.fromisoformat(marker_time).astimezone(timezone.utc))
-    return max(times).isoformat(timespec="microseconds") if times else ""
+def _iso(text: str) -> str:
+    try:
+        return (
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+            .astimezone(timezone.utc)
+            .isoformat(timespec="microseconds")
+        )
+    except ValueError:
+        return ""
+
+
+def _update_time(job: TuningJob, model: TunedModelInfo | None) -> str:
+    """The latest of the job's update time, the Model's, and our own update marker."""
+    times = []
+    if job.update_time is not None:
+        times.append(job.update_time.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+    if model is not None:
+        times += [_iso(model.update_time), _label_time(model.labels.get(L_UPDATED, ""))]
+    return max((t for t in times if t), default="")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a job is to the planner: its state, why it failed, whether anything is left to
+    delete; ``None`` state: dead (its model is gone or retired), so invisible."""
+
+    state: State | None
+    error: str = ""
+    removable: bool = True
+
+
+def judge(job: TuningJob, model: TunedModelInfo | None, newest: bool) -> Verdict:
+    """The job's state from the job and its Model (``model``: None when ``models.list`` did
+    not show it). ``newest``: no later job exists for the same manifest name."""
+    made_model = bool(job.tuned_model)
+    alive = model is not None and not model.retired
+    if job.state == SUCCEEDED:
+        if not alive:
+            return Verdict(None)
+        assert model is not None
+        if job.endpoint and job.endpoint not in model.endpoints:
+            why = f"broken: {model.name} is no longer deployed to {job.endpoint}"
+            return Verdict(State.FAILED, why)
+        return Verdict(State.ACTIVE)
+    if job.state == CANCELLING:  # going away: nothing to do but wait (job_state.proto)
+        return Verdict(State.FAILED, "cancelling", removable=False)
+    if job.state in ENDED_BADLY:
+        error = "cancelled" if job.state == CANCELLED else (job.error or job.state)
+        if made_model and alive:
+            return Verdict(State.FAILED, error)
+        if newest and job.state != CANCELLED:  # shown, but there is nothing to delete
+            return Verdict(State.FAILED, error, removable=False)
+        return Verdict(None)
+    return Verdict(State.TRAINING)
+
+
+def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) -> RemoteModel:
+    """The job as a model: the Model's labels, display name and description override the
+    job's (they are what ``models.patch`` changed)."""
+    assert verdict.state is not None
+    values = {**job.labels, **(model.labels if model is not None else {})}
+    return RemoteModel(
+        id=job.name,
+        display_name=model.display_name if model is not None else job.display_name,
+        description=model.description if model is not None else job.description,
+        owner=owner_from(values),
+        state=verdict.state,
+        base_model=job.base_model,
+        hyperparameters=job.hyperparameters,
+        create_time=job.create_time.isoformat() if job.create_time else "",
+        update_time=_update_time(job, model),
+        total_steps=job.total_steps,
+        endpoint=job.endpoint if verdict.state is State.ACTIVE else "",
+        error=verdict.error,
+        removable=verdict.removable,
+    )

@@ -69,7 +69,7 @@ def _model(**spec: Any) -> dict[str, Any]:
         _model(hyperparameters={"learningRate": 0.1, "learningRateMultiplier": 2}),
         _model(hyperparameters={"epochs": 3}),
         _model(hyperparameters={"epochCount": 0}),
-        _model(displayName="x" * 41),
+        _model(displayName="x" * 129),
         _model(dataset={"examples": [{"text_input": "a", "output": "b", "extra": "c"}]}),
         {**_model(), "kind": "Model"},
         {**_model(), "metadata": {"name": "Bad_Name"}},

@@ -35,7 +35,7 @@ BACKENDS = ("gemini", "vertex")
 
 @pytest.fixture
 def emulator() -> Iterator[RunningEmulator]:
-    with start(EmulatorConfig(port=0, train_seconds=1.0)) as running:
+    with start(EmulatorConfig(port=0, train_seconds=1.0, operation_seconds=0.2)) as running:
         yield running
 
 
@@ -102,27 +102,28 @@ class Repo:
         if not self.vertex:
             return [{**m, "owner": _gemini_owner(m)} for m in all_models(self.url)]
         jobs = vertex_rest(self.url, "GET", "tuningJobs?pageSize=1000").get("tuningJobs", [])
-        markers = {
-            o["name"].rsplit("/", 1)[-1]: o.get("metadata", {})
-            for o in request_json(
-                self.url, "GET", f"storage/v1/b/{BUCKET}/o?prefix=gitops-tune/jobs/"
-            ).get("items", [])
+        models = {
+            m["name"]: m
+            for m in vertex_rest(self.url, "GET", "models?pageSize=1000").get("models", [])
         }
         out = []
         for job in jobs:
-            marker = markers.get(job["name"].rsplit("/", 1)[-1], {})
-            if marker.get("retired") == "true":
-                continue  # deleted: tuning jobs themselves cannot be
-            values = {**job.get("labels", {}), **marker}
+            model = models.get(job.get("tunedModel", {}).get("model", "").split("@")[0])
+            state = _VERTEX_STATES.get(job["state"])
+            if state is None or (model is None and state != "CREATING"):
+                continue  # cancelling, or ended with no model: nothing left of it
+            values = {**job.get("labels", {}), **(model or {}).get("labels", {})}
+            if values.get("gitops_tune_retired") == "true":
+                continue  # a model Vertex AI refused to delete, retired
             owner = None
             if "gitops_tune_workspace" in values:
                 owner = (values["gitops_tune_workspace"], values["gitops_tune_name"])
             out.append(
                 {
                     "name": job["name"],
-                    "state": _VERTEX_STATES.get(job["state"], "CREATING"),
-                    "displayName": values.get("displayName", job.get("tunedModelDisplayName")),
-                    "description": values.get("description", job.get("description", "")),
+                    "state": state,
+                    "displayName": (model or {}).get("displayName", job["tunedModelDisplayName"]),
+                    "description": (model or {}).get("description", job.get("description", "")),
                     "owner": owner,
                 }
             )
@@ -238,9 +239,13 @@ class Repo:
 
 @pytest.fixture(params=BACKENDS)
 def repo(request: pytest.FixtureRequest, tmp_path: Path, emulator: RunningEmulator) -> Repo:
+    return repo_for(str(request.param), tmp_path, emulator)
+
+
+def repo_for(backend: str, tmp_path: Path, emulator: RunningEmulator) -> Repo:
+    """A repository driving ``backend`` against ``emulator`` (vertex: with its bucket)."""
     root = tmp_path / "repo"
     root.mkdir()
-    backend = str(request.param)
     if backend == "gemini":
         return Repo(root, emulator.url)
     request_json(emulator.url, "POST", "storage/v1/b?project=e2e", {"name": BUCKET})
@@ -273,9 +278,13 @@ def rest(url: str, method: str, path: str, body: dict[str, Any] | None = None) -
 
 
 _VERTEX_STATES = {
+    "JOB_STATE_QUEUED": "CREATING",
+    "JOB_STATE_PENDING": "CREATING",
+    "JOB_STATE_RUNNING": "CREATING",
     "JOB_STATE_SUCCEEDED": "ACTIVE",
     "JOB_STATE_FAILED": "FAILED",
     "JOB_STATE_CANCELLED": "FAILED",
+    "JOB_STATE_EXPIRED": "FAILED",
 }
 
 

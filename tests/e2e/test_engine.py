@@ -206,9 +206,9 @@ def test_workspaces_are_isolated_and_unmanaged_models_untouched(repo: Repo) -> N
 def test_import_adopts_an_unmanaged_model(repo: Repo) -> None:
     legacy = repo.create_unmanaged("legacy")
     repo.write("alpha")
+    time.sleep(1.5)  # let the legacy model finish training (Vertex AI: its Model exists then)
     result = repo.cli("import", "alpha", legacy, str(repo.root))
     assert result.exit_code == 0, result.output
-    time.sleep(1.1)  # let the legacy model finish training
     assert repo.actions() == [("alpha", "update")]  # displayName differs: patched, not retrained
     result = repo.cli("import", "alpha", legacy, str(repo.root), workspace="other")
     assert result.exit_code == 1 and "refusing to take it over" in result.stderr

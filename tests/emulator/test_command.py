@@ -55,3 +55,27 @@ def test_run_rejects_bad_options_directly() -> None:
         run(fault_codes="")
     with pytest.raises(UserError, match="fault-mode"):
         run(fault_mode="never")
+
+
+def test_vertex_dialect_sets_up_the_bucket_and_prints_the_environment(tmp_path: Path) -> None:
+    import json
+
+    from tests.harness import request_json
+
+    proc = spawn("--dialect", "vertex", "--bucket", "stage", "--train-seconds", "1")
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        env = dict(
+            proc.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(6)
+        )
+        assert env["GOOGLE_VERTEX_BASE_URL"] == url == env["STORAGE_EMULATOR_HOST"]
+        assert env["GITOPS_TUNE_STAGING_BUCKET"] == "gs://stage"
+        assert request_json(url, "GET", "storage/v1/b/stage")["name"] == "stage"
+        credentials = json.loads(Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).read_text())
+        assert credentials["type"] == "authorized_user" and credentials["token"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait()

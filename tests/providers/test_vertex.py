@@ -132,3 +132,91 @@ def test_jsonl_keeps_the_preamble_as_a_prefix_of_the_user_turn() -> None:
             {"role": "model", "parts": [{"text": "2"}]},
         ]
     }
+
+
+# -- jobs and their models as the planner sees them -------------------------------------------
+
+
+def _job(state: str, **changes: Any) -> Any:
+    from datetime import datetime, timezone
+
+    from gitops_tune.backends import Hyperparameters
+    from gitops_tune.providers.sdk_genai import TuningJob
+
+    owner = Owner("w", "m", "a" * 64)
+    fields: dict[str, Any] = {
+        "name": "projects/p/locations/l/tuningJobs/1",
+        "state": state,
+        "labels": labels_for(owner, "m-123456789"),
+        "display_name": "m",
+        "description": "",
+        "base_model": "gemini-2.5-flash",
+        "hyperparameters": Hyperparameters(epoch_count=2),
+        "create_time": datetime(2025, 1, 1, tzinfo=timezone.utc),
+        "update_time": datetime(2025, 1, 1, tzinfo=timezone.utc),
+        "total_steps": None,
+        "endpoint": "projects/p/locations/l/endpoints/6",
+        "tuned_model": "projects/p/locations/l/models/5@1",
+        "error": None,
+    }
+    return TuningJob(**(fields | changes))
+
+
+def _model(**changes: Any) -> Any:
+    from gitops_tune.providers.vertex_jobs import TunedModelInfo
+
+    fields: dict[str, Any] = {
+        "name": "projects/p/locations/l/models/5",
+        "display_name": "m",
+        "description": "",
+        "labels": {},
+        "endpoints": frozenset({"projects/p/locations/l/endpoints/6"}),
+        "update_time": "2025-01-02T00:00:00Z",
+    }
+    return TunedModelInfo(**(fields | changes))
+
+
+def test_a_job_is_judged_by_its_model() -> None:
+    from gitops_tune.providers.base import State
+    from gitops_tune.providers.vertex_jobs import judge
+
+    ok = "JOB_STATE_SUCCEEDED"
+    assert judge(_job(ok), _model(), newest=True).state is State.ACTIVE
+    assert judge(_job(ok), None, newest=True).state is None  # model gone: dead
+    retired = _model(labels={"gitops_tune_retired": "true"})
+    assert judge(_job(ok), retired, newest=True).state is None
+    broken = judge(_job(ok), _model(endpoints=frozenset()), newest=True)
+    assert broken.state is State.FAILED and "no longer deployed" in broken.error
+    for state in ("JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING"):
+        assert judge(_job(state, tuned_model=""), None, newest=True).state is State.TRAINING
+    cancelling = judge(_job("JOB_STATE_CANCELLING", tuned_model=""), None, newest=False)
+    assert cancelling.state is State.FAILED and not cancelling.removable
+    failed = _job("JOB_STATE_FAILED", tuned_model="", error="boom")
+    assert judge(failed, None, newest=True) == judge(failed, None, newest=True)
+    assert not judge(failed, None, newest=True).removable
+    assert judge(failed, None, newest=False).state is None  # history: invisible
+    assert judge(_job("JOB_STATE_CANCELLED", tuned_model=""), None, newest=True).state is None
+    with_model = judge(_job("JOB_STATE_FAILED", endpoint=""), _model(endpoints=frozenset()), True)
+    assert with_model.state is State.FAILED and with_model.removable
+
+
+def test_the_label_filter_is_not_trusted_alone() -> None:
+    from gitops_tune.providers.vertex import VertexProvider
+
+    class IgnoresFilters:
+        def tuning_jobs(self, filter_: str, page_size: int) -> Any:
+            foreign = {**_job("JOB_STATE_RUNNING").labels, "gitops_tune_workspace": "other"}
+            return iter([_job("JOB_STATE_RUNNING"), _job("JOB_STATE_RUNNING", labels=foreign)])
+
+    provider = VertexProvider.__new__(VertexProvider)
+    provider.sdk = IgnoresFilters()  # type: ignore[assignment]
+    found = provider.workspace_jobs("w", "gitops_tune_id=m-123456789")
+    assert [j.labels["gitops_tune_workspace"] for j in found] == ["w"]
+
+
+def test_display_name_limit_is_the_backends(tmp_path: Path) -> None:
+    name = "x" * 41
+    assert errors(tmp_path, "vertex", displayName=name) == []
+    (problem,) = errors(tmp_path, "gemini", displayName=name, baseModel="models/m")
+    assert "spec.displayName: the Gemini API takes display names of at most 40" in problem
+    assert errors(tmp_path, "vertex", displayName="x" * 128) == []

@@ -1,5 +1,6 @@
 """Vertex AI ``tuningJobs`` under ``/{v1beta1|v1}/projects/{project}/locations/{location}``:
-create, get, list (newest first, filtered on labels) and cancel.
+create, get, list (newest first, filtered on labels) and cancel (asynchronous: the job is
+``CANCELLING`` for a while, see `timeline`).
 
 Training data is read from the emulator's own Cloud Storage (`gcs`). Callers need an OAuth
 bearer token (any non-empty one).
@@ -17,7 +18,7 @@ from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid
 from gitops_tune.emulator.gcs import KIND_OBJECT
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
-from gitops_tune.emulator.vertex import wire
+from gitops_tune.emulator.vertex import resources, timeline, wire
 from gitops_tune.emulator.vertex.wire import KIND_JOB
 
 PAGES = Paging(
@@ -97,6 +98,9 @@ class TuningJobs:
         now = self.clock()
         p = req.params
         job_id = f"{int(now * 1_000_000)}{secrets.randbelow(1000):03d}"
+        seconds = self.train_seconds()
+        bucket, name = wire.gs_uri(training_uri, "supervisedTuningSpec.trainingDatasetUri")
+        data = self.store.get_blob(bucket, name) or b""
         doc = {
             "project": p["project"],
             "location": p["location"],
@@ -109,7 +113,13 @@ class TuningJobs:
             "validation_uri": validation_uri,
             "hyper": hyper,
             "create_time": now,
-            "train_seconds": self.train_seconds(),
+            "train_seconds": seconds,
+            "queue_seconds": seconds * timeline.QUEUE_SHARE,
+            "stats": timeline.data_stats(data, int(hyper["epochCount"])),
+            "expire": re.search(rf"\b{timeline.EXPIRE_WORD}\b", new.display_name) is not None,
+            "no_endpoint": re.search(rf"\b{timeline.NO_ENDPOINT_WORD}\b", new.display_name)
+            is not None,
+            "export_last_checkpoint_only": bool(new.spec.get("exportLastCheckpointOnly")),
             "steps": training.total_steps(count, wire.STEP_BATCH, int(hyper["epochCount"])),
             "steps_per_epoch": per_epoch,
             "example_count": count,
@@ -117,6 +127,7 @@ class TuningJobs:
             "seed": str(int.from_bytes(secrets.token_bytes(8), "big")),
             "fail": re.search(rf"\b{training.FAIL_WORD}\b", new.display_name) is not None,
             "cancel_time": None,
+            "cancel_requested": None,
             "model_id": _resource_id(),
             "endpoint_id": _resource_id(),
             "deployed_model_id": _resource_id(),
@@ -125,10 +136,10 @@ class TuningJobs:
             "endpoint_deleted": False,
         }
         self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
-        return Response(200, wire.job_json(doc, now))
+        return Response(200, resources.job_json(doc, now))
 
     def get(self, req: Request) -> Response:
-        return Response(200, wire.job_json(self._job(req), self.clock()))
+        return Response(200, resources.job_json(self._job(req), self.clock()))
 
     def list(self, req: Request) -> Response:
         p = req.params
@@ -155,26 +166,30 @@ class TuningJobs:
                 matching,
                 size,
                 "tuningJobs",
-                lambda d: wire.job_json(d, now),
+                lambda d: resources.job_json(d, now),
                 lambda d: str(d["id"]),
                 raw_filter,
             ),
         )
 
     def cancel(self, req: Request) -> Response:
+        """Starts asynchronous cancellation: ``CANCELLING`` until it takes effect."""
         doc = self._job(req)
         now = self.clock()
-        if wire.progress(doc, now).state != "CREATING":
+        state = timeline.status(doc, now).state
+        if state not in timeline.ACTIVE_STATES:
             raise ApiError(
                 400,
                 f"Cannot cancel tuning job {wire.parent(doc)}/tuningJobs/{doc['id']} in state "
-                f"{wire.job_json(doc, now)['state']}.",
+                f"{state}.",
                 "FAILED_PRECONDITION",
             )
+        delay = doc["train_seconds"] * timeline.CANCEL_SHARE
 
         def stop(d: dict[str, Any]) -> dict[str, Any]:
-            if d.get("cancel_time") is None:
-                d["cancel_time"] = now
+            if d.get("cancel_requested") is None:
+                d["cancel_requested"] = now
+                d["cancel_time"] = now + delay
             return d
 
         self.store.update_doc(KIND_JOB, wire.doc_key(doc), stop)

@@ -1,17 +1,23 @@
 """What a Vertex AI tuning job produces, under ``/{v1beta1|v1}/projects/{project}/locations/
-{location}``: the tuned ``models`` and the ``endpoints`` they are deployed to (get, undeploy,
-delete), and the ``publishers/google/models`` that can be tuned.
+{location}``: the tuned ``models`` (list, get, patch, delete) and the ``endpoints`` they are
+deployed to (get, patch, undeploy, delete), the long-running ``operations`` those deletions
+and undeploys start, and the ``publishers/google/models`` that can be tuned.
 
-A model and its endpoint exist once their job has succeeded; they live on the job's document
-(`wire.KIND_JOB`), which records undeploys and deletions.
+A model exists once its job has produced one (a succeeded job, or a failed one whose endpoint
+could not be created); it lives on the job's document (`wire.KIND_JOB`), which records
+patches, undeploys and deletions. Deletions and undeploys take effect at once but their
+operation is ``done`` only after ``operation_seconds`` (clients must poll it, as on Vertex AI).
+
+``POST /_emulator/vertex {"refuse_model_delete": true}`` (or `Serving.refuse_model_delete`)
+makes ``models.delete`` refuse every tuned model, as reported for tuned Gemini models.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gitops_tune.emulator import training
 from gitops_tune.emulator.api import (
     ApiError,
     Request,
@@ -21,82 +27,168 @@ from gitops_tune.emulator.api import (
     not_found,
     reject_unknown,
 )
+from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
-from gitops_tune.emulator.vertex import wire
+from gitops_tune.emulator.vertex import resources, timeline, wire
 from gitops_tune.emulator.vertex.wire import API_TYPE, KIND_JOB
 
 EMPTY = "type.googleapis.com/google.protobuf.Empty"
+KIND_OPERATION = "vertex-operation"
+REFUSED_DELETE = (
+    "Deleting tuned Gemini models is not supported. [emulator: refuse_model_delete is on]"
+)
+MODEL_PAGES = Paging(default=100, maximum=1000, token_key="last")
+_MODEL_FIELDS = {"displayName", "description", "labels"}  # models.patch: UpdateModelRequest
+_ENDPOINT_FIELDS = {"displayName", "description", "labels"}
 
 
 class Serving:
-    """Handlers for tuned models, endpoints and publisher models over one `Store`."""
+    """Handlers for tuned models, endpoints, operations and publisher models over a `Store`."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float],
+        operation_seconds: float = 0.0,
+        refuse_model_delete: bool = False,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.operation_seconds = operation_seconds
+        self.refuse_model_delete = refuse_model_delete
 
     def routes(self) -> list[Route]:
         model = f"{wire.LOCATION}/models/{{model}}"
         endpoint = f"{wire.LOCATION}/endpoints/{{endpoint}}"
-        return wire.bearer_routes(
-            [
-                ("GET", model, self.get_model),
-                ("DELETE", model, self.delete_model),
-                ("GET", endpoint, self.get_endpoint),
-                ("POST", f"{endpoint}:undeployModel", self.undeploy_model),
-                ("DELETE", endpoint, self.delete_endpoint),
-                ("GET", "/publishers/google/models/{model}", self.get_publisher_model),
-            ]
-        )
+        return [
+            *wire.bearer_routes(
+                [
+                    ("GET", f"{wire.LOCATION}/models", self.list_models),
+                    ("GET", model, self.get_model),
+                    ("PATCH", model, self.patch_model),
+                    ("DELETE", model, self.delete_model),
+                    ("GET", endpoint, self.get_endpoint),
+                    ("PATCH", endpoint, self.patch_endpoint),
+                    ("POST", f"{endpoint}:undeployModel", self.undeploy_model),
+                    ("DELETE", endpoint, self.delete_endpoint),
+                    ("GET", f"{wire.LOCATION}/operations/{{operation}}", self.get_operation),
+                    ("GET", "/publishers/google/models/{model}", self.get_publisher_model),
+                ]
+            ),
+            Route("POST", "/_emulator/vertex", self.configure, api=False),
+        ]
+
+    def configure(self, req: Request) -> Response:
+        body = req.json()
+        reject_unknown(body, ("refuse_model_delete",), "emulator vertex settings")
+        if "refuse_model_delete" in body:
+            self.refuse_model_delete = bool(body["refuse_model_delete"])
+        return Response(200, {"refuse_model_delete": self.refuse_model_delete})
 
     # -- documents ---------------------------------------------------------------------------
 
-    def _by(self, req: Request, field: str, value: str) -> dict[str, Any] | None:
-        """The succeeded job whose ``field`` is ``value``, in the request's location."""
-        p = req.params
-        now = self.clock()
-        for _, d in self.store.docs(KIND_JOB, f"{p['project']}/{p['location']}/"):
-            if d.get(field) == value and wire.progress(d, now).state == "ACTIVE":
-                return d
-        return None
+    def _jobs(self, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        return [
+            d for _, d in self.store.docs(KIND_JOB, f"{params['project']}/{params['location']}/")
+        ]
+
+    def _has_model(self, doc: Mapping[str, Any]) -> bool:
+        return not doc["model_deleted"] and timeline.status(doc, self.clock()).has_model
 
     def _model_doc(self, req: Request) -> dict[str, Any]:
         model_id = req.params["model"].split("@", 1)[0]
-        doc = self._by(req, "model_id", model_id)
-        if doc is None or doc["model_deleted"]:
-            raise not_found(
-                f'The Model "{wire.parent(dict(req.params))}/models/{model_id}" does not exist.'
-            )
-        return doc
+        for doc in self._jobs(req.params):
+            if doc["model_id"] == model_id and self._has_model(doc):
+                return doc
+        raise not_found(
+            f'The Model "{wire.parent(dict(req.params))}/models/{model_id}" does not exist.'
+        )
 
     def _endpoint_doc(self, req: Request) -> dict[str, Any]:
         endpoint_id = req.params["endpoint"]
-        doc = self._by(req, "endpoint_id", endpoint_id)
-        if doc is None or doc["endpoint_deleted"]:
-            raise not_found(
-                f'The Endpoint "{wire.parent(dict(req.params))}/endpoints/{endpoint_id}" does '
-                "not exist."
-            )
-        return doc
+        now = self.clock()
+        for doc in self._jobs(req.params):
+            if (
+                doc["endpoint_id"] == endpoint_id
+                and not doc["endpoint_deleted"]
+                and timeline.status(doc, now).has_endpoint
+            ):
+                return doc
+        raise not_found(
+            f'The Endpoint "{wire.parent(dict(req.params))}/endpoints/{endpoint_id}" does '
+            "not exist."
+        )
 
-    def _update(self, doc: Mapping[str, Any], **changes: Any) -> None:
-        self.store.update_doc(KIND_JOB, wire.doc_key(doc), lambda d: {**d, **changes})
+    def _update(self, doc: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+        updated = self.store.update_doc(KIND_JOB, wire.doc_key(doc), lambda d: {**d, **changes})
+        return updated if updated is not None else {**doc, **changes}
 
-    def _done(self, doc: Mapping[str, Any], kind: str, response: str) -> Response:
-        return Response(200, wire.operation_json(doc, kind, response, self.clock()))
+    def _operation(self, doc: Mapping[str, Any], metadata: str, response: str) -> Response:
+        """Start a long-running operation that is done after `operation_seconds`."""
+        now = self.clock()
+        op_id = str(secrets.randbelow(10**18) + 10**18)
+        op = {
+            "name": f"{wire.parent(doc)}/operations/{op_id}",
+            "metadata": metadata,
+            "response": response,
+            "create_time": now,
+            "done_time": now + self.operation_seconds,
+        }
+        self.store.insert_doc(KIND_OPERATION, f"{doc['project']}/{doc['location']}/{op_id}", op)
+        return Response(200, resources.operation_json(op, now))
 
-    def _end_time(self, doc: Mapping[str, Any]) -> str:
-        return training.rfc3339(wire.progress(doc, self.clock()).complete_time or 0)
+    def get_operation(self, req: Request) -> Response:
+        p = req.params
+        op = self.store.get_doc(KIND_OPERATION, f"{p['project']}/{p['location']}/{p['operation']}")
+        if op is None:
+            raise not_found(f"Operation {p['operation']} does not exist.")
+        return Response(200, resources.operation_json(op, self.clock()))
 
     # -- models ------------------------------------------------------------------------------
 
+    def list_models(self, req: Request) -> Response:
+        raw_filter = req.arg("filter") or ""
+        terms = wire.parse_filter(raw_filter)
+        size = MODEL_PAGES.size(req.arg("pageSize"))
+        token = req.arg("pageToken")
+        after = MODEL_PAGES.decode(token, raw_filter) if token else None
+        now = self.clock()
+        docs = sorted(
+            (d for d in self._jobs(req.params) if self._has_model(d)),
+            key=lambda d: str(d["model_id"]),
+        )
+        matching = []
+        for d in docs:
+            labels = resources.model_json(d, now).get("labels", {})
+            if (after is None or str(d["model_id"]) > after) and all(
+                (k in labels) if v is None else labels.get(k) == v for k, v in terms
+            ):
+                matching.append(d)
+        return Response(
+            200,
+            MODEL_PAGES.page(
+                matching,
+                size,
+                "models",
+                lambda d: resources.model_json(d, now),
+                lambda d: str(d["model_id"]),
+                raw_filter,
+            ),
+        )
+
     def get_model(self, req: Request) -> Response:
+        return Response(200, resources.model_json(self._model_doc(req), self.clock()))
+
+    def patch_model(self, req: Request) -> Response:
         doc = self._model_doc(req)
-        return Response(200, _model_json(doc, self._end_time(doc)))
+        changes = _patch(req, _MODEL_FIELDS, "model")
+        updated = self._update(doc, model_update_time=self.clock(), **_stored("model", changes))
+        return Response(200, resources.model_json(updated, self.clock()))
 
     def delete_model(self, req: Request) -> Response:
         doc = self._model_doc(req)
-        if not doc["undeployed"] and not doc["endpoint_deleted"]:
+        if not doc["undeployed"] and not doc["endpoint_deleted"] and not doc.get("no_endpoint"):
             parent = wire.parent(doc)
             raise ApiError(
                 400,
@@ -105,14 +197,23 @@ class Serving:
                 f"{parent}/endpoints/{doc['endpoint_id']}. Undeploy it first.",
                 "FAILED_PRECONDITION",
             )
+        if self.refuse_model_delete:
+            raise ApiError(400, REFUSED_DELETE, "FAILED_PRECONDITION")
         self._update(doc, model_deleted=True)
-        return self._done(doc, "DeleteOperationMetadata", EMPTY)
+        return self._operation(doc, "DeleteOperationMetadata", EMPTY)
 
     # -- endpoints ---------------------------------------------------------------------------
 
     def get_endpoint(self, req: Request) -> Response:
+        return Response(200, resources.endpoint_json(self._endpoint_doc(req), self.clock()))
+
+    def patch_endpoint(self, req: Request) -> Response:
         doc = self._endpoint_doc(req)
-        return Response(200, _endpoint_json(doc, self._end_time(doc)))
+        changes = _patch(req, _ENDPOINT_FIELDS, "endpoint")
+        updated = self._update(
+            doc, endpoint_update_time=self.clock(), **_stored("endpoint", changes)
+        )
+        return Response(200, resources.endpoint_json(updated, self.clock()))
 
     def undeploy_model(self, req: Request) -> Response:
         doc = self._endpoint_doc(req)
@@ -127,7 +228,7 @@ class Serving:
                 f"{wire.parent(doc)}/endpoints/{doc['endpoint_id']}."
             )
         self._update(doc, undeployed=True)
-        return self._done(
+        return self._operation(
             doc, "UndeployModelOperationMetadata", f"{API_TYPE}.UndeployModelResponse"
         )
 
@@ -141,7 +242,7 @@ class Serving:
                 "FAILED_PRECONDITION",
             )
         self._update(doc, endpoint_deleted=True)
-        return self._done(doc, "DeleteOperationMetadata", EMPTY)
+        return self._operation(doc, "DeleteOperationMetadata", EMPTY)
 
     # -- base models -------------------------------------------------------------------------
 
@@ -162,46 +263,32 @@ class Serving:
         )
 
 
-def _model_json(doc: Mapping[str, Any], end: str) -> dict[str, Any]:
-    parent = wire.parent(doc)
-    out: dict[str, Any] = {
-        "name": f"{parent}/models/{doc['model_id']}",
-        "displayName": doc["display_name"] or doc["id"],
-        "versionId": "1",
-        "versionAliases": ["default"],
-        "createTime": end,
-        "updateTime": end,
-    }
-    if not doc["undeployed"] and not doc["endpoint_deleted"]:
-        out["deployedModels"] = [
-            {
-                "endpoint": f"{parent}/endpoints/{doc['endpoint_id']}",
-                "deployedModelId": doc["deployed_model_id"],
-            }
-        ]
-    if doc["labels"]:
-        out["labels"] = dict(doc["labels"])
+def _patch(req: Request, allowed: set[str], what: str) -> dict[str, Any]:
+    """The fields ``updateMask`` names, from the body (``models.patch``/``endpoints.patch``:
+    the mask is required; fields outside it are ignored)."""
+    mask = [m.strip() for m in (req.arg("updateMask") or "").split(",") if m.strip()]
+    if not mask:
+        raise invalid("update_mask is required.")
+    unknown = [m for m in mask if m not in allowed]
+    if unknown:
+        raise invalid(f"Unsupported update_mask path(s) for {what}: {', '.join(unknown)}.")
+    body = req.json()
+    out: dict[str, Any] = {}
+    for field in mask:
+        value = body.get(field)
+        if field == "labels":
+            out[field] = wire.labels(value)
+        elif value is not None and not isinstance(value, str):
+            raise invalid(f"{what}.{field} must be a string.")
+        elif field == "displayName" and (not value or len(value) > wire.DISPLAY_NAME_MAX):
+            raise invalid(
+                f"{what}.displayName must be 1 to {wire.DISPLAY_NAME_MAX} characters long."
+            )
+        else:
+            out[field] = value or ""
     return out
 
 
-def _endpoint_json(doc: Mapping[str, Any], end: str) -> dict[str, Any]:
-    parent = wire.parent(doc)
-    out: dict[str, Any] = {
-        "name": f"{parent}/endpoints/{doc['endpoint_id']}",
-        "displayName": doc["display_name"] or doc["id"],
-        "createTime": end,
-        "updateTime": end,
-    }
-    if not doc["undeployed"]:
-        out["deployedModels"] = [
-            {
-                "id": doc["deployed_model_id"],
-                "model": f"{parent}/models/{doc['model_id']}@1",
-                "modelVersionId": "1",
-                "createTime": end,
-            }
-        ]
-        out["trafficSplit"] = {doc["deployed_model_id"]: 100}
-    if doc["labels"]:
-        out["labels"] = dict(doc["labels"])
-    return out
+def _stored(prefix: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    keys = {"displayName": "display_name", "description": "description", "labels": "labels"}
+    return {f"{prefix}_{keys[k]}": v for k, v in changes.items()}

@@ -1,10 +1,10 @@
 """Vertex AI on the wire: request checks and the JSON shape of a tuning job.
 
 Shapes follow the public Vertex AI REST reference: camelCase JSON in proto3 style (int64
-fields as strings, empty fields left out), ``JOB_STATE_*`` states, labels validated like Google
-Cloud labels, a list ``filter`` on labels, and long-running ``Operation``s for deletions
-(answered already ``done``). Training data is in the Gemini supervised-tuning JSONL format
-(``contents`` with ``user`` and ``model`` turns).
+fields as strings, empty fields left out), labels validated like Google Cloud labels and a
+list ``filter`` on labels. What the emulator answers (jobs, models, endpoints, operations) is
+shaped in `resources`; how a job moves through its states, in `timeline`. Training data is
+in the Gemini supervised-tuning JSONL format (``contents`` with ``user`` and ``model`` turns).
 
 A tuning job is stored as one JSON document (kind `KIND_JOB`) that also carries the tuned model
 and endpoint it produces; the helpers at the end read that document.
@@ -15,12 +15,10 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tune.emulator import training
 from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
 
 KIND_JOB = "vertex-job"
@@ -45,6 +43,10 @@ ADAPTER_SIZES = (
 )
 DEFAULT_EPOCH_COUNT = 5
 DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
+#: What recorded real TuningJob responses carry when no adapter size was sent (a
+#: ``JOB_STATE_FAILED`` response kept in mscraftsman/generative-ai's TuningJob type); the
+#: emulator fills it the same way, so clients meet server-filled values.
+DEFAULT_ADAPTER_SIZE = "ADAPTER_SIZE_FOUR"
 STEP_BATCH = 4  # the emulator counts steps as if batches held 4 examples
 DISPLAY_NAME_MAX = 128
 LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}\Z")
@@ -102,6 +104,9 @@ def _labels(raw: object) -> dict[str, str]:
             )
         out[str(key)] = value
     return out
+
+
+labels = _labels  # Google Cloud labels, as models.patch and endpoints.patch check them too
 
 
 def gs_uri(uri: object, path: str) -> tuple[str, str]:
@@ -264,28 +269,12 @@ def hyperparameters(spec: Mapping[str, Any], base: str) -> dict[str, Any]:
                 f"{', '.join(ADAPTER_SIZES)}."
             )
         hyper["adapterSize"] = size
+    else:
+        hyper["adapterSize"] = DEFAULT_ADAPTER_SIZE
     return hyper
 
 
 # -- the stored job document ------------------------------------------------------------------
-
-
-def job_sim(doc: Mapping[str, Any]) -> training.Job:
-    """The training simulation of a stored job."""
-    return training.Job(
-        start=doc["create_time"],
-        train_seconds=doc["train_seconds"],
-        steps=doc["steps"],
-        steps_per_epoch=doc["steps_per_epoch"],
-        seed=int(doc["seed"]),
-        fail=doc["fail"],
-        cancel_time=doc.get("cancel_time"),
-        epochs=int(doc["hyper"]["epochCount"]),
-    )
-
-
-def progress(doc: Mapping[str, Any], now: float) -> training.Progress:
-    return training.progress(job_sim(doc), now)
 
 
 def parent(doc: Mapping[str, Any]) -> str:
@@ -296,77 +285,3 @@ def parent(doc: Mapping[str, Any]) -> str:
 def doc_key(doc: Mapping[str, Any]) -> str:
     """The store key of a job document: ``PROJECT/LOCATION/ID``."""
     return f"{doc['project']}/{doc['location']}/{doc['id']}"
-
-
-def _spec_json(doc: Mapping[str, Any]) -> dict[str, Any]:
-    spec: dict[str, Any] = {"trainingDatasetUri": doc["training_uri"]}
-    if doc.get("validation_uri"):
-        spec["validationDatasetUri"] = doc["validation_uri"]
-    hyper: dict[str, Any] = {"epochCount": str(doc["hyper"]["epochCount"])}
-    hyper["learningRateMultiplier"] = doc["hyper"]["learningRateMultiplier"]
-    if "adapterSize" in doc["hyper"]:
-        hyper["adapterSize"] = doc["hyper"]["adapterSize"]
-    spec["hyperParameters"] = hyper
-    return spec
-
-
-def _stats_json(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "supervisedTuningDataStats": {
-            "tuningDatasetExampleCount": str(doc["example_count"]),
-            "totalTuningCharacterCount": str(doc["chars"]),
-            "totalBillableCharacterCount": str(doc["chars"] * doc["hyper"]["epochCount"]),
-            "tuningStepCount": str(doc["steps"]),
-        }
-    }
-
-
-def job_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:
-    prog = progress(doc, now)
-    where = parent(doc)
-    state = {
-        "CREATING": "JOB_STATE_RUNNING",
-        "ACTIVE": "JOB_STATE_SUCCEEDED",
-        "FAILED": "JOB_STATE_CANCELLED" if prog.cancelled else "JOB_STATE_FAILED",
-    }[prog.state]
-    created = training.rfc3339(doc["create_time"])
-    out: dict[str, Any] = {
-        "name": f"{where}/tuningJobs/{doc['id']}",
-        "tunedModelDisplayName": doc["display_name"],
-    }
-    if doc["description"]:
-        out["description"] = doc["description"]
-    out["state"] = state
-    out["createTime"] = created
-    out["startTime"] = created
-    if prog.complete_time is not None:
-        out["endTime"] = training.rfc3339(prog.complete_time)
-    out["updateTime"] = training.rfc3339(prog.complete_time or doc["create_time"])
-    if prog.state == "FAILED":
-        code = 1 if prog.cancelled else 13
-        out["error"] = {"code": code, "message": "CANCELED" if prog.cancelled else prog.error}
-    out["baseModel"] = doc["base_model"]
-    out["supervisedTuningSpec"] = _spec_json(doc)
-    if prog.state == "ACTIVE":
-        out["tunedModel"] = {
-            "model": f"{where}/models/{doc['model_id']}@1",
-            "endpoint": f"{where}/endpoints/{doc['endpoint_id']}",
-        }
-    out["tuningDataStats"] = _stats_json(doc)
-    if doc["labels"]:
-        out["labels"] = dict(doc["labels"])
-    return out
-
-
-def operation_json(doc: Mapping[str, Any], kind: str, response: str, now: float) -> dict[str, Any]:
-    """A long-running operation answered already done (deletions, undeploys)."""
-    when = training.rfc3339(now)
-    return {
-        "name": f"{parent(doc)}/operations/{secrets.randbelow(10**18) + 10**18}",
-        "metadata": {
-            "@type": f"{API_TYPE}.{kind}",
-            "genericMetadata": {"createTime": when, "updateTime": when},
-        },
-        "done": True,
-        "response": {"@type": response},
-    }

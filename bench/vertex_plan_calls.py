@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""What a no-change plan asks Vertex AI: the requests of `gitops-tune plan` over N trained
+Vertex AI models, counted by the emulator (``/_emulator/stats``).
+
+Generates N manifests and asks the real CLI for its plan (every model a create, with the ID and
+fingerprint each would get). Creates those N tuning jobs with exactly the labels a create sets
+(raw REST: an apply of 1,000 creates would mostly measure the emulator), on an emulator whose
+jobs train at once, then runs the real CLI plan once and prints the requests it made, by
+route. The claim it checks: two listings (tuning jobs and models), no request per model.
+
+    python bench/vertex_plan_calls.py                 # N=1,000
+    python bench/vertex_plan_calls.py --models 50     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from gitops_tune.emulator.server import EmulatorConfig, start  # noqa: E402
+from gitops_tune.providers.base import Owner  # noqa: E402
+from gitops_tune.providers.vertex_jobs import labels_for  # noqa: E402
+from tests.harness import request_json  # noqa: E402
+
+BUCKET, PROJECT, LOCATION = "bench-staging", "bench", "us-central1"
+
+
+def write_repo(root: Path, models: int) -> None:
+    workspace = {
+        "apiVersion": "gitops-tune/v1",
+        "kind": "Workspace",
+        "metadata": {"name": "bench"},
+        "spec": {"backend": "vertex", "vertex": {"stagingBucket": f"gs://{BUCKET}"}},
+    }
+    docs: list[dict[str, Any]] = [workspace]
+    for i in range(models):
+        examples = [{"text_input": f"{i} {j}", "output": f"{i} {j + 1}"} for j in range(20)]
+        docs.append(
+            {
+                "apiVersion": "gitops-tune/v1",
+                "kind": "TunedModel",
+                "metadata": {"name": f"m{i:04d}"},
+                "spec": {
+                    "baseModel": "gemini-2.5-flash",
+                    "dataset": {"examples": examples},
+                    "hyperparameters": {"epochCount": 1},
+                },
+            }
+        )
+    (root / "models.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+
+
+def environment(url: str, adc: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI", "GOOGLE"))}
+    return env | {
+        "PYTHONPATH": str(REPO),
+        "GOOGLE_VERTEX_BASE_URL": url,
+        "STORAGE_EMULATOR_HOST": url,
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "GOOGLE_CLOUD_LOCATION": LOCATION,
+        "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
+        "GITOPS_TUNE_WORKSPACE": "bench",
+    }
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_tune", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def seed(url: str, env: dict[str, str], root: Path) -> None:
+    """The jobs ``apply`` would create, labelled as it labels them."""
+    planned = cli(env, "plan", "--format", "json", str(root))
+    line = json.dumps(
+        {
+            "contents": [
+                {"role": "user", "parts": [{"text": "1"}]},
+                {"role": "model", "parts": [{"text": "2"}]},
+            ]
+        }
+    )
+    upload = urllib.request.Request(
+        f"{url}/upload/storage/v1/b/{BUCKET}/o?uploadType=media&name=seed.jsonl",
+        data=line.encode(),
+        method="POST",
+    )
+    urllib.request.urlopen(upload).read()
+    for change in json.loads(planned.stdout)["changes"]:
+        owner = Owner("bench", change["name"], change["fingerprint"])
+        body = {
+            "baseModel": "gemini-2.5-flash",
+            "tunedModelDisplayName": change["name"],
+            "labels": labels_for(owner, change["new"]),
+            "supervisedTuningSpec": {
+                "trainingDatasetUri": f"gs://{BUCKET}/seed.jsonl",
+                "hyperParameters": {"epochCount": "1", "learningRateMultiplier": 1.0},
+            },
+        }
+        path = f"v1beta1/projects/{PROJECT}/locations/{LOCATION}/tuningJobs"
+        request_json(url, "POST", path, body, {"Authorization": "Bearer bench"})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=1000)
+    n = parser.parse_args().models
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        start(EmulatorConfig(port=0, train_seconds=0.0)) as running,
+    ):
+        root = Path(folder)
+        write_repo(root, n)
+        adc = root / "adc.json"
+        adc.write_text(
+            json.dumps(
+                {
+                    "type": "authorized_user",
+                    "client_id": "bench",
+                    "client_secret": "bench",
+                    "refresh_token": "bench",
+                    "token": "bench-token",
+                    "expiry": "2999-01-01T00:00:00Z",
+                }
+            )
+        )
+        request_json(running.url, "POST", f"storage/v1/b?project={PROJECT}", {"name": BUCKET})
+        env = environment(running.url, adc)
+        started = time.monotonic()
+        seed(running.url, env, root)
+        print(f"created {n} tuning jobs in {time.monotonic() - started:.1f} s")
+        before = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        started = time.monotonic()
+        planned = cli(env, "plan", "--detailed-exitcode", str(root))
+        seconds = time.monotonic() - started
+        after = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        made = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        made.pop("GET /_emulator/stats", None)
+        print(
+            f"no-change plan over {n} Vertex AI models: exit {planned.returncode}, {seconds:.1f} s"
+        )
+        for route, count in sorted(made.items()):
+            print(f"  {count:5d}  {route}")
+        lists = [r for r in made if r.endswith(("/tuningJobs", "/models"))]
+        per_model = sum(v for r, v in made.items() if r not in lists)
+        pages = sum(made[r] for r in lists)
+        print(f"listings: {len(lists)} ({pages} pages); other requests: {per_model}")
+        ok = planned.returncode == 0 and len(lists) <= 2 and per_model == 0
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""What only Vertex AI has, end to end: state on Google's own resources (no side index), what
+happens when someone deletes that state by hand, server-filled defaults, refused deletes,
+staged data clean-up and the move off the index earlier versions kept."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops_tune.emulator.server import EmulatorConfig, start
+from tests.e2e.conftest import BUCKET, Repo, repo_for, vertex_rest
+from tests.harness import request_json
+
+V1 = {"epochCount": 2}
+V2 = {"epochCount": 3}
+
+
+@pytest.fixture
+def vrepo(tmp_path: Path) -> Iterator[Repo]:
+    """The vertex backend on an emulator with slow long-running operations."""
+    with start(EmulatorConfig(port=0, train_seconds=1.0, operation_seconds=0.3)) as running:
+        yield repo_for("vertex", tmp_path, running)
+
+
+def jobs(repo: Repo) -> dict[str, dict[str, Any]]:
+    found = vertex_rest(repo.url, "GET", "tuningJobs?pageSize=1000").get("tuningJobs", [])
+    return {j["name"]: j for j in found}
+
+
+def model_of(repo: Repo, job: str) -> dict[str, Any]:
+    name = jobs(repo)[job]["tunedModel"]["model"].split("@")[0]
+    doc: dict[str, Any] = request_json(
+        repo.url, "GET", f"v1beta1/{name}", headers={"Authorization": "Bearer x"}
+    )
+    return doc
+
+
+def patch(repo: Repo, name: str, mask: str, body: dict[str, Any]) -> None:
+    path = f"v1beta1/{name.split('@')[0]}?updateMask={mask}"
+    request_json(repo.url, "PATCH", path, body, {"Authorization": "Bearer x"})
+
+
+def objects(repo: Repo) -> list[str]:
+    listing = request_json(repo.url, "GET", f"storage/v1/b/{BUCKET}/o")
+    return sorted(o["name"] for o in listing.get("items", []))
+
+
+def unserve(repo: Repo, job: str) -> None:
+    """Undeploy the job's model and delete its endpoint, by hand."""
+    endpoint = jobs(repo)[job]["tunedModel"]["endpoint"]
+    auth = {"Authorization": "Bearer x"}
+    doc = request_json(repo.url, "GET", f"v1beta1/{endpoint}", headers=auth)
+    for deployed in doc["deployedModels"]:
+        body = {"deployedModelId": deployed["id"]}
+        request_json(repo.url, "POST", f"v1beta1/{endpoint}:undeployModel", body, auth)
+    request_json(repo.url, "DELETE", f"v1beta1/{endpoint}", headers=auth)
+
+
+def trained(repo: Repo, **spec: Any) -> str:
+    repo.write("alpha", **spec)
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    (job,) = [m["name"] for m in repo.models() if m["state"] == "ACTIVE"][-1:]
+    return str(job)
+
+
+def test_state_lives_on_the_job_and_its_model_not_in_the_bucket(vrepo: Repo) -> None:
+    job = trained(vrepo)
+    assert all(not o.startswith("gitops-tune/jobs/") for o in objects(vrepo))
+    labels = jobs(vrepo)[job]["labels"]
+    assert labels["gitops_tune_workspace"] == "e2e" and labels["gitops_tune_schema"] == "2"
+    # The server filled in an adapterSize the manifest does not set: no change.
+    spec = jobs(vrepo)[job]["supervisedTuningSpec"]["hyperParameters"]
+    assert spec["adapterSize"] == "ADAPTER_SIZE_FOUR"
+    assert vrepo.actions() == [("alpha", "no-op")]
+
+    vrepo.write("alpha", displayName="Alpha v2", description="words")
+    assert vrepo.apply().exit_code == 0
+    model = model_of(vrepo, job)
+    assert (model["displayName"], model["description"]) == ("Alpha v2", "words")
+    assert model["labels"]["gitops_tune_updated"].isdigit()
+    assert jobs(vrepo)[job]["tunedModelDisplayName"] == "alpha"  # jobs are immutable
+    assert vrepo.actions() == [("alpha", "no-op")]
+
+
+def test_declared_adapter_size_is_compared(vrepo: Repo) -> None:
+    trained(vrepo)
+    vrepo.write("alpha", hyperparameters={"epochCount": 2, "adapterSize": "ADAPTER_SIZE_EIGHT"})
+    (change,) = vrepo.plan_json()["changes"]
+    assert change["action"] == "replace"
+    assert change["reasons"] == ["hyperparameters.adapterSize changed"]
+
+
+def test_labels_removed_by_hand_release_the_model_and_nothing_serving_is_deleted(
+    vrepo: Repo,
+) -> None:
+    job = trained(vrepo)
+    model = model_of(vrepo, job)
+    patch(vrepo, model["name"], "labels", {"labels": {}})
+    plan = vrepo.plan_json()
+    assert [(c["action"], c["remote"]) for c in plan["changes"]] == [("create", None)]
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert model_of(vrepo, job)["deployedModels"]  # still serving: it is no longer ours
+    assert vrepo.actions() == [("alpha", "no-op")]
+
+
+def test_endpoint_deleted_by_hand_is_broken_and_trained_again(vrepo: Repo) -> None:
+    job = trained(vrepo)
+    unserve(vrepo, job)
+    status = vrepo.cli("status")
+    assert "broken" in status.stdout + status.stderr, status.output
+    (change,) = vrepo.plan_json()["changes"]
+    assert change["action"] == "recreate" and change["remote"] == job
+    assert "no longer deployed" in change["reasons"][0]
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert vrepo.actions() == [("alpha", "no-op")]
+    assert job not in vrepo.ids()
+
+
+def test_revert_onto_a_dead_model_trains_instead_of_restoring(vrepo: Repo) -> None:
+    lifecycle = {"retainPrevious": 1}
+    v1 = trained(vrepo, hyperparameters=V1, lifecycle=lifecycle)
+    v2 = trained(vrepo, hyperparameters=V2, lifecycle=lifecycle)
+    assert {v1, v2} <= set(vrepo.ids())
+    unserve(vrepo, v1)  # the retained model stops serving: it must never be restored
+    vrepo.write("alpha", hyperparameters=V1, lifecycle=lifecycle)
+    actions = [(c["action"], c["remote"]) for c in vrepo.plan_json()["changes"]]
+    assert ("restore", v1) not in actions
+    assert ("recreate", v1) in actions
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert vrepo.actions() == [("alpha", "no-op")]
+    assert v2 in vrepo.ids()  # the serving model was not deleted before its replacement
+
+
+def test_refused_model_delete_retires_by_label(vrepo: Repo) -> None:
+    job = trained(vrepo)
+    request_json(vrepo.url, "POST", "_emulator/vertex", {"refuse_model_delete": True})
+    vrepo.remove("alpha")
+    result = vrepo.apply()
+    assert result.exit_code == 0, result.output
+    assert "refused to delete" in result.stderr
+    model = model_of(vrepo, job)
+    assert model["labels"]["gitops_tune_retired"] == "true"
+    assert "deployedModels" not in model
+    assert vrepo.models() == []
+    assert "No changes." in vrepo.cli("plan").stdout
+
+
+def test_destroy_removes_staged_data(vrepo: Repo) -> None:
+    trained(vrepo)
+    assert any(o.endswith(".jsonl") for o in objects(vrepo))
+    result = vrepo.cli("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert objects(vrepo) == []
+
+
+def test_an_index_from_earlier_versions_is_moved_onto_the_models(vrepo: Repo) -> None:
+    job = trained(vrepo)
+    model = model_of(vrepo, job)
+    labels = {k: v for k, v in model["labels"].items() if k != "gitops_tune_schema"}
+    patch(vrepo, model["name"], "labels", {"labels": labels})
+    marker = {"job": job, "displayName": "From the index", "description": "old words"}
+    name = f"gitops-tune/jobs/{job.rsplit('/', 1)[-1]}"
+    metadata = json.dumps({"name": name, "metadata": marker}).encode()
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
+        + metadata
+        + f"\r\n--{boundary}\r\nContent-Type: application/octet-stream\r\n\r\n\r\n"
+        f"--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{vrepo.url}/upload/storage/v1/b/{BUCKET}/o?uploadType=multipart",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/related; boundary={boundary}"},
+    )
+    urllib.request.urlopen(request).read()
+
+    result = vrepo.cli("plan", "--format", "json")
+    assert "moved what" in result.stderr, result.output
+    (change,) = json.loads(result.stdout)["changes"]
+    assert change["action"] == "update"  # the manifest says "alpha": the index's name goes
+    model = model_of(vrepo, job)
+    assert model["displayName"] == "From the index"
+    assert model["labels"]["gitops_tune_schema"] == "2"
+    assert "moved what" not in vrepo.cli("plan").stderr  # read once
+
+
+def test_status_says_plainly_that_vertex_reports_no_loss_curve(vrepo: Repo) -> None:
+    trained(vrepo)
+    result = vrepo.cli("status", "--loss", "alpha")
+    assert result.exit_code == 0, result.output
+    assert "does not report a loss curve" in result.stdout
