@@ -1,0 +1,109 @@
+"""Pull-request review: what changed in the data, what is wrong with it, what it will cost.
+
+Computed outside the planner, as desired state is, and attached to the plan for the
+renderers (`gitops_tune.render.review`):
+
+- `gitref`: the repository at a git REF, read with git's plumbing (no checkout, no network);
+- `base`: each model against its manifest and data at REF (`plan --base REF`);
+- `diff`: the examples before and after, compared by per-example hashes;
+- `rules`: the data-quality findings (docs/data-quality.md), also run by `validate`;
+- `cost`: training tokens and their price (`prices.yaml`, or the user's table);
+- `model`: the review as data, and its JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gitops_tune.desired import DesiredModel, DesiredState
+from gitops_tune.review import rules
+from gitops_tune.review.base import BaseTree, compare
+from gitops_tune.review.cost import PriceTable, cost, estimate_tokens, load_prices
+from gitops_tune.review.gitref import GitTree
+from gitops_tune.review.model import BaseChange, Finding, ModelReview, Review
+
+if TYPE_CHECKING:
+    from gitops_tune.plan.model import Plan
+
+TokenCounter = Callable[[DesiredModel], int]
+"""A model -> the tokens of its training examples, counted by the backend (one epoch)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One model's findings (silenced rules removed), examples and characters."""
+
+    findings: tuple[Finding, ...]
+    silenced: dict[str, str]
+    examples: int
+    chars: int
+
+
+def check(model: DesiredModel) -> Checked:
+    """The data-quality findings of one model (none for a gs:// dataset, which is not read)."""
+    if model.source is None:
+        return Checked((), {}, model.example_count, 0)
+    found, n, chars = rules.check(model.source, model.preamble, model.task, model.validation_source)
+    kept = tuple(f for f in found if f.rule not in model.ignored)
+    silenced = {f.rule: model.ignored[f.rule] for f in found if f.rule in model.ignored}
+    return Checked(kept, silenced, n, chars)
+
+
+def build(
+    plan: Plan,
+    state: DesiredState,
+    *,
+    paths: Sequence[str] = (),
+    base: str | None = None,
+    show: int = 3,
+    prices: str | None = None,
+    counter: TokenCounter | None = None,
+) -> Review:
+    """The review of a plan: findings and cost for every model it trains, and with ``base``
+    each model's change against that git REF."""
+    table = load_prices(prices)
+    trains = {c.name for c in plan.actionable if c.action.trains}
+    against: dict[str, BaseChange] = {}
+    commit = None
+    if base is not None:
+        tree = GitTree.open(base, paths or (".",))
+        try:
+            against = compare(
+                BaseTree.open(tree, paths or (".",), state.settings), state.models, show
+            )
+        finally:
+            tree.close()
+        commit = tree.commit
+    models = []
+    for m in state.models:
+        change = against.get(m.name)
+        if m.name not in trains and (change is None or change.status == "unchanged"):
+            continue
+        models.append(_model(m, m.name in trains, change, table, counter))
+    for name, change in against.items():
+        if change.status == "removed":
+            models.append(ModelReview(name, base=change))
+    models.sort(key=lambda r: r.name)
+    return Review(tuple(models), base, commit)
+
+
+def _model(
+    m: DesiredModel,
+    trains: bool,
+    change: BaseChange | None,
+    table: PriceTable,
+    counter: TokenCounter | None,
+) -> ModelReview:
+    checked = check(m) if trains else Checked((), {}, m.example_count, 0)
+    spent = None
+    if trains and m.source is not None:
+        counted = counter(m) if counter is not None else None
+        per_epoch = counted if counted is not None else estimate_tokens(checked.chars)
+        epochs = m.hyperparameters.epochs
+        spent = cost(per_epoch, epochs, counted is None, m.base_model, table)
+    return ModelReview(m.name, checked.findings, checked.silenced, spent, change)
+
+
+__all__ = ["Checked", "Review", "TokenCounter", "build", "check"]
