@@ -31,16 +31,18 @@ def run(
     prices: str | None = None,
 ) -> int:
     invocation = Invocation.from_environ(workspace, backend)
-    session = open_session(paths, invocation, prefetch=True)
-    p = session.plan(destroy=destroy, targets=targets)
-    found = review.build(
-        p,
-        session.desired,
-        paths=paths or (".",),
-        base=base,
-        show=show_examples,
-        prices=prices or invocation.prices,
-    )
+    prices = prices or invocation.prices
+    review.load_prices(prices)  # a bad price table fails before any remote call
+    tree = review.GitTree.open(base, paths or (".",)) if base is not None else None
+    try:
+        session = open_session(paths, invocation, prefetch=True)
+        p = session.plan(destroy=destroy, targets=targets)
+        found = review.build(
+            p, session.desired, paths=paths or (".",), base=tree, show=show_examples, prices=prices
+        )
+    finally:
+        if tree is not None:
+            tree.close()
     p = dataclasses.replace(p, review=found)
     click.echo(render.render(p, fmt, color=use_color(no_color)), nl=False)
     if out:

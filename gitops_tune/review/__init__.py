@@ -56,26 +56,18 @@ def build(
     state: DesiredState,
     *,
     paths: Sequence[str] = (),
-    base: str | None = None,
+    base: GitTree | None = None,
     show: int = 3,
     prices: str | None = None,
     counter: TokenCounter | None = None,
 ) -> Review:
     """The review of a plan: findings and cost for every model it trains, and with ``base``
-    each model's change against that git REF."""
+    (a `GitTree` the caller opened, and closes) each model's change against that git REF."""
     table = load_prices(prices)
     trains = {c.name for c in plan.actionable if c.action.trains}
     against: dict[str, BaseChange] = {}
-    commit = None
     if base is not None:
-        tree = GitTree.open(base, paths or (".",))
-        try:
-            against = compare(
-                BaseTree.open(tree, paths or (".",), state.settings), state.models, show
-            )
-        finally:
-            tree.close()
-        commit = tree.commit
+        against = compare(BaseTree.open(base, paths or (".",), state.settings), state.models, show)
     models = []
     for m in state.models:
         change = against.get(m.name)
@@ -86,7 +78,9 @@ def build(
         if change.status == "removed":
             models.append(ModelReview(name, base=change))
     models.sort(key=lambda r: r.name)
-    return Review(tuple(models), base, commit)
+    if base is None:
+        return Review(tuple(models))
+    return Review(tuple(models), base.ref, base.commit)
 
 
 def _model(
@@ -106,4 +100,4 @@ def _model(
     return ModelReview(m.name, checked.findings, checked.silenced, spent, change)
 
 
-__all__ = ["Checked", "Review", "TokenCounter", "build", "check"]
+__all__ = ["Checked", "GitTree", "Review", "TokenCounter", "build", "check", "load_prices"]

@@ -55,7 +55,13 @@ class GitTree:
     @classmethod
     def open(cls, ref: str, paths: Sequence[str], cwd: str = ".") -> GitTree:
         """REF in the repository that holds ``cwd``; the files of REF under ``paths``."""
-        top = _git(cwd, "rev-parse", "--show-toplevel").strip()
+        try:
+            top = _git(cwd, "rev-parse", "--show-toplevel").strip()
+        except UserError as e:
+            if "not installed" in str(e):
+                raise
+            where = os.path.abspath(cwd)
+            raise UserError(f"--base {ref}: {where} is not inside a git repository") from None
         if not ref or ref.startswith("-"):
             raise UserError(f"--base {ref!r}: not a git revision")
         try:
