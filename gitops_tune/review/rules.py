@@ -90,6 +90,7 @@ class _Pass:
     lengths: array[int] = field(default_factory=lambda: array("q"))
     lines: list[Location] = field(default_factory=list)
     labels: Counter[str] | None = field(default_factory=Counter)
+    label_at: dict[str, Location] = field(default_factory=dict)  # each label's first example
     prefixes: Counter[str] = field(default_factory=Counter)
     prefix_of: list[str] = field(default_factory=list)  # interned: one string per prefix
     chars: int = 0  # input (with the preamble) and output characters, for the token estimate
@@ -125,15 +126,16 @@ class _Pass:
             )
         self.lengths.append(len(inp) + len(out))
         self.lines.append(where)
-        self._label(out)
+        self._label(out, where)
         m = _PREFIX.match(inp)
         prefix = m.group(1).lower() + ":" if m else ""
         self.prefixes[prefix] += 1
         self.prefix_of.append(self._interned.setdefault(prefix, prefix))
 
-    def _label(self, out: str) -> None:
+    def _label(self, out: str, where: Location) -> None:
         if self.labels is None:
             return
+        self.label_at.setdefault(out, where)
         if len(out) > MAX_LABEL_CHARS or (
             out not in self.labels and len(self.labels) >= MAX_LABELS
         ):
@@ -155,7 +157,7 @@ def check(
         p.add(where, inp, output)
     n = len(p.lengths)
     _outliers(p)
-    _imbalance(p, n, task, Location(source.display))
+    _imbalance(p, n, task)
     _mixed_formats(p, n)
     if validation is not None:
         for where, inp, _ in pairs(validation):
@@ -193,7 +195,7 @@ def _outliers(p: _Pass) -> None:
             )
 
 
-def _imbalance(p: _Pass, n: int, task: str, where: Location) -> None:
+def _imbalance(p: _Pass, n: int, task: str) -> None:
     labels = labels_of(p.labels, n, task)
     if labels is None or n < MIN_FOR_STATISTICS or len(labels) < 2:
         return
@@ -204,7 +206,7 @@ def _imbalance(p: _Pass, n: int, task: str, where: Location) -> None:
             p.report(
                 "label-imbalance",
                 f"label {label!r} is {count:,} of {n:,} examples ({share:.1%}, {side})",
-                where,
+                p.label_at[label],
             )
 
 
