@@ -110,7 +110,12 @@ def total(review: Review) -> str | None:
         return None
     total_usd = review.total_usd
     approx = "~" if any(c.estimated for c in costs) else ""
-    price = "no price for some base models" if total_usd is None else usd(total_usd)
+    if total_usd is not None:
+        price = usd(total_usd)
+    elif all(c.usd is None for c in costs):
+        price = "no price"
+    else:
+        price = "no price for some base models"
     return f"Training: {approx}{review.total_tokens:,} tokens, {price}."
 
 
