@@ -71,8 +71,7 @@ _PAIR = {
 }
 
 
-def _review_schema() -> dict[str, Any]:
-    """What the review found: per model, its change against --base, findings and cost."""
+def _dataset_schema() -> dict[str, Any]:
     sample = {
         "type": "object",
         "additionalProperties": False,
@@ -104,10 +103,14 @@ def _review_schema() -> dict[str, Any]:
         },
         "Examples keyed by input (without the preamble): changed = same input, another output.",
     )
-    base = _object(
+    return dataset
+
+
+def _base_schema() -> dict[str, Any]:
+    return _object(
         {
             "status": {"enum": ["new", "changed", "unchanged", "removed"]},
-            "dataset": {"oneOf": [{"type": "null"}, dataset]},
+            "dataset": {"oneOf": [{"type": "null"}, _dataset_schema()]},
             "moved": _PAIR,
             "manifest": _PAIR,
             "preamble": _PAIR,
@@ -120,6 +123,9 @@ def _review_schema() -> dict[str, Any]:
         },
         "The model against its manifests and data at the git REF of --base.",
     )
+
+
+def _model_schema() -> dict[str, Any]:
     finding = _object(
         {
             "rule": _STR,
@@ -142,20 +148,24 @@ def _review_schema() -> dict[str, Any]:
         "Training tokens (examples x epochs) and their price;"
         " estimated: about 4 characters a token.",
     )
-    model = _object(
+    return _object(
         {
             "name": _STR,
             "findings": {"type": "array", "items": finding},
             "silenced": {"type": "array", "items": _object({"rule": _STR, "reason": _STR})},
             "cost": {"oneOf": [{"type": "null"}, cost]},
-            "base": {"oneOf": [{"type": "null"}, base]},
+            "base": {"oneOf": [{"type": "null"}, _base_schema()]},
         }
     )
+
+
+def _review_schema() -> dict[str, Any]:
+    """What the review found: per model, its change against --base, findings and cost."""
     return _object(
         {
             "base": _NSTR,
             "base_commit": _NSTR,
-            "models": {"type": "array", "items": model},
+            "models": {"type": "array", "items": _model_schema()},
             "total": _object({"training_tokens": _INT, "usd": {"type": ["number", "null"]}}),
         },
         "Pull-request review: models that train, and with --base every model that changed.",

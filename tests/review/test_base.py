@@ -10,10 +10,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
+from tests import ROOT
 from tests.conftest import Tree, rows, tuned_model
 
 WORKSPACE = (
@@ -99,6 +101,17 @@ def test_added_removed_and_changed_examples(repo: Tree) -> None:
         "after": {"billing": 16, "refund": 1, "shipping": 14},
     }
     assert base["moved"] is None and base["manifest"] is None
+
+
+def test_the_json_plan_with_its_review_matches_the_schema(repo: Tree) -> None:
+    repo.write("m.yaml", tuned_model("m", path="d.jsonl") + WORKSPACE)
+    repo.jsonl("d.jsonl", rows(25))
+    commit(repo)
+    repo.jsonl("d.jsonl", [*rows(24), {"text_input": "x", "output": "y"}])
+    result = plan("--base", "main")
+    assert result.exit_code == 0, result.output
+    schema = json.loads((ROOT / "schemas" / "plan.schema.json").read_text())
+    jsonschema.validate(json.loads(result.stdout), schema)
 
 
 def test_the_markdown_and_text_plans_show_the_diff(repo: Tree) -> None:
