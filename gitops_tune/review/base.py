@@ -23,6 +23,7 @@ from gitops_tune.manifest.files import MANIFEST_SUFFIXES, SKIPPED_DIRS
 from gitops_tune.review.diff import Pairs, diff, shorten
 from gitops_tune.review.gitref import GitTree, repo_path
 from gitops_tune.review.model import BaseChange
+from gitops_tune.review.rules import pairs
 from gitops_tune.settings import Settings
 
 
@@ -123,21 +124,27 @@ def _named(items: list[mf.Parsed], name: str) -> mf.Parsed | None:
 
 
 def _pairs(m: DesiredModel) -> Pairs:
-    cut = len(m.preamble)
-    return lambda: ((e.text_input[cut:], e.output) for e in m.examples())
+    """The examples as read (input without the preamble), straight from the rows: the
+    fingerprint is not recomputed for a comparison."""
+    source = m.source
+    assert source is not None
+    return lambda: ((inp, out) for _, inp, out in pairs(source))
 
 
 def _against(base: BaseTree, item: mf.Parsed, head: DesiredModel, show: int) -> BaseChange:
     old = base.resolve(item)
     if isinstance(old, str):
-        return BaseChange("changed", diff(None, _pairs(head), head.task, show), problem=old)
+        dataset = diff(None, _pairs(head), head.task, show) if head.source else None
+        return BaseChange("changed", dataset, problem=old)
     before, after = old.hyperparameters.fields(), head.hyperparameters.fields()
     hyper = tuple(
         (k, before.get(k), after.get(k))
         for k in sorted({*before, *after})
         if before.get(k) != after.get(k)
     )
-    dataset = diff(_pairs(old), _pairs(head), head.task, show) if head.source else None
+    dataset = None
+    if head.source is not None:
+        dataset = diff(_pairs(old) if old.source else None, _pairs(head), head.task, show)
     change = BaseChange(
         "changed",
         dataset,
