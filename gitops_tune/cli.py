@@ -272,15 +272,39 @@ target_option = click.option(
 )
 @target_option
 @click.option("--destroy", is_flag=True, help="Plan the deletion of every managed model.")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Also compare each model with its manifests and data at this git REF (the pull "
+    "request's base): examples added, removed, changed; read from the local repository.",
+)
+@click.option(
+    "--show-examples",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    metavar="N",
+    help="With --base: show up to N examples of each kind of change.",
+)
+@click.option(
+    "--prices",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Your price table for the training cost [env GITOPS_TUNE_PRICES; default: the package's].",
+)
 @no_color_option
 @functools.partial(log_options, color=False)
 def plan(paths: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change: create, update, replace, cancel, delete.
 
+    Models that train also get their data-quality findings and training cost; with --base,
+    what changed in their data since REF.
+
     \b
     Examples:
       gitops-tune plan examples/
       gitops-tune plan --format markdown --detailed-exitcode > plan.md
+      gitops-tune plan --base origin/main --format markdown > plan.md
       gitops-tune plan --out tfplan.json && gitops-tune apply --plan tfplan.json
     """
     from gitops_tune.commands import plan as command

@@ -89,6 +89,12 @@ class Invocation:
         return Path(self.env.get("GITOPS_TUNE_HOME") or ".gitops-tune")
 
     @property
+    def prices(self) -> str | None:
+        """``GITOPS_TUNE_PRICES``: the user's price table for the plan's cost (else the
+        package's, gitops_tune/review/prices.yaml)."""
+        return self.env.get("GITOPS_TUNE_PRICES") or None
+
+    @property
     def fingerprint_cache(self) -> bool:
         return self.env.get("GITOPS_TUNE_FINGERPRINT_CACHE", "1") != "0"
 

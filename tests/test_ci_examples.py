@@ -21,6 +21,7 @@ from gitops_tune.settings import Invocation
 from tests import ROOT
 
 GITHUB = ROOT / "examples/ci/.github/workflows/gitops-tune.yml"
+ACTION = ROOT / "action.yml"
 GITLAB = ROOT / "examples/ci/.gitlab/gitops-tune.gitlab-ci.yml"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 PIPELINES = [GITHUB, GITLAB]
@@ -99,10 +100,16 @@ def test_a_bad_command_line_is_caught() -> None:
         accepted(["plan", "--format", "yaml"])
 
 
-@pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.name)
-def test_every_gitops_tune_command_in_the_pipelines_is_accepted(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [(GITHUB, {"apply"}), (GITLAB, {"validate", "plan", "apply"})],
+    ids=lambda p: getattr(p, "name", ""),
+)
+def test_every_gitops_tune_command_in_the_pipelines_is_accepted(
+    path: Path, expected: set[str]
+) -> None:
     commands = pipeline_commands(path)
-    assert {argv[0] for argv in commands} == {"validate", "plan", "apply"}
+    assert {argv[0] for argv in commands} == expected  # GitHub: validate and plan in action.yml
     for argv in commands:
         accepted(argv)
 
@@ -110,11 +117,16 @@ def test_every_gitops_tune_command_in_the_pipelines_is_accepted(path: Path) -> N
 @pytest.mark.parametrize("path", PIPELINES, ids=lambda p: p.name)
 def test_pipelines_plan_in_review_and_apply_on_main(path: Path) -> None:
     commands = [shlex.join(a) for a in pipeline_commands(path)]
-    plan = [c for c in commands if c.startswith("plan ")]
-    assert plan and all("--format markdown --detailed-exitcode" in c for c in plan)
+    text = path.read_text()
+    if path == GITHUB:  # the plan runs in the action
+        text = ACTION.read_text()
+        assert "--format markdown --detailed-exitcode" in text and "--base" in text
+    else:
+        plan = [c for c in commands if c.startswith("plan ")]
+        assert plan and all("--format markdown --detailed-exitcode" in c for c in plan)
+        assert all("--base" in c for c in plan)
     apply = [c for c in commands if c.startswith("apply ")]
     assert apply and all("--auto-approve" in c for c in apply)
-    text = path.read_text()
     assert MARKDOWN_MARKER in text  # the sticky comment is found by the plan's own marker
     assert '"$code" -eq 1' in text  # exit 2 (changes) is a success, 1 fails the job
 
@@ -128,13 +140,12 @@ def test_github_workflow_triggers_and_concurrency() -> None:
     assert plan["if"] == "github.event_name == 'pull_request'"
     assert plan["permissions"]["pull-requests"] == "write"
     assert apply["concurrency"] == {"group": "gitops-tune-apply", "cancel-in-progress": False}
-    steps = [s.get("run", "") for s in plan["steps"]]
-    assert steps.index(next(s for s in steps if "validate" in s)) < steps.index(
-        next(s for s in steps if "plan --format" in s)
-    )
-    uses = [s for s in plan["steps"] if "github-script" in s.get("uses", "")]
-    script = uses[0]["with"]["script"]
-    assert "updateComment" in script and "createComment" in script
+    action = next(s for s in plan["steps"] if "/gitops-tune@" in s.get("uses", ""))
+    assert action["with"]["base"] == "${{ github.event.pull_request.base.sha }}"
+    for job in (plan, apply):  # keyless for Vertex AI: Workload Identity Federation
+        assert job["permissions"]["id-token"] == "write"
+        auth = next(s for s in job["steps"] if s.get("uses", "").startswith("google-github"))
+        assert set(auth["with"]) == {"workload_identity_provider", "service_account"}
     assert doc["env"]["GEMINI_API_KEY"] == "${{ secrets.GEMINI_API_KEY }}"
 
 
@@ -147,6 +158,9 @@ def test_gitlab_pipeline_note_and_resource_group() -> None:
     source = note.split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
     compile(source, "gitlab-note", "exec")  # the embedded script is valid Python
     assert '"PUT"' in source and '"POST"' in source
+    assert doc[".gitops-tune"]["id_tokens"]["GCP_ID_TOKEN"]["aud"].startswith(
+        "https://iam.googleapis.com/"
+    )
 
 
 def test_ci_examples_do_not_disturb_the_example_manifests() -> None:

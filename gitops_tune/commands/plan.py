@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import click
 
-from gitops_tune import render
+from gitops_tune import render, review
 from gitops_tune.commands.session import open_session, use_color
 from gitops_tune.plan import saved as plan_file
 from gitops_tune.settings import Invocation
@@ -25,9 +26,24 @@ def run(
     targets: Sequence[str],
     destroy: bool,
     no_color: bool,
+    base: str | None = None,
+    show_examples: int = 3,
+    prices: str | None = None,
 ) -> int:
-    session = open_session(paths, Invocation.from_environ(workspace, backend), prefetch=True)
-    p = session.plan(destroy=destroy, targets=targets)
+    invocation = Invocation.from_environ(workspace, backend)
+    prices = prices or invocation.prices
+    review.load_prices(prices)  # a bad price table fails before any remote call
+    tree = review.GitTree.open(base, paths or (".",)) if base is not None else None
+    try:
+        session = open_session(paths, invocation, prefetch=True)
+        p = session.plan(destroy=destroy, targets=targets)
+        found = review.build(
+            p, session.desired, paths=paths or (".",), base=tree, show=show_examples, prices=prices
+        )
+    finally:
+        if tree is not None:
+            tree.close()
+    p = dataclasses.replace(p, review=found)
     click.echo(render.render(p, fmt, color=use_color(no_color)), nl=False)
     if out:
         plan_file.write(out, p, tuple(paths))

@@ -101,7 +101,9 @@ def _field_problems(name: str, v: object, source: Source) -> list[str]:
         shown = f" {json.dumps(v)}" if isinstance(v, (int, float, bool)) else ""
         return [f"{name} must be a string (got {_kind(v)}{shown}){hint}"]
     if not v.strip():
-        return [f"{name} is empty"]
+        empty = "empty" if not v else "only whitespace"
+        # the output's rule code, as data-quality findings print theirs (docs/data-quality.md)
+        return [f"{name} is {empty}" + (" [empty-output]" if name == source.output_field else "")]
     return []
 
 

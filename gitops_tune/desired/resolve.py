@@ -28,6 +28,7 @@ class _Data:
     examples: Callable[[], Iterator[Example]]
     ref: DatasetRef | None  # what a create sends, where the backend needs more than examples
     warnings: tuple[Diagnostic, ...] = ()
+    source: ds.Source | None = None  # the rows with their locations (None: a gs:// dataset)
 
 
 def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
@@ -68,11 +69,14 @@ def resolve(
         return None, data
     fingerprint = data.fingerprint
     validation: DatasetRef | None = None
+    validation_source: ds.Source | None = None
     if spec.validation is not None:
         validation, problems = _validation(item, scans, hyperparameters, hashes)
         if validation is None:
             return None, problems
         fingerprint = _combined(fingerprint, validation.key)
+        found = _source(item, "validation", spec.preamble) if spec.validation.uri is None else None
+        validation_source = found[1] if isinstance(found, tuple) else None
     return (
         DesiredModel(
             name=model.metadata.name,
@@ -93,6 +97,10 @@ def resolve(
             dataset_source=data.shown,
             training=data.ref,
             validation=validation,
+            source=data.source,
+            validation_source=validation_source,
+            manifest_path=item.file.path,
+            ignored={i.rule: i.reason for i in spec.review.ignore},
         ),
         [],
     )
@@ -179,6 +187,7 @@ def _training(
         examples,
         DatasetRef(result.fingerprint, examples=examples) if staged else None,
         tuple(d for d in checks if d.severity == "warning"),
+        first_pass,
     )
 
 

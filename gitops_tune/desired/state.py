@@ -13,7 +13,7 @@ RemoteHashes = Callable[[str], "Mapping[str, str] | None"]
 """``gs://`` URI -> the content hashes the storage API reports (None: no such object)."""
 
 if TYPE_CHECKING:
-    from gitops_tune.dataset import Example
+    from gitops_tune.dataset import Example, Source
     from gitops_tune.providers.base import DatasetRef
     from gitops_tune.settings import Settings, WorkspaceDoc
 
@@ -38,6 +38,12 @@ class DesiredModel:
     dataset_source: str = ""  # the data file as shown to the user, or "<manifest> (inline)"
     training: DatasetRef | None = field(default=None, compare=False, repr=False)
     validation: DatasetRef | None = field(default=None, compare=False, repr=False)
+    # For review (gitops_tune.review): the rows with their locations, the manifest file as
+    # opened, and the rules `spec.review.ignore` silences (rule -> reason).
+    source: Source | None = field(default=None, compare=False, repr=False)
+    validation_source: Source | None = field(default=None, compare=False, repr=False)
+    manifest_path: str = field(default="", compare=False)
+    ignored: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def total_steps(self) -> int:

@@ -15,7 +15,7 @@ from gitops_tune.manifest._yaml import Document, parse
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # inline data is capped at 4 MiB serialized anyway
-_SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,7 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
 def _walk(directory: str) -> Iterator[tuple[str, str]]:
     """``(path, display)`` of the manifests under ``directory``, sorted, hidden ones skipped."""
     for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS
-        )
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIPPED_DIRS)
         for name in sorted(filenames):
             # Hidden files are tool configuration (.pre-commit-config.yaml,
             # .gitlab-ci.yml, ...), never manifests; pass one by name to load it.

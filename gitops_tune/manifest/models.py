@@ -32,6 +32,17 @@ AdapterSize = Literal[
     "ADAPTER_SIZE_SIXTEEN",
     "ADAPTER_SIZE_THIRTY_TWO",
 ]
+#: The data-quality rules of `gitops_tune.review.rules` that ``spec.review.ignore`` may
+#: silence (docs/data-quality.md says what each one finds and why it matters).
+ReviewRule = Literal[
+    "duplicate-example",
+    "conflicting-labels",
+    "validation-leakage",
+    "preamble-in-input",
+    "length-outlier",
+    "label-imbalance",
+    "mixed-input-format",
+]
 GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
 DISPLAY_NAME_LIMIT = 128  # the longest any backend takes; each backend's own limit is checked
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -164,6 +175,25 @@ class Lifecycle(BaseModel):
     )
 
 
+class IgnoredRule(BaseModel):
+    model_config = _CONFIG
+
+    rule: ReviewRule = Field(description="The data-quality rule to silence for this model.")
+    reason: str = Field(
+        min_length=1, description="Why the rule does not apply here; shown in review."
+    )
+
+
+class Review(BaseModel):
+    model_config = _CONFIG
+
+    ignore: list[IgnoredRule] = Field(
+        default_factory=list,
+        description="Data-quality rules silenced for this model, each with its reason "
+        "(see docs/data-quality.md).",
+    )
+
+
 class TunedModelSpec(BaseModel):
     model_config = _CONFIG
 
@@ -190,6 +220,7 @@ class TunedModelSpec(BaseModel):
     )
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    review: Review = Field(default_factory=Review)
 
 
 class TunedModelDocument(BaseModel):

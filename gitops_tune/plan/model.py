@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.providers.base import State
 
+if TYPE_CHECKING:
+    from gitops_tune.review.model import Review
+
 # "2": each change carries ``reason_codes`` next to its ``reasons`` sentences.
-FORMAT_VERSION = "2"
+# "3": the plan carries its ``review`` (dataset diff, data-quality findings, cost).
+FORMAT_VERSION = "3"
 
 
 class Action(str, Enum):
@@ -170,6 +174,7 @@ class Plan:
     desired_digest: str
     destroy: bool = False
     targets: tuple[str, ...] = ()
+    review: Review | None = field(default=None, compare=False)  # attached by the command
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -196,4 +201,5 @@ class Plan:
             "desired_digest": self.desired_digest,
             "changes": [c.to_json() for c in self.changes],
             "summary": self.summary(),
+            "review": self.review.to_json() if self.review is not None else None,
         }

@@ -29,6 +29,7 @@ def plan_schema() -> dict[str, Any]:
             "desired_digest",
             "changes",
             "summary",
+            "review",
         ],
         "properties": {
             "format_version": {"const": FORMAT_VERSION},
@@ -45,8 +46,130 @@ def plan_schema() -> dict[str, Any]:
                 "required": actions,
                 "properties": {a: {"type": "integer", "minimum": 0} for a in actions},
             },
+            "review": {"oneOf": [{"type": "null"}, _review_schema()]},
         },
     }
+
+
+def _object(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+    if description:
+        out["description"] = description
+    return out
+
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_INT = {"type": "integer", "minimum": 0}
+_PAIR = {
+    "oneOf": [{"type": "null"}, {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2}]
+}
+
+
+def _dataset_schema() -> dict[str, Any]:
+    sample = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text_input", "output"],
+        "properties": {"text_input": _STR, "output": _STR, "before": _STR},
+    }
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    dataset = _object(
+        {
+            "before": _INT,
+            "after": _INT,
+            "added": _INT,
+            "removed": _INT,
+            "changed": _INT,
+            "samples": _object(
+                {k: {"type": "array", "items": sample} for k in ("added", "removed", "changed")}
+            ),
+            "labels": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "before": {"oneOf": [{"type": "null"}, counts]},
+                            "after": {"oneOf": [{"type": "null"}, counts]},
+                        }
+                    ),
+                ]
+            },
+        },
+        "Examples keyed by input (without the preamble): changed = same input, another output.",
+    )
+    return dataset
+
+
+def _base_schema() -> dict[str, Any]:
+    return _object(
+        {
+            "status": {"enum": ["new", "changed", "unchanged", "removed"]},
+            "dataset": {"oneOf": [{"type": "null"}, _dataset_schema()]},
+            "moved": _PAIR,
+            "manifest": _PAIR,
+            "preamble": _PAIR,
+            "hyperparameters": {
+                "type": "array",
+                "items": _object({"path": _STR, "before": {}, "after": {}}),
+            },
+            "base_model": _PAIR,
+            "problem": _NSTR,
+        },
+        "The model against its manifests and data at the git REF of --base.",
+    )
+
+
+def _model_schema() -> dict[str, Any]:
+    finding = _object(
+        {
+            "rule": _STR,
+            "severity": {"enum": ["error", "warning"]},
+            "file": _STR,
+            "line": {"type": ["integer", "null"]},
+            "message": _STR,
+        },
+        "A data-quality finding; docs/data-quality.md describes each rule.",
+    )
+    cost = _object(
+        {
+            "training_tokens": _INT,
+            "estimated": {"type": "boolean"},
+            "epochs": _INT,
+            "usd": {"type": ["number", "null"]},
+            "usd_per_million_tokens": {"type": ["number", "null"]},
+            "price_source": _NSTR,
+        },
+        "Training tokens (examples x epochs) and their price;"
+        " estimated: about 4 characters a token.",
+    )
+    return _object(
+        {
+            "name": _STR,
+            "findings": {"type": "array", "items": finding},
+            "silenced": {"type": "array", "items": _object({"rule": _STR, "reason": _STR})},
+            "cost": {"oneOf": [{"type": "null"}, cost]},
+            "base": {"oneOf": [{"type": "null"}, _base_schema()]},
+        }
+    )
+
+
+def _review_schema() -> dict[str, Any]:
+    """What the review found: per model, its change against --base, findings and cost."""
+    return _object(
+        {
+            "base": _NSTR,
+            "base_commit": _NSTR,
+            "models": {"type": "array", "items": _model_schema()},
+            "total": _object({"training_tokens": _INT, "usd": {"type": ["number", "null"]}}),
+        },
+        "Pull-request review: models that train, and with --base every model that changed.",
+    )
 
 
 def _change_schema() -> dict[str, Any]:

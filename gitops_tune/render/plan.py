@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from gitops_tune.plan.model import Action, AttributeChange, Change, Plan
+from gitops_tune.render import review as rv
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -120,8 +121,18 @@ def text(plan: Plan, color: bool = False) -> str:
             lines.append(f"      # retires {retired} once {c.new_id or c.remote} is ACTIVE")
         for note in c.notes:
             lines.append(f"      # note: {note}")
+        lines += _review_lines(plan, c.name)
     lines += ["", summary_line(plan)]
+    if plan.review is not None:
+        lines += [line for line in [rv.total(plan.review)] if line]
     return "\n".join(lines) + "\n"
+
+
+def _review_lines(plan: Plan, name: str) -> list[str]:
+    r = plan.review.of(name) if plan.review is not None else None
+    if r is None or plan.review is None:
+        return []
+    return [f"      # {line}" for line in rv.text_lines(r, plan.review)]
 
 
 def _md_cell(v: Any) -> str:
@@ -132,21 +143,22 @@ def _md_cell(v: Any) -> str:
 
 def markdown(plan: Plan) -> str:
     title = f"### gitops-tune plan: workspace `{plan.workspace}` ({plan.backend or '?'})"
-    out = [MARKDOWN_MARKER, title, "", f"**{summary_line(plan)}**", ""]
+    review = plan.review
+    headline = f"**{summary_line(plan)}**"
+    training = rv.total(review) if review is not None else None
+    out = [MARKDOWN_MARKER, title, "", headline + (f" {training}" if training else ""), ""]
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
     if shown:
-        out += ["| | Model | Action | Tuned model | Why |", "|---|---|---|---|---|"]
-        for c in shown:
-            why = "; ".join(c.reasons).replace("|", "\\|")
-            out.append(
-                f"| {_EMOJI[c.action]} | `{c.name}` | **{c.action.value}** | "
-                f"{_md_cell(_target(c)) if _target(c) else ''} | {why} |"
-            )
+        out += _md_table(plan, shown)
         out.append("")
         for c in shown:
             for note in c.notes:
                 out.append(f"> **Note** on `{c.name}`: {note}")
                 out.append("")
+        if review is not None:
+            for c in shown:
+                r = review.of(c.name)
+                out += rv.details(r, review) if r is not None else []
         for c in shown:
             if not c.diff:
                 continue
@@ -163,6 +175,26 @@ def markdown(plan: Plan) -> str:
                 out.append(f"| `{a.path}` | {_md_cell(a.before)} | {_md_cell(a.after)} |")
             out += ["", "</details>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_table(plan: Plan, shown: list[Change]) -> list[str]:
+    """One row per change; with a review, its examples ±, findings and cost too."""
+    review = plan.review
+    extra = " Examples | Findings | Cost |" if review is not None else ""
+    out = [
+        f"| | Model | Action | Tuned model |{extra} Why |",
+        "|---|---|---|---|" + ("---|---|---|" if review is not None else "") + "---|",
+    ]
+    for c in shown:
+        why = "; ".join(c.reasons).replace("|", "\\|")
+        more = ""
+        if review is not None:
+            more = "".join(f" {cell} |" for cell in rv.cells(review.of(c.name)))
+        out.append(
+            f"| {_EMOJI[c.action]} | `{c.name}` | **{c.action.value}** | "
+            f"{_md_cell(_target(c)) if _target(c) else ''} |{more} {why} |"
+        )
+    return out
 
 
 def to_json(plan: Plan) -> str:

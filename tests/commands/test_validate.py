@@ -39,7 +39,7 @@ def test_json_output(tree: Tree) -> None:
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     (model,) = doc["models"]
-    assert set(model) == {"name", "fingerprint", "examples", "warnings"}
+    assert set(model) == {"name", "fingerprint", "examples", "warnings", "findings", "silenced"}
     assert (model["name"], model["examples"], model["warnings"]) == ("m", 120, [])
     assert len(model["fingerprint"]) == 64
     assert doc["errors"] == []

@@ -86,7 +86,7 @@ def test_row_shape_rules(tree: Tree) -> None:
     assert jsonl_problems(tree, lines) == [
         "data/next.jsonl:1: output must be a string (got integer 2)",
         "data/next.jsonl:2: text_input is empty",
-        "data/next.jsonl:3: output is empty",
+        "data/next.jsonl:3: output is only whitespace [empty-output]",
         "data/next.jsonl:4: missing 'text_input' (found 'textInput'; spec.dataset.inputField "
         "names the field to read)",
         "data/next.jsonl:5: an example must be a JSON object with 'text_input' and 'output' "
@@ -145,7 +145,7 @@ def test_csv_bom_crlf_quoted_newlines(tree: Tree) -> None:
 def test_csv_rows_are_numbered_by_their_first_line(tree: Tree) -> None:
     tree.write("d.csv", 'text_input,output\n"two\nlines",\n"x",y\n3,4,5\n')
     assert check(file_source("d.csv", "d.csv")) == [
-        "d.csv:2: output is empty",
+        "d.csv:2: output is empty [empty-output]",
         "d.csv:5: row has 3 fields; the header has 2",
     ]
 
