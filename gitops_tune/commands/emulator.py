@@ -25,8 +25,10 @@ def run(
     fault_mode: str = "before",
     base_models: tuple[str, ...] = (),
     record_dir: str | None = None,
+    api_keys: tuple[str, ...] = (),
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
+    from gitops_tune.emulator.callers import KeyConfigError, parse_keys
     from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
     from gitops_tune.emulator.server import EmulatorConfig, start
 
@@ -42,6 +44,10 @@ def run(
         raise UserError("--latency-ms: must be >= 0")
     if not 0 <= fault_rate <= 1:
         raise UserError("--fault-rate: must be between 0 and 1")
+    try:
+        parse_keys(api_keys)
+    except KeyConfigError as e:
+        raise UserError(str(e)) from None
     config = EmulatorConfig(
         host=host,
         port=port,
@@ -53,6 +59,7 @@ def run(
         fault_mode=fault_mode,  # narrowed by the FAULT_MODES check above
         base_models=tuple(base_models),
         record_dir=record_dir,
+        api_keys=tuple(api_keys),
     )
     try:
         running = start(config)

@@ -123,6 +123,7 @@ class Request:
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
     params: Mapping[str, str] = field(default_factory=dict)  # from the route template
+    caller: str = ""  # the calling project, set by the server (see `callers`)
 
     def arg(self, name: str) -> str | None:
         """The last value of a query parameter, or None."""

@@ -22,13 +22,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gitops_tune.emulator.api import ApiError, Request, Response, Route, Router, invalid
+from gitops_tune.emulator.callers import parse_keys, project_of
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -61,6 +62,7 @@ class EmulatorConfig:
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
     record_dir: str | None = None  # record every API exchange there (see `recording`)
+    api_keys: tuple[str, ...] = ()  # "KEY" or "KEY=PROJECT_NUMBER"; empty: any key (`callers`)
 
 
 class Stats:
@@ -102,6 +104,7 @@ class Emulator:
             seed=config.fault_seed,
         )
         self.stats = Stats()
+        self.api_keys = parse_keys(config.api_keys)
         self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
         self.gemini = GeminiDialect(
             self.store,
@@ -163,6 +166,14 @@ class Emulator:
         self.stats.clear()
         return Response(200, {})
 
+    def _caller(self, route: Route, req: Request) -> str:
+        """The calling project, or the error for missing or bad credentials."""
+        if route.auth == "none":  # Cloud Storage emulators take anonymous callers
+            return ""
+        if route.auth == "bearer":
+            return _bearer_project(req)
+        return project_of(req, self.api_keys)
+
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
         """One request, start to end; never raises."""
         split = urlsplit(target)
@@ -191,8 +202,12 @@ class Emulator:
         fault = self.faults.draw()
         if fault is not None and fault.when == "before":
             return _fault_response(fault.code, fault.status, fault.message, settings)
-        auth_error = _check_auth(route, req)
-        response = auth_error.response() if auth_error else _call(route, req)
+        try:
+            req = replace(req, caller=self._caller(route, req))
+        except ApiError as e:
+            response = e.response()
+        else:
+            response = _call(route, req)
         if fault is not None:  # "after": the change is made, the answer is lost
             return _fault_response(fault.code, fault.status, fault.message, settings)
         return response
@@ -207,27 +222,16 @@ def _call(route: Route, req: Request) -> Response:
         return ApiError(500, f"Emulator internal error: {type(e).__name__}: {e}").response()
 
 
-def _check_auth(route: Route, req: Request) -> ApiError | None:
-    if route.auth == "none":  # Cloud Storage emulators take anonymous callers
-        return None
-    if route.auth == "bearer":  # Vertex AI: an OAuth access token (any non-empty one)
-        header = req.headers.get("authorization", "")
-        if header.startswith("Bearer ") and header[7:].strip():
-            return None
-        return ApiError(
-            401,
-            "Request is missing required authentication credential. Expected OAuth 2 access "
-            "token, login cookie or other valid authentication credential.",
-            "UNAUTHENTICATED",
-        )
-    key = req.headers.get("x-goog-api-key") or req.arg("key")
-    if key:
-        return None
-    return ApiError(
-        403,
-        "Method doesn't allow unregistered callers (callers without established identity). "
-        "Please use API Key or other form of API consumer identity to call this API.",
-        "PERMISSION_DENIED",
+def _bearer_project(req: Request) -> str:
+    """Vertex AI: an OAuth access token (any non-empty one); the project is in the path."""
+    header = req.headers.get("authorization", "")
+    if header.startswith("Bearer ") and header[7:].strip():
+        return ""
+    raise ApiError(
+        401,
+        "Request is missing required authentication credential. Expected OAuth 2 access "
+        "token, login cookie or other valid authentication credential.",
+        "UNAUTHENTICATED",
     )
 
 

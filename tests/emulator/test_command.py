@@ -55,3 +55,5 @@ def test_run_rejects_bad_options_directly() -> None:
         run(fault_codes="")
     with pytest.raises(UserError, match="fault-mode"):
         run(fault_mode="never")
+    with pytest.raises(UserError, match="--api-key 'k=x'"):
+        run(api_keys=("k=x",))

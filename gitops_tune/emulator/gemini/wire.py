@@ -16,6 +16,7 @@ from typing import Any
 
 from gitops_tune.emulator import training
 from gitops_tune.emulator.api import invalid, proto_number, reject_unknown
+from gitops_tune.emulator.gemini.access import reader_numbers
 from gitops_tune.emulator.gemini.catalog import BaseModel
 from gitops_tune.emulator.store import ModelRecord
 
@@ -25,7 +26,6 @@ DISPLAY_NAME_MAX = 40
 INPUT_MAX_CHARS = 40_000  # per example, as the tuning guide states for Gemini 1.5 Flash
 OUTPUT_MAX_CHARS = 5_000
 MAX_TOTAL_STEPS = 1_000_000  # an emulator limit, so snapshots stay cheap to compute
-OWNER_OPERATORS = ("owner:me", "writers:me", "readers:me")
 
 TOP_LEVEL_INPUT = frozenset(
     {
@@ -189,6 +189,7 @@ class NewModel:
     sampling: dict[str, float | int]  # the base model's defaults filled in
     examples: list[tuple[str, str]]
     hyperparameters: dict[str, float | int]  # defaults filled in
+    readers: tuple[str, ...] = ()  # readerProjectNumbers
 
 
 def requested_id(raw: str | None) -> str | None:
@@ -251,6 +252,7 @@ def new_model(body: Mapping[str, Any], base_models: Mapping[str, BaseModel]) -> 
         },
         examples=examples,
         hyperparameters=_hyperparameters(task.get("hyperparameters"), len(examples)),
+        readers=reader_numbers(body.get("readerProjectNumbers")),
     )
 
 
@@ -301,22 +303,6 @@ def patch_changes(body: Mapping[str, Any], mask: str | None, base_model: str) ->
         else:
             changes[f] = _sampling({f: value}).get(f)
     return changes
-
-
-# -- list ------------------------------------------------------------------------------------
-
-
-def filter_terms(raw: str | None) -> list[str] | None:
-    """Full-text terms of a list filter; None when nothing can match (readers:everyone)."""
-    terms: list[str] = []
-    for word in (raw or "").split():
-        lowered = word.casefold()
-        if lowered in OWNER_OPERATORS:
-            continue  # every emulated model belongs to the caller
-        if lowered == "readers:everyone":
-            return None  # the emulator shares nothing with everyone
-        terms.append(word)
-    return terms
 
 
 # -- tuned models and their operations ------------------------------------------------------
@@ -372,6 +358,8 @@ def tuned_model_json(rec: ModelRecord, now: float) -> dict[str, Any]:
     out["baseModel"] = rec.base_model
     out.update(rec.sampling)
     out["tuningTask"] = task
+    if rec.readers:
+        out["readerProjectNumbers"] = list(rec.readers)  # int64: strings in proto3 JSON
     return out
 
 
