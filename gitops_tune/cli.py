@@ -178,6 +178,13 @@ def schema(plan: bool) -> int:
 )
 @click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
 @click.option(
+    "--catalog",
+    default="documented",
+    show_default=True,
+    metavar="documented|current|FILE",
+    help="Base models: the tuning docs' (documented), what Google serves now (current), a file.",
+)
+@click.option(
     "--api-key",
     "api_keys",
     multiple=True,

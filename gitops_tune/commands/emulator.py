@@ -26,10 +26,12 @@ def run(
     base_models: tuple[str, ...] = (),
     record_dir: str | None = None,
     api_keys: tuple[str, ...] = (),
+    catalog: str = "documented",
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.callers import KeyConfigError, parse_keys
     from gitops_tune.emulator.faults import FAULT_MODES, FaultConfigError, parse_fault_codes
+    from gitops_tune.emulator.gemini.catalog import CatalogError, load
     from gitops_tune.emulator.server import EmulatorConfig, start
 
     try:
@@ -46,7 +48,8 @@ def run(
         raise UserError("--fault-rate: must be between 0 and 1")
     try:
         parse_keys(api_keys)
-    except KeyConfigError as e:
+        load(catalog)
+    except (KeyConfigError, CatalogError) as e:
         raise UserError(str(e)) from None
     config = EmulatorConfig(
         host=host,
@@ -60,6 +63,7 @@ def run(
         base_models=tuple(base_models),
         record_dir=record_dir,
         api_keys=tuple(api_keys),
+        catalog=catalog,
     )
     try:
         running = start(config)

@@ -38,7 +38,7 @@ from gitops_tune.emulator.faults import (
     parse_fault_codes,
 )
 from gitops_tune.emulator.gcs import GcsDialect
-from gitops_tune.emulator.gemini.catalog import base_models_with
+from gitops_tune.emulator.gemini.catalog import DEFAULT_CATALOG, load
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.recording import WireRecorder, process_recorder
 from gitops_tune.emulator.store import Store
@@ -59,6 +59,7 @@ class EmulatorConfig:
     fault_codes: tuple[int, ...] = (429, 503)
     fault_mode: FaultMode = "before"
     base_models: tuple[str, ...] = ()  # extra tunable base models, "NAME" or "models/NAME"
+    catalog: str = DEFAULT_CATALOG  # "documented", "current" or a catalog file (`catalog`)
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
     record_dir: str | None = None  # record every API exchange there (see `recording`)
@@ -105,17 +106,25 @@ class Emulator:
         )
         self.stats = Stats()
         self.api_keys = parse_keys(config.api_keys)
+        self.catalog = load(config.catalog).with_tunable(config.base_models)
         self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
         self.gemini = GeminiDialect(
             self.store,
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
-            base_models=base_models_with(config.base_models),
+            base_models=self.catalog.gemini,
         )
         self.vertex_jobs = TuningJobs(
-            self.store, clock=time.time, train_seconds=lambda: config.train_seconds
+            self.store,
+            clock=time.time,
+            train_seconds=lambda: config.train_seconds,
+            tunable=self.catalog.vertex_tunable,
         )
-        self.vertex_serving = Serving(self.store, clock=time.time)
+        self.vertex_serving = Serving(
+            self.store,
+            clock=time.time,
+            publisher_models=self.catalog.vertex_tunable + self.catalog.vertex_other,
+        )
         self.gcs = GcsDialect(self.store, clock=time.time)
         self.router = Router(
             [

@@ -14,7 +14,7 @@ from typing import Any
 from gitops_tune.emulator import training
 from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found, proto_json
 from gitops_tune.emulator.gemini import access, answers, wire
-from gitops_tune.emulator.gemini.catalog import DEFAULT_BASE_MODELS, BaseModel
+from gitops_tune.emulator.gemini.catalog import BaseModel, load
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import AlreadyExists, ModelRecord, Store
 
@@ -32,12 +32,14 @@ class GeminiDialect:
         *,
         clock: Callable[[], float],
         train_seconds: Callable[[], float],
-        base_models: Sequence[BaseModel] = DEFAULT_BASE_MODELS,
+        base_models: Sequence[BaseModel] | None = None,  # None: the default catalog's
     ) -> None:
         self.store = store
         self.clock = clock
         self.train_seconds = train_seconds
-        self.base_models = {m.name: m for m in base_models}
+        self.base_models = {
+            m.name: m for m in (load().gemini if base_models is None else base_models)
+        }
 
     def routes(self) -> list[Route]:
         """Exactly Google's REST bindings for these resources (google-ai-generativelanguage's

@@ -8,7 +8,7 @@ A model and its endpoint exist once their job has succeeded; they live on the jo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gitops_tune.emulator import training
@@ -31,7 +31,14 @@ EMPTY = "type.googleapis.com/google.protobuf.Empty"
 class Serving:
     """Handlers for tuned models, endpoints and publisher models over one `Store`."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float],
+        publisher_models: Sequence[str] = wire.TUNABLE_BASE_MODELS + wire.OTHER_BASE_MODELS,
+    ) -> None:
+        self.publisher_models = frozenset(publisher_models)
         self.store = store
         self.clock = clock
 
@@ -147,7 +154,7 @@ class Serving:
 
     def get_publisher_model(self, req: Request) -> Response:
         name = req.params["model"]
-        if name not in wire.TUNABLE_BASE_MODELS and name not in wire.OTHER_BASE_MODELS:
+        if name not in self.publisher_models:
             raise not_found(f"Publisher Model `publishers/google/models/{name}` not found.")
         return Response(
             200,
