@@ -143,6 +143,16 @@ class Request:
         return value
 
 
+@dataclass(frozen=True)
+class JsonText:
+    """A JSON answer already encoded, sent as is (answers built from cached parts)."""
+
+    text: str
+
+    def value(self) -> Any:
+        return json.loads(self.text)
+
+
 @dataclass
 class Response:
     status: int = 200

@@ -28,7 +28,15 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, Router, invalid
+from gitops_tune.emulator.api import (
+    ApiError,
+    JsonText,
+    Request,
+    Response,
+    Route,
+    Router,
+    invalid,
+)
 from gitops_tune.emulator.callers import parse_keys, project_of
 from gitops_tune.emulator.faults import (
     FaultConfigError,
@@ -200,7 +208,9 @@ class Emulator:
         response = self._answer(route, req)
         recorder = self.recorder or process_recorder()
         if recorder is not None:
-            recorder.record(route.key, path, query, headers, body, response.status, response.body)
+            answer = response.body
+            answer = answer.value() if isinstance(answer, JsonText) else answer
+            recorder.record(route.key, path, query, headers, body, response.status, answer)
         return response
 
     def _answer(self, route: Route, req: Request) -> Response:
@@ -276,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response.body, bytes):  # media (a Cloud Storage download)
             payload = response.body
             content_type = response.headers.pop("Content-Type", "application/octet-stream")
+        elif isinstance(response.body, JsonText):
+            payload = response.body.text.encode("utf-8")
+            content_type = "application/json; charset=UTF-8"
         else:
             payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
             content_type = "application/json; charset=UTF-8"

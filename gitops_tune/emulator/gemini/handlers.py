@@ -5,14 +5,22 @@ answers and as google-genai requires.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found, proto_json
+from gitops_tune.emulator.api import (
+    ApiError,
+    JsonText,
+    Request,
+    Response,
+    Route,
+    not_found,
+    proto_json,
+)
 from gitops_tune.emulator.gemini import access, answers, wire
 from gitops_tune.emulator.gemini.catalog import BaseModel, load
 from gitops_tune.emulator.paging import Paging
@@ -163,14 +171,16 @@ class GeminiDialect:
             after, size + 1, wanted.terms, owner=wanted.owner, reader=wanted.reader
         )
         now = self.clock()
-
-        def render(rec: ModelRecord) -> dict[str, Any]:
-            return wire.tuned_model_json(rec, now)
-
-        return Response(
-            200,
-            TUNED_PAGES.page(records, size, "tunedModels", render, lambda r: r.id, raw_filter),
+        page = TUNED_PAGES.page(
+            records, size, "tunedModels", lambda r: r, lambda r: r.id, raw_filter
         )
+        parts = []
+        if "tunedModels" in page:
+            models = ", ".join(wire.tuned_model_text(r, now) for r in page["tunedModels"])
+            parts.append(f'"tunedModels": [{models}]')
+        if "nextPageToken" in page:
+            parts.append(f'"nextPageToken": {json.dumps(page["nextPageToken"])}')
+        return Response(200, JsonText("{" + ", ".join(parts) + "}"))
 
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
