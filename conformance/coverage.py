@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance.calls import TOOL_CALLS
 from conformance.conftest import ROOT, routes_of
+from conformance.reasons import reason
 from conformance.upstream import Binding, binding_for, bindings, sample_path
 
 DOC = ROOT / "docs" / "emulator.md"
@@ -37,7 +38,8 @@ def _row(b: Binding, served: dict[tuple[str, str], str]) -> str:
     handler = served.get((b.http_method, b.uri))
     called = "yes" if (b.api, b.rpc) in TOOL_CALLS else ""
     where = f"`{handler}`" if handler else "not served"
-    return f"| {b.api} | {b.rpc} | `{b.http_method} {b.uri}` | {where} | {called} |"
+    why = "" if handler else (reason(b) or "NO REASON GIVEN")
+    return f"| {b.api} | {b.rpc} | `{b.http_method} {b.uri}` | {where} | {called} | {why} |"
 
 
 def table(routes: list[dict[str, Any]]) -> str:
@@ -47,8 +49,8 @@ def table(routes: list[dict[str, Any]]) -> str:
     lines = [
         BEGIN,
         "",
-        "| API | method | binding | emulator handler | the tool calls it |",
-        "|---|---|---|---|---|",
+        "| API | method | binding | emulator handler | the tool calls it | why not served |",
+        "|---|---|---|---|---|---|",
         *(_row(b, served) for b in listed),
         "",
         END,
