@@ -92,7 +92,7 @@ def test_encoded_tuned_models_match_their_json() -> None:
     `tuned_model_json` says, while training, when done, failed and cancelled."""
     import json
 
-    from gitops_tune.emulator.gemini import wire
+    from gitops_tune.emulator.gemini import resources
     from gitops_tune.emulator.store import ModelRecord
 
     base = ModelRecord(
@@ -123,4 +123,6 @@ def test_encoded_tuned_models_match_their_json() -> None:
         (replace(base, fail=True), 1100.0),
         (replace(base, cancel_time=1003.0), 1100.0),
     ]:
-        assert json.loads(wire.tuned_model_text(rec, now)) == wire.tuned_model_json(rec, now)
+        assert json.loads(resources.tuned_model_text(rec, now)) == resources.tuned_model_json(
+            rec, now
+        )

@@ -21,7 +21,7 @@ from gitops_tune.emulator.api import (
     not_found,
     proto_json,
 )
-from gitops_tune.emulator.gemini import access, answers, wire
+from gitops_tune.emulator.gemini import access, answers, resources, wire
 from gitops_tune.emulator.gemini.catalog import BaseModel, load
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import AlreadyExists, ModelRecord, Store
@@ -133,7 +133,7 @@ class GeminiDialect:
             readers=new.readers,
         )
         rec = self._insert(record, new.examples, requested_id)
-        return Response(200, wire.operation_json(rec, now))
+        return Response(200, resources.operation_json(rec, now))
 
     def _insert(
         self, record: ModelRecord, examples: Sequence[tuple[str, str]], requested_id: str | None
@@ -157,7 +157,7 @@ class GeminiDialect:
         raise AssertionError("unreachable")
 
     def get(self, req: Request) -> Response:
-        return Response(200, wire.tuned_model_json(self._readable(req), self.clock()))
+        return Response(200, resources.tuned_model_json(self._readable(req), self.clock()))
 
     def list(self, req: Request) -> Response:
         size = TUNED_PAGES.size(req.arg("pageSize"))
@@ -176,7 +176,7 @@ class GeminiDialect:
         )
         parts = []
         if "tunedModels" in page:
-            models = ", ".join(wire.tuned_model_text(r, now) for r in page["tunedModels"])
+            models = ", ".join(resources.tuned_model_text(r, now) for r in page["tunedModels"])
             parts.append(f'"tunedModels": [{models}]')
         if "nextPageToken" in page:
             parts.append(f'"nextPageToken": {json.dumps(page["nextPageToken"])}')
@@ -191,7 +191,7 @@ class GeminiDialect:
         rec = self.store.update(model_id, changes, self.clock())
         if rec is None:
             raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
-        return Response(200, wire.tuned_model_json(rec, self.clock()))
+        return Response(200, resources.tuned_model_json(rec, self.clock()))
 
     def delete(self, req: Request) -> Response:
         model_id = self._owned(req).id
@@ -201,7 +201,7 @@ class GeminiDialect:
 
     def generate_content(self, req: Request) -> Response:
         rec = self._readable(req)
-        state = training.progress(wire.job(rec), self.clock()).state
+        state = training.progress(resources.job(rec), self.clock()).state
         if state != "ACTIVE":
             raise ApiError(
                 400,
@@ -217,11 +217,11 @@ class GeminiDialect:
     # -- operations -----------------------------------------------------------------------
 
     def get_operation(self, req: Request) -> Response:
-        return Response(200, wire.operation_json(self._operation_record(req), self.clock()))
+        return Response(200, resources.operation_json(self._operation_record(req), self.clock()))
 
     def list_operations(self, req: Request) -> Response:
         rec = self._owned(req)
-        return Response(200, {"operations": [wire.operation_json(rec, self.clock())]})
+        return Response(200, {"operations": [resources.operation_json(rec, self.clock())]})
 
     def cancel_operation(self, req: Request) -> Response:
         """Stops training: the model stays, FAILED, and its operation ends with CANCELLED
