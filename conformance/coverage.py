@@ -45,7 +45,7 @@ def _row(b: Binding, served: dict[tuple[str, str], str]) -> str:
 def table(routes: list[dict[str, Any]]) -> str:
     served = handlers(routes)
     rows = sorted(bindings(), key=lambda b: (b.api, b.rpc, b.uri, b.http_method))
-    listed = [b for b in rows if not _skipped(b, served)]
+    listed = [b for b in rows if not skipped(b, served)]
     lines = [
         BEGIN,
         "",
@@ -58,7 +58,7 @@ def table(routes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _skipped(b: Binding, served: dict[tuple[str, str], str]) -> bool:
+def skipped(b: Binding, served: dict[tuple[str, str], str]) -> bool:
     """Operation bindings of resources the emulator has nothing to do with (batches, files,
     corpora...) would only pad the table."""
     if (b.http_method, b.uri) in served or b.service != "Operations":
