@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance.calls import TOOL_CALLS
 from conformance.conftest import ROOT, routes_of
+from conformance.reasons import reason
 from conformance.upstream import Binding, binding_for, bindings, sample_path
 
 DOC = ROOT / "docs" / "emulator.md"
@@ -37,18 +38,19 @@ def _row(b: Binding, served: dict[tuple[str, str], str]) -> str:
     handler = served.get((b.http_method, b.uri))
     called = "yes" if (b.api, b.rpc) in TOOL_CALLS else ""
     where = f"`{handler}`" if handler else "not served"
-    return f"| {b.api} | {b.rpc} | `{b.http_method} {b.uri}` | {where} | {called} |"
+    why = "" if handler else (reason(b) or "NO REASON GIVEN")
+    return f"| {b.api} | {b.rpc} | `{b.http_method} {b.uri}` | {where} | {called} | {why} |"
 
 
 def table(routes: list[dict[str, Any]]) -> str:
     served = handlers(routes)
     rows = sorted(bindings(), key=lambda b: (b.api, b.rpc, b.uri, b.http_method))
-    listed = [b for b in rows if not _skipped(b, served)]
+    listed = [b for b in rows if not skipped(b, served)]
     lines = [
         BEGIN,
         "",
-        "| API | method | binding | emulator handler | the tool calls it |",
-        "|---|---|---|---|---|",
+        "| API | method | binding | emulator handler | the tool calls it | why not served |",
+        "|---|---|---|---|---|---|",
         *(_row(b, served) for b in listed),
         "",
         END,
@@ -56,7 +58,7 @@ def table(routes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _skipped(b: Binding, served: dict[tuple[str, str], str]) -> bool:
+def skipped(b: Binding, served: dict[tuple[str, str], str]) -> bool:
     """Operation bindings of resources the emulator has nothing to do with (batches, files,
     corpora...) would only pad the table."""
     if (b.http_method, b.uri) in served or b.service != "Operations":

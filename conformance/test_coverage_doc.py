@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.calls import TOOL_CALLS
-from conformance.coverage import BEGIN, DOC, END, handlers, table
+from conformance.coverage import BEGIN, DOC, END, handlers, skipped, table
+from conformance.reasons import reason
 from conformance.upstream import bindings
 
 
@@ -26,3 +27,13 @@ def test_the_table_shows_every_tool_call_served(emulator_routes: list[dict[str, 
     for call in TOOL_CALLS:
         uris = [(b.http_method, b.uri) for b in bindings() if (b.api, b.rpc) == call]
         assert any(u in served for u in uris), f"{call} is not served"
+
+
+def test_every_method_not_served_says_why(emulator_routes: list[dict[str, Any]]) -> None:
+    served = handlers(emulator_routes)
+    missing = [
+        f"{b.api} {b.rpc} {b.http_method} {b.uri}"
+        for b in bindings()
+        if (b.http_method, b.uri) not in served and not skipped(b, served) and reason(b) is None
+    ]
+    assert not missing, "add a reason in conformance/reasons.py for: " + "; ".join(missing)

@@ -178,6 +178,20 @@ def schema(plan: bool) -> int:
 )
 @click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
 @click.option(
+    "--catalog",
+    default="documented",
+    show_default=True,
+    metavar="documented|current|FILE",
+    help="Base models: the tuning docs' (documented), what Google serves now (current), a file.",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    metavar="KEY[=PROJECT]",
+    help="Accept only these API keys, each its own project (default: any key, one project).",
+)
+@click.option(
     "--record",
     "record_dir",
     type=click.Path(file_okay=False),

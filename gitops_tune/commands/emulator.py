@@ -39,6 +39,8 @@ def run(
     location: str = "us-central1",
     operation_seconds: float = 2.0,
     refuse_model_delete: bool = False,
+    api_keys: tuple[str, ...] = (),
+    catalog: str = "documented",
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.server import EmulatorConfig, start
@@ -46,6 +48,7 @@ def run(
     codes = _checked(fault_codes, fault_mode, train_seconds, latency_ms, fault_rate)
     if operation_seconds < 0:
         raise UserError("--operation-seconds: must be >= 0")
+    _check_keys_and_catalog(api_keys, catalog)
     config = EmulatorConfig(
         host=host,
         port=port,
@@ -59,6 +62,8 @@ def run(
         record_dir=record_dir,
         operation_seconds=operation_seconds,
         refuse_model_delete=refuse_model_delete,
+        api_keys=tuple(api_keys),
+        catalog=catalog,
     )
     try:
         running = start(config)
@@ -114,6 +119,17 @@ def _checked(
     if not 0 <= fault_rate <= 1:
         raise UserError("--fault-rate: must be between 0 and 1")
     return codes
+
+
+def _check_keys_and_catalog(api_keys: tuple[str, ...], catalog: str) -> None:
+    from gitops_tune.emulator.callers import KeyConfigError, parse_keys
+    from gitops_tune.emulator.gemini.catalog import CatalogError, load
+
+    try:
+        parse_keys(api_keys)
+        load(catalog)
+    except (KeyConfigError, CatalogError) as e:
+        raise UserError(str(e)) from None
 
 
 def _environment(url: str, dialect: str, bucket: str, project: str, location: str) -> list[str]:

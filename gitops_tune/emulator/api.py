@@ -123,6 +123,7 @@ class Request:
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
     params: Mapping[str, str] = field(default_factory=dict)  # from the route template
+    caller: str = ""  # the calling project, set by the server (see `callers`)
 
     def arg(self, name: str) -> str | None:
         """The last value of a query parameter, or None."""
@@ -140,6 +141,16 @@ class Request:
         if not isinstance(value, dict):
             raise invalid("Invalid JSON payload received. The body must be a JSON object.")
         return value
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A JSON answer already encoded, sent as is (answers built from cached parts)."""
+
+    text: str
+
+    def value(self) -> Any:
+        return json.loads(self.text)
 
 
 @dataclass

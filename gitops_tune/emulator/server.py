@@ -22,13 +22,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, Router, invalid
+from gitops_tune.emulator.api import (
+    ApiError,
+    JsonText,
+    Request,
+    Response,
+    Route,
+    Router,
+    invalid,
+)
+from gitops_tune.emulator.callers import parse_keys, project_of
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -37,7 +46,7 @@ from gitops_tune.emulator.faults import (
     parse_fault_codes,
 )
 from gitops_tune.emulator.gcs import GcsDialect
-from gitops_tune.emulator.gemini.catalog import base_models_with
+from gitops_tune.emulator.gemini.catalog import DEFAULT_CATALOG, load
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.recording import WireRecorder, process_recorder
 from gitops_tune.emulator.store import Store
@@ -58,11 +67,13 @@ class EmulatorConfig:
     fault_codes: tuple[int, ...] = (429, 503)
     fault_mode: FaultMode = "before"
     base_models: tuple[str, ...] = ()  # extra tunable base models, "NAME" or "models/NAME"
+    catalog: str = DEFAULT_CATALOG  # "documented", "current" or a catalog file (`catalog`)
     retry_after_seconds: int = 1  # Retry-After on injected 429 answers; 0 sends none
     fault_seed: int | None = None  # seeds the fault draws, for reproducible runs
     record_dir: str | None = None  # record every API exchange there (see `recording`)
     operation_seconds: float = 0.0  # Vertex AI long-running operations are done after this
     refuse_model_delete: bool = False  # Vertex AI models.delete refuses tuned models
+    api_keys: tuple[str, ...] = ()  # "KEY" or "KEY=PROJECT_NUMBER"; empty: any key (`callers`)
 
 
 class Stats:
@@ -104,19 +115,25 @@ class Emulator:
             seed=config.fault_seed,
         )
         self.stats = Stats()
+        self.api_keys = parse_keys(config.api_keys)
+        self.catalog = load(config.catalog).with_tunable(config.base_models)
         self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
         self.gemini = GeminiDialect(
             self.store,
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
-            base_models=base_models_with(config.base_models),
+            base_models=self.catalog.gemini,
         )
         self.vertex_jobs = TuningJobs(
-            self.store, clock=time.time, train_seconds=lambda: config.train_seconds
+            self.store,
+            clock=time.time,
+            train_seconds=lambda: config.train_seconds,
+            tunable=self.catalog.vertex_tunable,
         )
         self.vertex_serving = Serving(
             self.store,
             clock=time.time,
+            publisher_models=self.catalog.vertex_tunable + self.catalog.vertex_other,
             operation_seconds=config.operation_seconds,
             refuse_model_delete=config.refuse_model_delete,
         )
@@ -170,6 +187,14 @@ class Emulator:
         self.stats.clear()
         return Response(200, {})
 
+    def _caller(self, route: Route, req: Request) -> str:
+        """The calling project, or the error for missing or bad credentials."""
+        if route.auth == "none":  # Cloud Storage emulators take anonymous callers
+            return ""
+        if route.auth == "bearer":
+            return _bearer_project(req)
+        return project_of(req, self.api_keys)
+
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
         """One request, start to end; never raises."""
         split = urlsplit(target)
@@ -187,7 +212,9 @@ class Emulator:
         response = self._answer(route, req)
         recorder = self.recorder or process_recorder()
         if recorder is not None:
-            recorder.record(route.key, path, query, headers, body, response.status, response.body)
+            answer = response.body
+            answer = answer.value() if isinstance(answer, JsonText) else answer
+            recorder.record(route.key, path, query, headers, body, response.status, answer)
         return response
 
     def _answer(self, route: Route, req: Request) -> Response:
@@ -198,8 +225,12 @@ class Emulator:
         fault = self.faults.draw()
         if fault is not None and fault.when == "before":
             return _fault_response(fault.code, fault.status, fault.message, settings)
-        auth_error = _check_auth(route, req)
-        response = auth_error.response() if auth_error else _call(route, req)
+        try:
+            req = replace(req, caller=self._caller(route, req))
+        except ApiError as e:
+            response = e.response()
+        else:
+            response = _call(route, req)
         if fault is not None:  # "after": the change is made, the answer is lost
             return _fault_response(fault.code, fault.status, fault.message, settings)
         return response
@@ -214,27 +245,16 @@ def _call(route: Route, req: Request) -> Response:
         return ApiError(500, f"Emulator internal error: {type(e).__name__}: {e}").response()
 
 
-def _check_auth(route: Route, req: Request) -> ApiError | None:
-    if route.auth == "none":  # Cloud Storage emulators take anonymous callers
-        return None
-    if route.auth == "bearer":  # Vertex AI: an OAuth access token (any non-empty one)
-        header = req.headers.get("authorization", "")
-        if header.startswith("Bearer ") and header[7:].strip():
-            return None
-        return ApiError(
-            401,
-            "Request is missing required authentication credential. Expected OAuth 2 access "
-            "token, login cookie or other valid authentication credential.",
-            "UNAUTHENTICATED",
-        )
-    key = req.headers.get("x-goog-api-key") or req.arg("key")
-    if key:
-        return None
-    return ApiError(
-        403,
-        "Method doesn't allow unregistered callers (callers without established identity). "
-        "Please use API Key or other form of API consumer identity to call this API.",
-        "PERMISSION_DENIED",
+def _bearer_project(req: Request) -> str:
+    """Vertex AI: an OAuth access token (any non-empty one); the project is in the path."""
+    header = req.headers.get("authorization", "")
+    if header.startswith("Bearer ") and header[7:].strip():
+        return ""
+    raise ApiError(
+        401,
+        "Request is missing required authentication credential. Expected OAuth 2 access "
+        "token, login cookie or other valid authentication credential.",
+        "UNAUTHENTICATED",
     )
 
 
@@ -270,6 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(response.body, bytes):  # media (a Cloud Storage download)
             payload = response.body
             content_type = response.headers.pop("Content-Type", "application/octet-stream")
+        elif isinstance(response.body, JsonText):
+            payload = response.body.text.encode("utf-8")
+            content_type = "application/json; charset=UTF-8"
         else:
             payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
             content_type = "application/json; charset=UTF-8"

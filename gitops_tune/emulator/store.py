@@ -10,6 +10,7 @@ by ``generateContent``; nothing here ever returns them with a model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +36,9 @@ CREATE TABLE IF NOT EXISTS tuned_models (
     data_seed TEXT NOT NULL,
     fail INTEGER NOT NULL,
     cancel_time REAL,
-    operation_id TEXT NOT NULL
+    operation_id TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    readers TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS training_examples (
     model_id TEXT PRIMARY KEY REFERENCES tuned_models(id) ON DELETE CASCADE,
@@ -58,8 +61,10 @@ CREATE TABLE IF NOT EXISTS blobs (
 _COLUMNS = (
     "id, display_name, description, base_model, hyperparameters, sampling, create_time, "
     "update_time, train_seconds, total_steps, steps_per_epoch, example_count, data_seed, fail, "
-    "cancel_time, operation_id"
+    "cancel_time, operation_id, owner, readers"
 )
+# columns added after the first release, for store files written before them
+_ADDED_COLUMNS = {"owner": "TEXT NOT NULL DEFAULT ''", "readers": "TEXT NOT NULL DEFAULT '[]'"}
 
 
 class AlreadyExists(Exception):
@@ -84,6 +89,11 @@ class ModelRecord:
     fail: bool
     operation_id: str
     cancel_time: float | None = None
+    owner: str = ""  # the creator's project ("" when the emulator takes any API key)
+    readers: tuple[str, ...] = ()  # readerProjectNumbers, as decimal strings
+
+    def readable_by(self, project: str) -> bool:
+        return project == self.owner or project in self.readers
 
 
 class Store:
@@ -92,6 +102,17 @@ class Store:
     def __init__(self, db_path: str | None = None) -> None:
         self.db_path = db_path
         self._db = Database(db_path, SCHEMA)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Bring a store file from before a column existed up to date."""
+        with self._db.connection() as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(tuned_models)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name in have:
+                    continue
+                with contextlib.suppress(sqlite3.OperationalError):  # added by another process
+                    conn.execute(f"ALTER TABLE tuned_models ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -104,7 +125,7 @@ class Store:
             with self._db.write() as conn:
                 conn.execute(
                     f"INSERT INTO tuned_models ({_COLUMNS}) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.id,
                         record.display_name,
@@ -122,6 +143,8 @@ class Store:
                         int(record.fail),
                         record.cancel_time,
                         record.operation_id,
+                        record.owner,
+                        json.dumps(list(record.readers)),
                     ),
                 )
                 conn.execute(
@@ -138,11 +161,26 @@ class Store:
             ).fetchone()
         return _record(row) if row is not None else None
 
-    def page(self, after: str | None, limit: int, terms: Sequence[str] = ()) -> list[ModelRecord]:
+    def page(
+        self,
+        after: str | None,
+        limit: int,
+        terms: Sequence[str] = (),
+        *,
+        owner: str | None = None,
+        reader: str | None = None,
+    ) -> list[ModelRecord]:
         """Models sorted by ID, after ``after``; each term must occur in displayName or
-        description (case-insensitive)."""
+        description (case-insensitive). ``owner``: only that project's models; ``reader``:
+        only models that project owns or may read."""
         where = ["id > ?"]
         args: list[object] = [after or ""]
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
+        if reader is not None:
+            where.append("(owner = ? OR instr(readers, ?) > 0)")
+            args += [reader, json.dumps(reader)]
         for term in terms:
             where.append(
                 "(instr(casefold(display_name), ?) > 0 OR instr(casefold(description), ?) > 0)"
@@ -325,6 +363,8 @@ def _record(row: Sequence[object]) -> ModelRecord:
         fail,
         cancel_time,
         operation_id,
+        owner,
+        readers,
     ) = row
     return ModelRecord(
         id=str(id_),
@@ -343,4 +383,6 @@ def _record(row: Sequence[object]) -> ModelRecord:
         fail=bool(fail),
         cancel_time=None if cancel_time is None else float(str(cancel_time)),
         operation_id=str(operation_id),
+        owner=str(owner),
+        readers=tuple(str(r) for r in json.loads(str(readers))),
     )

@@ -58,11 +58,22 @@ def mean_loss(seed: int, step: int, steps: int) -> float:
     The curve reaches its floor at about 60 % of the job, then plateaus; the noise is at most
     1 % of the floor, so the plateau never climbs visibly.
     """
-    start = 2.0 + _unit(seed, -1)
-    floor = 0.05 + 0.1 * _unit(seed, -2)
-    rate = 5.0 / max(1.0, 0.6 * steps)
-    noise = (_unit(seed, step) - 0.5) * 0.02 * floor
-    return round(floor + (start - floor) * math.exp(-rate * (step - 1)) + noise, 6)
+    return _LossCurve(seed, steps).at(step)
+
+
+class _LossCurve:
+    """`mean_loss` of one job, with the per-job draws made once."""
+
+    def __init__(self, seed: int, steps: int) -> None:
+        self.seed = seed
+        self.start = 2.0 + _unit(seed, -1)
+        self.floor = 0.05 + 0.1 * _unit(seed, -2)
+        self.rate = 5.0 / max(1.0, 0.6 * steps)
+
+    def at(self, step: int) -> float:
+        noise = (_unit(self.seed, step) - 0.5) * 0.02 * self.floor
+        decay = math.exp(-self.rate * (step - 1))
+        return round(self.floor + (self.start - self.floor) * decay + noise, 6)
 
 
 @dataclass(frozen=True)
@@ -139,11 +150,12 @@ def progress(job: Job, now: float) -> Progress:
 def snapshots(job: Job, completed_steps: int) -> list[Snapshot]:
     """One snapshot per completed step; ``epoch`` (1-based) is the epoch its last example
     belongs to."""
+    curve = _LossCurve(job.seed, job.steps)
     return [
         Snapshot(
             step=step,
             epoch=_epoch(job, step),
-            mean_loss=mean_loss(job.seed, step, job.steps),
+            mean_loss=curve.at(step),
             compute_time=step_time(job, step),
         )
         for step in range(1, completed_steps + 1)

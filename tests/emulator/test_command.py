@@ -55,6 +55,8 @@ def test_run_rejects_bad_options_directly() -> None:
         run(fault_codes="")
     with pytest.raises(UserError, match="fault-mode"):
         run(fault_mode="never")
+    with pytest.raises(UserError, match="--api-key 'k=x'"):
+        run(api_keys=("k=x",))
 
 
 def test_vertex_dialect_sets_up_the_bucket_and_prints_the_environment(tmp_path: Path) -> None:

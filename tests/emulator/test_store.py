@@ -28,6 +28,24 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     assert len(after["tuningTask"]["snapshots"]) == 5
 
 
+def test_a_file_from_before_the_owner_columns_is_brought_up_to_date(tmp_path: Path) -> None:
+    import sqlite3
+
+    from gitops_tune.emulator.store import SCHEMA
+
+    db = tmp_path / "old.db"
+    old_schema = SCHEMA.replace(
+        ",\n    owner TEXT NOT NULL DEFAULT '',\n    readers TEXT NOT NULL DEFAULT '[]'", ""
+    )
+    assert old_schema != SCHEMA
+    with sqlite3.connect(db) as conn:
+        conn.executescript(old_schema)
+    with start(EmulatorConfig(port=0, db_path=str(db), train_seconds=0)) as running:
+        api = Api(running.url)
+        assert api.create("after-upgrade", readerProjectNumbers=[7]).status_code == 200
+        assert api.get("after-upgrade")["readerProjectNumbers"] == ["7"]
+
+
 def test_in_memory_state_does_not_survive() -> None:
     with start(EmulatorConfig(port=0)) as first:
         Api(first.url).create("gone")

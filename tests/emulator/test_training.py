@@ -85,3 +85,44 @@ def test_snapshot_epochs_are_one_based() -> None:
 
 def test_rfc3339() -> None:
     assert training.rfc3339(0.5) == "1970-01-01T00:00:00.500000Z"
+
+
+def test_encoded_tuned_models_match_their_json() -> None:
+    """The list's encoded models (snapshots cached once a job has finished) say exactly what
+    `tuned_model_json` says, while training, when done, failed and cancelled."""
+    import json
+
+    from gitops_tune.emulator.gemini import resources
+    from gitops_tune.emulator.store import ModelRecord
+
+    base = ModelRecord(
+        id="m",
+        display_name="m",
+        description="",
+        base_model="models/b",
+        hyperparameters={"epochCount": 2, "batchSize": 2, "learningRate": 0.001},
+        sampling={"temperature": 1.0},
+        create_time=1000.0,
+        update_time=1000.0,
+        train_seconds=10.0,
+        total_steps=10,
+        steps_per_epoch=5.0,
+        example_count=10,
+        data_seed=7,
+        fail=False,
+        operation_id="op",
+        readers=("12",),
+    )
+    from dataclasses import replace
+
+    for rec, now in [
+        (base, 1000.0),  # no step yet
+        (base, 1004.5),  # training
+        (base, 1011.0),  # done
+        (base, 1011.0),  # done, from the cache
+        (replace(base, fail=True), 1100.0),
+        (replace(base, cancel_time=1003.0), 1100.0),
+    ]:
+        assert json.loads(resources.tuned_model_text(rec, now)) == resources.tuned_model_json(
+            rec, now
+        )

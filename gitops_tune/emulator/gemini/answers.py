@@ -13,6 +13,26 @@ from typing import Any
 
 from gitops_tune.emulator.api import invalid
 
+JSON_MODE_FIELDS = ("responseSchema", "responseJsonSchema")
+
+
+def check_supported(body: Mapping[str, Any], model: str) -> None:
+    """Refuse what a tuned model does not support. The Gemini API's fine-tuning guide
+    ("Limitations"): "System instruction is not supported with tuned models" and "JSON mode
+    is not supported with tuned models"; the messages are the service's own for a model
+    without them ("Developer instruction is not enabled for models/...", "Json mode is not
+    enabled for models/...")."""
+    if body.get("systemInstruction") is not None:
+        raise invalid(f"Developer instruction is not enabled for {model}")
+    config = body.get("generationConfig")
+    if not isinstance(config, Mapping):
+        return
+    json_mode = config.get("responseMimeType") == "application/json" or any(
+        config.get(f) is not None for f in JSON_MODE_FIELDS
+    )
+    if json_mode:
+        raise invalid(f"Json mode is not enabled for {model}")
+
 
 def prompt_text(body: Mapping[str, Any]) -> str:
     contents = body.get("contents")

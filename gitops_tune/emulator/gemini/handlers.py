@@ -5,16 +5,24 @@ answers and as google-genai requires.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import ApiError, Request, Response, Route, not_found, proto_json
-from gitops_tune.emulator.gemini import answers, wire
-from gitops_tune.emulator.gemini.catalog import DEFAULT_BASE_MODELS, BaseModel
+from gitops_tune.emulator.api import (
+    ApiError,
+    JsonText,
+    Request,
+    Response,
+    Route,
+    not_found,
+    proto_json,
+)
+from gitops_tune.emulator.gemini import access, answers, resources, wire
+from gitops_tune.emulator.gemini.catalog import BaseModel, load
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import AlreadyExists, ModelRecord, Store
 
@@ -32,12 +40,14 @@ class GeminiDialect:
         *,
         clock: Callable[[], float],
         train_seconds: Callable[[], float],
-        base_models: Sequence[BaseModel] = DEFAULT_BASE_MODELS,
+        base_models: Sequence[BaseModel] | None = None,  # None: the default catalog's
     ) -> None:
         self.store = store
         self.clock = clock
         self.train_seconds = train_seconds
-        self.base_models = {m.name: m for m in base_models}
+        self.base_models = {
+            m.name: m for m in (load().gemini if base_models is None else base_models)
+        }
 
     def routes(self) -> list[Route]:
         """Exactly Google's REST bindings for these resources (google-ai-generativelanguage's
@@ -75,8 +85,14 @@ class GeminiDialect:
             raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
         return rec
 
+    def _readable(self, req: Request) -> ModelRecord:
+        return access.check_read(self._record(req.params["id"]), req.caller)
+
+    def _owned(self, req: Request) -> ModelRecord:
+        return access.check_write(self._record(req.params["id"]), req.caller)
+
     def _operation_record(self, req: Request) -> ModelRecord:
-        rec = self._record(req.params["id"])
+        rec = self._owned(req)
         if req.params["op"] != rec.operation_id:
             raise not_found(
                 f"Operation tunedModels/{rec.id}/operations/{req.params['op']} does not exist."
@@ -113,9 +129,11 @@ class GeminiDialect:
             data_seed=training.data_seed(new.examples),
             fail=re.search(rf"\b{training.FAIL_WORD}\b", new.display_name) is not None,
             operation_id="",
+            owner=req.caller,
+            readers=new.readers,
         )
         rec = self._insert(record, new.examples, requested_id)
-        return Response(200, wire.operation_json(rec, now))
+        return Response(200, resources.operation_json(rec, now))
 
     def _insert(
         self, record: ModelRecord, examples: Sequence[tuple[str, str]], requested_id: str | None
@@ -124,7 +142,7 @@ class GeminiDialect:
         (another one when taken)."""
         for attempt in range(ID_ATTEMPTS):
             model_id = requested_id or _generated_id(record.display_name)
-            rec = replace(record, id=model_id, operation_id=_random_part(12))
+            rec = replace(record, id=model_id, operation_id=_random_part(OPERATION_ID_CHARS))
             try:
                 self.store.insert(rec, examples)
             except AlreadyExists:
@@ -139,65 +157,71 @@ class GeminiDialect:
         raise AssertionError("unreachable")
 
     def get(self, req: Request) -> Response:
-        return Response(200, wire.tuned_model_json(self._record(req.params["id"]), self.clock()))
+        return Response(200, resources.tuned_model_json(self._readable(req), self.clock()))
 
     def list(self, req: Request) -> Response:
         size = TUNED_PAGES.size(req.arg("pageSize"))
         raw_filter = req.arg("filter") or ""
         token = req.arg("pageToken")
         after = TUNED_PAGES.decode(token, raw_filter) if token else None
-        terms = wire.filter_terms(raw_filter)
-        if terms is None:
+        wanted = access.list_filter(raw_filter, req.caller)
+        if wanted is None:
             return Response(200, {})
-        records = self.store.page(after, size + 1, terms)
-        now = self.clock()
-
-        def render(rec: ModelRecord) -> dict[str, Any]:
-            return wire.tuned_model_json(rec, now)
-
-        return Response(
-            200,
-            TUNED_PAGES.page(records, size, "tunedModels", render, lambda r: r.id, raw_filter),
+        records = self.store.page(
+            after, size + 1, wanted.terms, owner=wanted.owner, reader=wanted.reader
         )
+        now = self.clock()
+        page = TUNED_PAGES.page(
+            records, size, "tunedModels", lambda r: r, lambda r: r.id, raw_filter
+        )
+        parts = []
+        if "tunedModels" in page:
+            models = ", ".join(resources.tuned_model_text(r, now) for r in page["tunedModels"])
+            parts.append(f'"tunedModels": [{models}]')
+        if "nextPageToken" in page:
+            parts.append(f'"nextPageToken": {json.dumps(page["nextPageToken"])}')
+        return Response(200, JsonText("{" + ", ".join(parts) + "}"))
 
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
         body = proto_json(req.json())
         wire.check_fields(body)
-        current = self._record(model_id)
+        current = self._owned(req)
         changes = wire.patch_changes(body, req.arg("updateMask"), current.base_model)
         rec = self.store.update(model_id, changes, self.clock())
         if rec is None:
             raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
-        return Response(200, wire.tuned_model_json(rec, self.clock()))
+        return Response(200, resources.tuned_model_json(rec, self.clock()))
 
     def delete(self, req: Request) -> Response:
-        model_id = req.params["id"]
+        model_id = self._owned(req).id
         if not self.store.delete(model_id):
             raise not_found(f"Tuned model tunedModels/{model_id} does not exist.")
         return Response(200, {})
 
     def generate_content(self, req: Request) -> Response:
-        rec = self._record(req.params["id"])
-        state = training.progress(wire.job(rec), self.clock()).state
+        rec = self._readable(req)
+        state = training.progress(resources.job(rec), self.clock()).state
         if state != "ACTIVE":
             raise ApiError(
                 400,
                 f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
                 "FAILED_PRECONDITION",
             )
-        prompt = answers.prompt_text(proto_json(req.json()))
+        body = proto_json(req.json())
+        answers.check_supported(body, f"tunedModels/{rec.id}")
+        prompt = answers.prompt_text(body)
         text = answers.answer_for(prompt, self.store.examples(rec.id))
         return Response(200, answers.generate_content_json(rec.id, prompt, text))
 
     # -- operations -----------------------------------------------------------------------
 
     def get_operation(self, req: Request) -> Response:
-        return Response(200, wire.operation_json(self._operation_record(req), self.clock()))
+        return Response(200, resources.operation_json(self._operation_record(req), self.clock()))
 
     def list_operations(self, req: Request) -> Response:
-        rec = self._record(req.params["id"])
-        return Response(200, {"operations": [wire.operation_json(rec, self.clock())]})
+        rec = self._owned(req)
+        return Response(200, {"operations": [resources.operation_json(rec, self.clock())]})
 
     def cancel_operation(self, req: Request) -> Response:
         """Stops training: the model stays, FAILED, and its operation ends with CANCELLED
@@ -228,6 +252,14 @@ class GeminiDialect:
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# The shapes of Google's recorded IDs (the REST tuning tutorial's run): the displayName's
+# words, a hyphen and 12 random characters ("number-generator-model-dzlmi0gswwqb"), operations
+# of 12 ("bvl8dymw0fhw"); 11 characters when there is no name ("az2mb0bpw6i", the API
+# reference's example).
+SUFFIX_CHARS = 12
+OPERATION_ID_CHARS = 12
+NAMELESS_ID_CHARS = 11
+ID_MAX = 40
 
 
 def _random_part(n: int) -> str:
@@ -236,9 +268,10 @@ def _random_part(n: int) -> str:
 
 def _generated_id(display_name: str) -> str:
     """Like the real API: the displayName's words joined by hyphens plus a random suffix
-    (``sentence-translator-u3b7m``); a random ID when there are no usable words."""
+    (``number-generator-model-dzlmi0gswwqb``); a random ID when there are no usable words.
+    Either way the ID matches the ``tunedModelId`` rule (at most 40 characters)."""
     words = re.findall(r"[a-z0-9]+", display_name.lower())
-    stem = "-".join(words)[:33].strip("-")
+    stem = "-".join(words)[: ID_MAX - SUFFIX_CHARS - 1].strip("-")
     if stem and stem[0].isalpha():
-        return f"{stem}-{_random_part(5)}"
-    return secrets.choice(_ALPHABET[:26]) + _random_part(10)
+        return f"{stem}-{_random_part(SUFFIX_CHARS)}"
+    return secrets.choice(_ALPHABET[:26]) + _random_part(NAMELESS_ID_CHARS - 1)

@@ -1,9 +1,6 @@
-"""The Gemini API on the wire: request checks and the JSON shapes of tuned models and their
-operations.
-
-Shapes follow the public v1beta REST reference (ai.google.dev/api/tuning): camelCase JSON,
-proto3 style (empty strings, zeros and false are left out), google.longrunning Operations for
-create. Nothing here touches the store; `handlers` does.
+"""The Gemini API on the wire: request checks (create, patch) against the v1beta REST
+reference (ai.google.dev/api/tuning); the JSON shapes of the answers are `resources`'.
+Nothing here touches the store; `handlers` does.
 """
 
 from __future__ import annotations
@@ -16,16 +13,14 @@ from typing import Any
 
 from gitops_tune.emulator import training
 from gitops_tune.emulator.api import invalid, proto_number, reject_unknown
+from gitops_tune.emulator.gemini.access import reader_numbers
 from gitops_tune.emulator.gemini.catalog import BaseModel
-from gitops_tune.emulator.store import ModelRecord
 
-API_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta"
 ID_PATTERN = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?\Z")
 DISPLAY_NAME_MAX = 40
 INPUT_MAX_CHARS = 40_000  # per example, as the tuning guide states for Gemini 1.5 Flash
 OUTPUT_MAX_CHARS = 5_000
 MAX_TOTAL_STEPS = 1_000_000  # an emulator limit, so snapshots stay cheap to compute
-OWNER_OPERATORS = ("owner:me", "writers:me", "readers:me")
 
 TOP_LEVEL_INPUT = frozenset(
     {
@@ -189,6 +184,7 @@ class NewModel:
     sampling: dict[str, float | int]  # the base model's defaults filled in
     examples: list[tuple[str, str]]
     hyperparameters: dict[str, float | int]  # defaults filled in
+    readers: tuple[str, ...] = ()  # readerProjectNumbers
 
 
 def requested_id(raw: str | None) -> str | None:
@@ -251,6 +247,7 @@ def new_model(body: Mapping[str, Any], base_models: Mapping[str, BaseModel]) -> 
         },
         examples=examples,
         hyperparameters=_hyperparameters(task.get("hyperparameters"), len(examples)),
+        readers=reader_numbers(body.get("readerProjectNumbers")),
     )
 
 
@@ -301,100 +298,3 @@ def patch_changes(body: Mapping[str, Any], mask: str | None, base_model: str) ->
         else:
             changes[f] = _sampling({f: value}).get(f)
     return changes
-
-
-# -- list ------------------------------------------------------------------------------------
-
-
-def filter_terms(raw: str | None) -> list[str] | None:
-    """Full-text terms of a list filter; None when nothing can match (readers:everyone)."""
-    terms: list[str] = []
-    for word in (raw or "").split():
-        lowered = word.casefold()
-        if lowered in OWNER_OPERATORS:
-            continue  # every emulated model belongs to the caller
-        if lowered == "readers:everyone":
-            return None  # the emulator shares nothing with everyone
-        terms.append(word)
-    return terms
-
-
-# -- tuned models and their operations ------------------------------------------------------
-
-
-def job(rec: ModelRecord) -> training.Job:
-    """The training simulation of a stored model."""
-    return training.Job(
-        start=rec.create_time,
-        train_seconds=rec.train_seconds,
-        steps=rec.total_steps,
-        steps_per_epoch=rec.steps_per_epoch,
-        seed=rec.data_seed,
-        fail=rec.fail,
-        cancel_time=rec.cancel_time,
-        epochs=int(rec.hyperparameters["epochCount"]),
-    )
-
-
-def _snapshots_json(sim: training.Job, completed: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "step": s.step,
-            "epoch": s.epoch,
-            "meanLoss": s.mean_loss,
-            "computeTime": training.rfc3339(s.compute_time),
-        }
-        for s in training.snapshots(sim, completed)
-    ]
-
-
-def tuned_model_json(rec: ModelRecord, now: float) -> dict[str, Any]:
-    sim = job(rec)
-    prog = training.progress(sim, now)
-    task: dict[str, Any] = {"startTime": training.rfc3339(rec.create_time)}
-    if prog.complete_time is not None:
-        task["completeTime"] = training.rfc3339(prog.complete_time)
-    snaps = _snapshots_json(sim, prog.completed_steps)
-    if snaps:
-        task["snapshots"] = snaps
-    task["hyperparameters"] = dict(rec.hyperparameters)
-    update_time = rec.update_time
-    if prog.complete_time is not None:
-        update_time = max(update_time, prog.complete_time)
-    out: dict[str, Any] = {"name": f"tunedModels/{rec.id}"}
-    if rec.display_name:
-        out["displayName"] = rec.display_name
-    if rec.description:
-        out["description"] = rec.description
-    out["state"] = prog.state
-    out["createTime"] = training.rfc3339(rec.create_time)
-    out["updateTime"] = training.rfc3339(update_time)
-    out["baseModel"] = rec.base_model
-    out.update(rec.sampling)
-    out["tuningTask"] = task
-    return out
-
-
-def operation_json(rec: ModelRecord, now: float) -> dict[str, Any]:
-    sim = job(rec)
-    prog = training.progress(sim, now)
-    metadata: dict[str, Any] = {
-        "@type": f"{API_TYPE}.CreateTunedModelMetadata",
-        "tunedModel": f"tunedModels/{rec.id}",
-        "totalSteps": rec.total_steps,
-    }
-    if prog.completed_steps:
-        metadata["completedSteps"] = prog.completed_steps
-        metadata["completedPercent"] = round(100.0 * prog.completed_steps / rec.total_steps, 4)
-        metadata["snapshots"] = _snapshots_json(sim, prog.completed_steps)
-    out: dict[str, Any] = {
-        "name": f"tunedModels/{rec.id}/operations/{rec.operation_id}",
-        "metadata": metadata,
-    }
-    if prog.state == "ACTIVE":
-        out["done"] = True
-        out["response"] = {"@type": f"{API_TYPE}.TunedModel", **tuned_model_json(rec, now)}
-    elif prog.state == "FAILED":
-        out["done"] = True
-        out["error"] = {"code": 1 if prog.cancelled else 13, "message": prog.error or ""}
-    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gitops_tune.emulator import training
@@ -55,10 +55,12 @@ class TuningJobs:
         *,
         clock: Callable[[], float],
         train_seconds: Callable[[], float],
+        tunable: Sequence[str] = wire.TUNABLE_BASE_MODELS,  # the catalog's (`gemini.catalog`)
     ) -> None:
         self.store = store
         self.clock = clock
         self.train_seconds = train_seconds
+        self.tunable = tuple(tunable)
 
     def routes(self) -> list[Route]:
         jobs = f"{wire.LOCATION}/tuningJobs"
@@ -82,7 +84,7 @@ class TuningJobs:
         return doc
 
     def create(self, req: Request) -> Response:
-        new = wire.new_job(req.json())
+        new = wire.new_job(req.json(), self.tunable)
         training_uri = new.spec.get("trainingDatasetUri")
         wire.gs_uri(training_uri, "supervisedTuningSpec.trainingDatasetUri")
         count, chars = read_examples(

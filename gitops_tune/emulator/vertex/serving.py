@@ -15,7 +15,7 @@ makes ``models.delete`` refuse every tuned model, as reported for tuned Gemini m
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gitops_tune.emulator.api import (
@@ -50,9 +50,11 @@ class Serving:
         store: Store,
         *,
         clock: Callable[[], float],
+        publisher_models: Sequence[str] = wire.TUNABLE_BASE_MODELS + wire.OTHER_BASE_MODELS,
         operation_seconds: float = 0.0,
         refuse_model_delete: bool = False,
     ) -> None:
+        self.publisher_models = frozenset(publisher_models)
         self.store = store
         self.clock = clock
         self.operation_seconds = operation_seconds
@@ -248,7 +250,7 @@ class Serving:
 
     def get_publisher_model(self, req: Request) -> Response:
         name = req.params["model"]
-        if name not in wire.TUNABLE_BASE_MODELS and name not in wire.OTHER_BASE_MODELS:
+        if name not in self.publisher_models:
             raise not_found(f"Publisher Model `publishers/google/models/{name}` not found.")
         return Response(
             200,

@@ -207,19 +207,19 @@ class NewJob:
     spec: dict[str, Any]  # supervisedTuningSpec, its field names checked
 
 
-def _base_model(body: Mapping[str, Any]) -> str:
+def _base_model(body: Mapping[str, Any], tunable: Sequence[str]) -> str:
     base = body.get("baseModel")
     if not isinstance(base, str) or not base:
         raise invalid("baseModel is required.")
-    if base not in TUNABLE_BASE_MODELS:
+    if base not in tunable:
         why = "not supported for supervised tuning" if base in OTHER_BASE_MODELS else "unknown"
-        raise invalid(f"Base model {base} is {why}. Supported: {', '.join(TUNABLE_BASE_MODELS)}.")
+        raise invalid(f"Base model {base} is {why}. Supported: {', '.join(tunable)}.")
     return base
 
 
-def new_job(body: Mapping[str, Any]) -> NewJob:
+def new_job(body: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS) -> NewJob:
     reject_unknown(body, _TOP_LEVEL, "tuning_job")
-    base = _base_model(body)
+    base = _base_model(body, tunable)
     display = body.get("tunedModelDisplayName", "")
     if not isinstance(display, str) or len(display) > DISPLAY_NAME_MAX:
         raise invalid(
