@@ -17,7 +17,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help="record every exchange of every emulator the tests start into DIR (JSON lines) "
-        "for the conformance suite (conformance/README.md)",
+        "for the conformance suite (conformance/README.md); write it as --record-wire=DIR, "
+        "so that pytest does not take DIR for a test path",
     )
 
 
