@@ -22,6 +22,7 @@ This face only re-exports.
 
 from gitops_tune.dataset.batch import ScanJob, Scans
 from gitops_tune.dataset.cache import ScanCache
+from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
     MAX_DATASET_BYTES,
@@ -50,7 +51,6 @@ from gitops_tune.dataset.readers import (
     read_json,
     read_jsonl,
 )
-from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.records import (
     SUFFIXES,
     DatasetError,
@@ -81,8 +81,8 @@ __all__ = [
     "Fingerprinter",
     "Item",
     "Media",
-    "Row",
     "Record",
+    "Row",
     "Scan",
     "ScanCache",
     "ScanJob",

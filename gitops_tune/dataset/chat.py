@@ -180,7 +180,9 @@ class _Parse:
         if role is not None:
             got = content.get("role")
             if got not in ROLES:
-                raise ChatError(f"must be 'user' or 'model' (got {json.dumps(got)})", f"{path}.role")
+                raise ChatError(
+                    f"must be 'user' or 'model' (got {json.dumps(got)})", f"{path}.role"
+                )
             if got != role:
                 raise ChatError(
                     f"is {got!r} where {role!r} was expected: turns alternate user/model, "
@@ -192,7 +194,9 @@ class _Parse:
             raise ChatError("must be a non-empty list of parts", f"{path}.parts")
         model = role == "model"
         if role is None:  # systemInstruction: text parts, its role is ignored by the service
-            out_parts = [{"text": self.system_text(p, f"{path}.parts[{i}]")} for i, p in enumerate(parts)]
+            out_parts = [
+                {"text": self.system_text(p, f"{path}.parts[{i}]")} for i, p in enumerate(parts)
+            ]
             return {"parts": out_parts}
         out_parts = [self.part(p, f"{path}.parts[{i}]", model) for i, p in enumerate(parts)]
         return {"role": role, "parts": out_parts}
@@ -216,7 +220,9 @@ def parse(value: object, resolutions: tuple[str, ...]) -> Conversation:
     state = _Parse(resolutions)
     out: dict[str, Any] = {}
     if "systemInstruction" in row:
-        out["systemInstruction"] = state.content(row["systemInstruction"], "systemInstruction", None)
+        out["systemInstruction"] = state.content(
+            row["systemInstruction"], "systemInstruction", None
+        )
     turns = row.get("contents")
     if not isinstance(turns, list) or not turns:
         raise ChatError("must be a non-empty list of turns", "contents")
@@ -224,7 +230,9 @@ def parse(value: object, resolutions: tuple[str, ...]) -> Conversation:
         state.content(t, f"contents[{i}]", ROLES[i % 2]) for i, t in enumerate(turns)
     ]
     if out["contents"][-1]["role"] != "model":
-        raise ChatError("the conversation must end with a 'model' turn", f"contents[{len(turns) - 1}].role")
+        raise ChatError(
+            "the conversation must end with a 'model' turn", f"contents[{len(turns) - 1}].role"
+        )
     if "generationConfig" in row:
         config = _object(row["generationConfig"], _GENERATION, "generationConfig")
         if "mediaResolution" in config:

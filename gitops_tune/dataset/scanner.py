@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
 
 from gitops_tune.dataset import chat, readers
-from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
 )
+from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
     MAX_ROW_ERRORS,
@@ -27,8 +27,8 @@ from gitops_tune.dataset.checks import (
     row_problems,
 )
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
-from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
+from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Diagnostic, Location, UserError
 
 Report = Callable[[Diagnostic], None]
@@ -75,15 +75,21 @@ class Tally:
             first, at = self.resolution
             raise chat.ChatError(
                 f"{value} differs from {first} at {at}; every example of a dataset must use "
-                "the same mediaResolution (Google's \"Video tuning\" page)",
+                'the same mediaResolution (Google\'s "Video tuning" page)',
                 "mediaResolution",
             )
 
     def scan(self, count: int, fp: Fingerprinter, errors: tuple[Diagnostic, ...]) -> Scan:
         longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
         return Scan(
-            count, fp.size, fp.hexdigest(), errors, self.chats, self.chat_at,
-            tuple(self.media), tuple(longest),
+            count,
+            fp.size,
+            fp.hexdigest(),
+            errors,
+            self.chats,
+            self.chat_at,
+            tuple(self.media),
+            tuple(longest),
         )
 
 
@@ -134,20 +140,29 @@ def _examples(
                     continue
                 yield text, out
             elif chat.is_chat(value):
-                found = tally.chat(item, report)
-                if found is None:
-                    continue
-                try:
-                    fp.add_line(found.line)
-                except UnicodeEncodeError:
-                    report(_surrogate(item))
-                    continue
-                yield found
+                found = _conversation(item, fp, report, tally)
+                if found is not None:
+                    yield found
             else:
                 for message in row_problems(value, source):
                     report(Diagnostic(message, item.location, item.field))
     finally:
         tally.rows = count
+
+
+def _conversation(
+    item: Row, fp: Fingerprinter, report: Report, tally: Tally
+) -> Conversation | None:
+    """A chat row, checked and fingerprinted; None after reporting its one problem."""
+    found = tally.chat(item, report)
+    if found is None:
+        return None
+    try:
+        fp.add_line(found.line)
+    except UnicodeEncodeError:
+        report(_surrogate(item))
+        return None
+    return found
 
 
 def _surrogate(item: Row) -> Diagnostic:
@@ -219,9 +234,7 @@ def _fast_block(
         return None
 
 
-def _scan_jsonl(
-    source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally
-) -> int:
+def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
     """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
     the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
     Returns the rows read."""

@@ -170,7 +170,11 @@ class _Remote:
 
 
 def _checked(
-    item: mf.Parsed, key: str, result: ds.Scan, settings: Settings, hp: Hyperparameters,
+    item: mf.Parsed,
+    key: str,
+    result: ds.Scan,
+    settings: Settings,
+    hp: Hyperparameters,
     remote: _Remote,
 ) -> tuple[str, list[Diagnostic]]:
     """A clean scan against the backend and its base model; its fingerprint with the media

@@ -1,12 +1,12 @@
 """The one door to Cloud Storage: the only module that imports ``google-cloud-storage`` (the
 optional ``[vertex]`` extra); its errors are mapped the same way as google-genai's.
 
-Used by the Vertex AI (Gemini Enterprise Agent Platform) backend to stage datasets (and remove them once no job needs them), to
-read the per-job index earlier versions kept (see docs/vertex.md) and, at load time, to
-fingerprint ``gs://`` datasets by the content hashes the storage API reports and check the
-media objects a chat dataset's ``fileData`` parts name (`Storage.objects`). The library honours
-``STORAGE_EMULATOR_HOST`` on its own (it then sends no credentials); ``endpoint`` points a
-client at an emulator explicitly.
+Used by the Vertex AI (Gemini Enterprise Agent Platform) backend to stage datasets (and
+remove them once no job needs them), to read the per-job index earlier versions kept (see
+docs/vertex.md) and, at load time, to fingerprint ``gs://`` datasets by the content hashes the
+storage API reports and check the media objects a chat dataset's ``fileData`` parts name
+(`Storage.objects`). The library honours ``STORAGE_EMULATOR_HOST`` on its own (it then sends
+no credentials); ``endpoint`` points a client at an emulator explicitly.
 """
 
 from __future__ import annotations

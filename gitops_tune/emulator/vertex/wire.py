@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
+
 ObjectCheck = Callable[[str, str], "str | None"]
 """(bucket, object) -> its content type, None when there is no such object."""
-
-from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
 
 KIND_JOB = "vertex-job"
 API_TYPE = "type.googleapis.com/google.cloud.aiplatform.v1"
@@ -366,7 +366,7 @@ def answer_pairs(data: bytes) -> list[tuple[str, str]]:
         if not line.strip():
             continue
         turns = json.loads(line).get("contents") or []
-        for user, model in zip(turns[::2], turns[1::2]):
+        for user, model in zip(turns[::2], turns[1::2], strict=False):
             prompt = "".join(str(p.get("text", "")) for p in user.get("parts", []))
             answer = "".join(str(p.get("text", "")) for p in model.get("parts", []))
             pairs.append((prompt, answer))
