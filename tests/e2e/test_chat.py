@@ -170,7 +170,8 @@ BAD_ROWS: list[tuple[str, dict[str, Any], str]] = [
                 {"role": "model", "parts": [{"text": "b"}]},
             ]
         },
-        "contents[0].parts[0].fileData.mimeType: mime type 'video/mp4' is not one gemini-2.0-flash-001 tunes on",
+        "contents[0].parts[0].fileData.mimeType: mime type 'video/mp4' is not one "
+        "gemini-2.0-flash-001 tunes on",
     ),
     (
         "missing object",
