@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from gitops_tune.emulator.server import EmulatorConfig, start  # noqa: E402
+import _vertex_env as vertex_env  # noqa: E402
+
 from tests.harness import request_json  # noqa: E402
 
 BUCKET, PROJECT, LOCATION = "bench-media", "bench", "us-central1"
@@ -83,18 +82,6 @@ def write_repo(root: Path, parts: int) -> None:
     (root / "tuning.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
-def environment(url: str, adc: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI", "GOOGLE"))}
-    return env | {
-        "PYTHONPATH": str(REPO),
-        "GOOGLE_VERTEX_BASE_URL": url,
-        "STORAGE_EMULATOR_HOST": url,
-        "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "GOOGLE_CLOUD_LOCATION": LOCATION,
-        "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", type=int, default=10_000)
@@ -102,41 +89,23 @@ def main() -> int:
     args = parser.parse_args()
     n, folders = args.parts, args.folders
     globals()["FOLDERS"] = folders
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        start(EmulatorConfig(port=0, train_seconds=0.0)) as running,
-    ):
-        root = Path(folder)
+    with vertex_env.emulated(BUCKET, PROJECT) as (url, root, adc):
         write_repo(root, n)
-        adc = root / "adc.json"
-        adc.write_text(
-            json.dumps(
-                {
-                    "type": "authorized_user",
-                    "client_id": "bench",
-                    "client_secret": "bench",
-                    "refresh_token": "bench",
-                    "token": "bench-token",
-                    "expiry": "2999-01-01T00:00:00Z",
-                }
-            )
-        )
-        request_json(running.url, "POST", f"storage/v1/b?project={PROJECT}", {"name": BUCKET})
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda i: upload(running.url, i), range(n)))
+            list(pool.map(lambda i: upload(url, i), range(n)))
         print(f"uploaded {n} objects in {time.monotonic() - started:.1f} s")
-        before = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        before = request_json(url, "GET", "_emulator/stats")["requests"]
         started = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "gitops_tune", "validate", str(root)],
-            env=environment(running.url, adc),
+            env=vertex_env.environment(url, adc, PROJECT, LOCATION),
             capture_output=True,
             text=True,
             check=False,
         )
         seconds = time.monotonic() - started
-        after = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        after = request_json(url, "GET", "_emulator/stats")["requests"]
         made = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
         made.pop("GET /_emulator/stats", None)
         print(f"validate over {n} fileData parts in {folders} folders: exit {done.returncode}")
