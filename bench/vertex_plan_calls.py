@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from gitops_tune.emulator.server import EmulatorConfig, start  # noqa: E402
+import _vertex_env as vertex_env  # noqa: E402
+
 from gitops_tune.providers.base import Owner  # noqa: E402
 from gitops_tune.providers.vertex_jobs import labels_for  # noqa: E402
 from tests.harness import request_json  # noqa: E402
@@ -65,16 +64,7 @@ def write_repo(root: Path, models: int) -> None:
 
 
 def environment(url: str, adc: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI", "GOOGLE"))}
-    return env | {
-        "PYTHONPATH": str(REPO),
-        "GOOGLE_VERTEX_BASE_URL": url,
-        "STORAGE_EMULATOR_HOST": url,
-        "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "GOOGLE_CLOUD_LOCATION": LOCATION,
-        "GOOGLE_APPLICATION_CREDENTIALS": str(adc),
-        "GITOPS_TUNE_WORKSPACE": "bench",
-    }
+    return vertex_env.environment(url, adc, PROJECT, LOCATION) | {"GITOPS_TUNE_WORKSPACE": "bench"}
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -123,35 +113,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000)
     n = parser.parse_args().models
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        start(EmulatorConfig(port=0, train_seconds=0.0)) as running,
-    ):
-        root = Path(folder)
+    with vertex_env.emulated(BUCKET, PROJECT) as (url, root, adc):
         write_repo(root, n)
-        adc = root / "adc.json"
-        adc.write_text(
-            json.dumps(
-                {
-                    "type": "authorized_user",
-                    "client_id": "bench",
-                    "client_secret": "bench",
-                    "refresh_token": "bench",
-                    "token": "bench-token",
-                    "expiry": "2999-01-01T00:00:00Z",
-                }
-            )
-        )
-        request_json(running.url, "POST", f"storage/v1/b?project={PROJECT}", {"name": BUCKET})
-        env = environment(running.url, adc)
+        env = environment(url, adc)
         started = time.monotonic()
-        seed(running.url, env, root)
+        seed(url, env, root)
         print(f"created {n} tuning jobs in {time.monotonic() - started:.1f} s")
-        before = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        before = request_json(url, "GET", "_emulator/stats")["requests"]
         started = time.monotonic()
         planned = cli(env, "plan", "--detailed-exitcode", str(root))
         seconds = time.monotonic() - started
-        after = request_json(running.url, "GET", "_emulator/stats")["requests"]
+        after = request_json(url, "GET", "_emulator/stats")["requests"]
         made = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
         made.pop("GET /_emulator/stats", None)
         print(

@@ -1,7 +1,8 @@
 """What each backend is: one record per backend, asked by every other room.
 
 A backend is the service that holds the tuned models (``gemini``: the Gemini API; ``vertex``:
-Vertex AI, also called Gemini Enterprise Agent Platform in Google's documentation; ``local``:
+Vertex AI (Gemini Enterprise Agent Platform, as Google's documentation now also calls it);
+``local``:
 the project's emulator, speaking either API). What a manifest may say, which defaults apply,
 how base models are named, what the service can do and which provider module serves it are
 fields of the records below. No other module compares backend names: validation,
@@ -121,6 +122,8 @@ class Api:
     in_place_update: bool  # display name and description change without retraining
     no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
     display_name_limit: int = 40  # characters a tuned model's display name may have
+    chat_format: bool = False  # tunes on the Gemini chat format (contents, systemInstruction)
+    limits_table: str = ""  # the table of each base model's limits (gitops_tune.dataset)
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -199,6 +202,8 @@ VERTEX_API = Api(
     "the Google Cloud console",
     # TuningJob.tuned_model_display_name: "can be up to 128 characters long" (tuning_job.proto)
     display_name_limit=128,
+    chat_format=True,
+    limits_table="tuning_limits",
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

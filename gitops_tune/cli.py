@@ -257,7 +257,9 @@ def engine_options(f: Any) -> Any:
     f = click.option(
         "--backend",
         type=click.Choice(backends.NAMES),
-        help="Where models live [env GITOPS_TUNE_BACKEND; Workspace document; default gemini].",
+        help="Where models live: gemini (the Gemini API), vertex (Vertex AI, also called Gemini "
+        "Enterprise Agent Platform) or local (the emulator) [env GITOPS_TUNE_BACKEND; Workspace "
+        "document; default gemini].",
     )(f)
     return f
 

@@ -67,7 +67,10 @@ def open_session(
     """Load the manifests and open the backend. With ``prefetch`` (commands whose first remote
     call is the plan's list), that list may start first and overlap the loading."""
     early = EarlyList.start(invocation) if prefetch else None
-    desired = load(paths or (".",), invocation, remote_hashes=RemoteHashes())
+    storage = RemoteHashes()
+    desired = load(
+        paths or (".",), invocation, remote_hashes=storage, remote_objects=storage.objects
+    )
     print_warnings(desired.warnings)
     settings = desired.settings
     settled = (settings.workspace, settings.backend)

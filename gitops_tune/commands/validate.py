@@ -18,7 +18,10 @@ from gitops_tune.settings import Invocation
 def run(paths: Sequence[str], *, fmt: str = "text", strict: bool = False) -> int:
     """Exit 0 when valid (warnings allowed unless ``strict``), 1 otherwise. Data-quality
     findings (docs/data-quality.md) are warnings or errors like any other."""
-    state, errors = collect(paths, Invocation.from_environ(), remote_hashes=RemoteHashes())
+    storage = RemoteHashes()
+    state, errors = collect(
+        paths, Invocation.from_environ(), remote_hashes=storage, remote_objects=storage.objects
+    )
     checked = {m.name: review.check(m) for m in state.models}
     found = [f.diagnostic() for c in checked.values() for f in c.findings]
     warnings = [*state.warnings, *(d for d in found if d.severity == "warning")]

@@ -8,6 +8,8 @@ yields `Example` values. Nothing here holds a whole dataset in memory, except a 
 array, which is parsed whole.
 
 - `records`: the shared values (`Example`, `Row`, `Source`, `Scan`, `DatasetError`);
+- `chat`: the Gemini chat format (`Conversation`: systemInstruction, turns, media parts);
+- `tuning_limits`: each base model's documented limits (`tuning_limits.yaml`);
 - `readers`: JSONL, JSON and CSV files as items, and the sources over them;
 - `checks`: per-example rules and dataset limits (and the preamble rule);
 - `fingerprints`: canonical hyperparameters and the fingerprint / request size;
@@ -20,6 +22,7 @@ This face only re-exports.
 
 from gitops_tune.dataset.batch import ScanJob, Scans
 from gitops_tune.dataset.cache import ScanCache
+from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
     MAX_DATASET_BYTES,
@@ -48,7 +51,16 @@ from gitops_tune.dataset.readers import (
     read_json,
     read_jsonl,
 )
-from gitops_tune.dataset.records import SUFFIXES, DatasetError, Example, Item, Row, Scan, Source
+from gitops_tune.dataset.records import (
+    SUFFIXES,
+    DatasetError,
+    Example,
+    Item,
+    Record,
+    Row,
+    Scan,
+    Source,
+)
 from gitops_tune.dataset.scanner import scan, stream
 
 __all__ = [
@@ -63,10 +75,13 @@ __all__ = [
     "RECOMMENDATIONS",
     "RECOMMENDED_EXAMPLES",
     "SUFFIXES",
+    "Conversation",
     "DatasetError",
     "Example",
     "Fingerprinter",
     "Item",
+    "Media",
+    "Record",
     "Row",
     "Scan",
     "ScanCache",

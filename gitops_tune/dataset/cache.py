@@ -273,8 +273,9 @@ def note_hit(index: PathIndex, found: Probe) -> Scan | None:
 
 def remember(cache: ScanCache, index: PathIndex, found: Probe, result: Scan) -> None:
     """Store a fresh scan's ``result`` under ``found``'s keys when that is safe (see the
-    module docstring): no errors, the file unchanged since it was hashed, and not racy."""
-    if result.errors or not found.hashed or not _unchanged(found):
+    module docstring): no errors, the file unchanged since it was hashed, and not racy. A
+    scan with chat rows is not stored: its media and longest examples are not kept here."""
+    if result.errors or result.chats or not found.hashed or not _unchanged(found):
         return
     _write_entry(cache.entry(found.key), _body(found.key, result))
     _note_path(index, found, result)

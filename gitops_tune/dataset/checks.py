@@ -128,10 +128,12 @@ def limits(
     location: Location,
     field: str = "spec.dataset",
     shown: str = "",
+    request_limit: bool = True,
 ) -> list[Diagnostic]:
     """Dataset-level rules: at least `MIN_EXAMPLES` (error), fewer than `RECOMMENDED_EXAMPLES`
     (warning, task-specific), at most `MAX_DATASET_BYTES` (error). ``shown`` names where the
-    examples come from (the data file), for the size error."""
+    examples come from (the data file), for the size error. ``request_limit=False``: the
+    examples are staged as a file (Vertex AI), so the 4 MiB request limit does not apply."""
     out: list[Diagnostic] = []
     n = result.count
     plural = "example" if n == 1 else "examples"
@@ -150,7 +152,7 @@ def limits(
                 severity="warning",
             )
         )
-    if result.size > MAX_DATASET_BYTES:
+    if request_limit and result.size > MAX_DATASET_BYTES:
         out.append(
             Diagnostic(
                 f"the examples serialize to {result.size:,} bytes"

@@ -5,6 +5,9 @@ sha256 over UTF-8 JSON lines, each ending in ``\\n``::
     {"baseModel":...,"format":"gitops-tune/fingerprint/v1","hyperparameters":{...}}
     {"textInput":"<preamble + input>","output":"<output>"}      (one line per example, in order)
 
+A chat example (`gitops_tune.dataset.chat`) is one line of its canonical JSON instead; a
+dataset of pairs only hashes exactly as before the chat format existed.
+
 The first line uses sorted keys and compact separators; hyperparameters carry their defaults
 and integers/floats in canonical form (``1e-3`` and ``0.001`` are the same number). Example
 lines are exactly what the REST request carries, so their total is also the request size the
@@ -73,6 +76,14 @@ class Fingerprinter:
         self._hash.update(line)
         # in the request array the newline is a comma, except after the first example
         self.size += len(line) if self.count else len(line) - 1
+        self.count += 1
+
+    def add_line(self, line: str) -> None:
+        """Add one chat example by its canonical line (`gitops_tune.dataset.chat`); pairs
+        keep their own line, so a dataset of pairs keeps its fingerprint."""
+        data = (line + "\n").encode()
+        self._hash.update(data)
+        self.size += len(data) if self.count else len(data) - 1
         self.count += 1
 
     def add_lines(self, lines: bytes, count: int) -> None:

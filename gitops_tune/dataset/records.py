@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.errors import Diagnostic, Location
 
 #: File suffixes a dataset ``path`` may have, and the reader each selects.
@@ -21,6 +22,13 @@ class Example(NamedTuple):
 
     text_input: str
     output: str
+
+
+#: ``{"contents":[{"role":"user","parts":[{"text":T}]},{"role":"model","parts":[{"text":O}]}]}``
+#: minus ``{"textInput":T,"output":O}``: what a staged pair line adds to its fingerprint line.
+PAIR_LINE_EXTRA = len(
+    '{"contents":[{"role":"user","parts":[{"text":}]},{"role":"model","parts":[{"text":}]}]}'
+) - len('{"textInput":,"output":}')
 
 
 class Row(NamedTuple):
@@ -36,6 +44,9 @@ class Row(NamedTuple):
     def location(self) -> Location:
         return Location(self.file, self.line, self.col)
 
+
+Record = Example | Conversation
+"""What a dataset yields at send time: a pair (preamble applied) or a chat example."""
 
 Item = Row | Diagnostic
 """What a reader yields: rows, and diagnostics for what it could not read."""
@@ -69,6 +80,22 @@ class Scan:
     size: int  # bytes of the serialized REST `examples` array (valid examples)
     fingerprint: str
     errors: tuple[Diagnostic, ...]
+    # The chat format (gitops_tune.dataset.chat): how many rows, where the first is, each
+    # fileData part with its row, and the longest examples (text characters, where).
+    chats: int = 0
+    chat_at: Location | None = None
+    media: tuple[tuple[Media, Location, str | None], ...] = ()
+    longest: tuple[tuple[int, Location, str | None], ...] = ()
+
+    @property
+    def jsonl_bytes(self) -> int:
+        """Bytes of the JSONL staged for Vertex AI: one line a valid example. A pair's line
+        is `PAIR_LINE_EXTRA` bytes longer than its fingerprint line; a chat line is its
+        fingerprint line."""
+        if not self.count:
+            return 0
+        lines = self.size - 2 - (self.count - 1) + self.count  # newlines for the commas
+        return lines + (self.count - self.chats) * PAIR_LINE_EXTRA
 
 
 class DatasetError(Exception):

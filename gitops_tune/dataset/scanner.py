@@ -9,14 +9,16 @@ the result is exactly what reading row by row gives.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
 
-from gitops_tune.dataset import readers
+from gitops_tune.dataset import chat, readers
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
 )
+from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
     MAX_ROW_ERRORS,
@@ -25,21 +27,82 @@ from gitops_tune.dataset.checks import (
     row_problems,
 )
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
-from gitops_tune.dataset.records import Example, Item, Row, Scan, Source
+from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
+from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Diagnostic, Location, UserError
 
 Report = Callable[[Diagnostic], None]
+
+
+class Tally:
+    """What `_examples` counts besides the fingerprint: rows read, and the chat rows'
+    media, resolution and longest examples."""
+
+    KEEP_LONGEST = 3
+
+    def __init__(self, resolutions: tuple[str, ...]) -> None:
+        self.rows = 0
+        self.resolutions = resolutions
+        self.chats = 0
+        self.chat_at: Location | None = None
+        self.media: list[tuple[Media, Location, str | None]] = []
+        self.longest: list[tuple[int, Location, str | None]] = []
+        self.resolution: tuple[str, Location] | None = None
+
+    def chat(self, item: Row, report: Report) -> Conversation | None:
+        """A chat row -> its conversation, or None after reporting its one problem."""
+        try:
+            found = chat.parse(item.value, self.resolutions)
+            if found.resolution is not None:
+                self._same_resolution(found.resolution, item)
+        except chat.ChatError as e:
+            where = f"{item.field}.{e.field}" if item.field and e.field else item.field or e.field
+            report(Diagnostic(e.message, item.location, where or None))
+            return None
+        self.chats += 1
+        if self.chat_at is None:
+            self.chat_at = item.location
+        self.media += [(m, item.location, item.field) for m in found.media]
+        self.longest.append((found.chars, item.location, item.field))
+        if len(self.longest) > 4 * self.KEEP_LONGEST:
+            self.longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
+        return found
+
+    def _same_resolution(self, value: str, item: Row) -> None:
+        if self.resolution is None:
+            self.resolution = (value, item.location)
+        elif self.resolution[0] != value:
+            first, at = self.resolution
+            raise chat.ChatError(
+                f"{value} differs from {first} at {at}; every example of a dataset must use "
+                'the same mediaResolution (Google\'s "Video tuning" page)',
+                "mediaResolution",
+            )
+
+    def scan(self, count: int, fp: Fingerprinter, errors: tuple[Diagnostic, ...]) -> Scan:
+        longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
+        return Scan(
+            count,
+            fp.size,
+            fp.hexdigest(),
+            errors,
+            self.chats,
+            self.chat_at,
+            tuple(self.media),
+            tuple(longest),
+        )
 
 
 def _examples(
     source: Source,
     fp: Fingerprinter,
     report: Report,
-    rows: list[int],
+    tally: Tally,
     items: Iterable[Item] | None = None,
-) -> Iterator[tuple[str, str]]:
-    """Rows -> valid (input, output) pairs; problems go to ``report``, ``rows[0]`` counts the
-    rows read. The hot loop of every dataset: plain Python, no per-row objects on the way."""
+) -> Iterator[tuple[str, str] | Conversation]:
+    """Rows -> valid (input, output) pairs or conversations; problems go to ``report``,
+    ``tally.rows`` counts the rows read. The hot loop of every dataset: plain Python, no
+    per-row objects on the way for pairs."""
     fin, fout, preamble, inline = (
         source.input_field,
         source.output_field,
@@ -73,20 +136,39 @@ def _examples(
                 try:
                     add(text, out)
                 except UnicodeEncodeError:
-                    report(
-                        Diagnostic(
-                            "contains an unpaired surrogate; not valid Unicode",
-                            item.location,
-                            item.field,
-                        )
-                    )
+                    report(_surrogate(item))
                     continue
                 yield text, out
+            elif chat.is_chat(value):
+                found = _conversation(item, fp, report, tally)
+                if found is not None:
+                    yield found
             else:
                 for message in row_problems(value, source):
                     report(Diagnostic(message, item.location, item.field))
     finally:
-        rows[0] = count
+        tally.rows = count
+
+
+def _conversation(
+    item: Row, fp: Fingerprinter, report: Report, tally: Tally
+) -> Conversation | None:
+    """A chat row, checked and fingerprinted; None after reporting its one problem."""
+    found = tally.chat(item, report)
+    if found is None:
+        return None
+    try:
+        fp.add_line(found.line)
+    except UnicodeEncodeError:
+        report(_surrogate(item))
+        return None
+    return found
+
+
+def _surrogate(item: Row) -> Diagnostic:
+    return Diagnostic(
+        "contains an unpaired surrogate; not valid Unicode", item.location, item.field
+    )
 
 
 def _block_lines(block: bytes, first: bool) -> list[str] | None:
@@ -152,7 +234,7 @@ def _fast_block(
         return None
 
 
-def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report) -> int:
+def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
     """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
     the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
     Returns the rows read."""
@@ -172,11 +254,10 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report) ->
                 continue
             items = list(readers.jsonl_block_items(display, number, offset, block))
             stop = bool(items) and items[-1] is None
-            rows = [0]
             valid = [i for i in items if i is not None]
-            for _ in _examples(source, fp, report, rows, valid):
+            for _ in _examples(source, fp, report, tally, valid):
                 pass
-            count += rows[0]
+            count += tally.rows
             if stop:
                 break
     except OSError as e:
@@ -214,19 +295,20 @@ def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]
         else:
             dropped += 1
 
-    rows = [0]
+    tally = Tally(media_resolutions())
     if source.path is not None and source.kind == "jsonl":
-        rows[0] = _scan_jsonl(source, source.path, fp, report)
+        count = _scan_jsonl(source, source.path, fp, report, tally)
     else:
-        for _ in _examples(source, fp, report, rows):
+        for _ in _examples(source, fp, report, tally):
             pass
+        count = tally.rows
     if dropped:
         errors.append(
             Diagnostic(
                 f"... and {dropped:,} more problems in this dataset", Location(source.display)
             )
         )
-    return Scan(rows[0], fp.size, fp.hexdigest(), tuple(errors))
+    return tally.scan(count, fp, tuple(errors))
 
 
 def stream(
@@ -234,8 +316,8 @@ def stream(
     base_model: str,
     hyperparameters: Mapping[str, object],
     expected_fingerprint: str | None = None,
-) -> Iterator[Example]:
-    """Re-read the source and yield its examples (preamble applied).
+) -> Iterator[Record]:
+    """Re-read the source and yield its examples (preamble applied to pairs).
 
     Any problem raises `UserError`. With ``expected_fingerprint``, a source that changed since
     it was scanned raises `UserError` after its last example, before the caller can use them.
@@ -245,8 +327,8 @@ def stream(
     def report(diagnostic: Diagnostic) -> None:
         raise UserError(diagnostic)
 
-    for text, out in _examples(source, fp, report, [0]):
-        yield Example(text, out)
+    for found in _examples(source, fp, report, Tally(media_resolutions())):
+        yield found if type(found) is Conversation else Example(*found)
     if expected_fingerprint is not None and fp.hexdigest() != expected_fingerprint:
         raise UserError(
             Diagnostic(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from gitops_tune import dataset, manifest
 from gitops_tune.desired.resolve import resolve, scan_jobs
-from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes
+from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes, RemoteObjects
 from gitops_tune.errors import Diagnostic, Location, UserError
 from gitops_tune.settings import Invocation, VertexTarget, WorkspaceDoc
 
@@ -17,6 +17,7 @@ def load(
     invocation: Invocation,
     *,
     remote_hashes: RemoteHashes | None = None,
+    remote_objects: RemoteObjects | None = None,
 ) -> DesiredState:
     """Load, validate and fingerprint every manifest under ``paths``.
 
@@ -24,10 +25,13 @@ def load(
     Workspace document; the backend's record decides which fields apply and the
     hyperparameter defaults. Each dataset is streamed once (count, limits, fingerprint);
     ``gs://`` datasets are fingerprinted by ``remote_hashes`` (a missing one is an error where
-    such a dataset is declared). Raises `UserError` with every problem found; warnings are
+    such a dataset is declared), the media objects of chat datasets by ``remote_objects``
+    (batched lookups). Raises `UserError` with every problem found; warnings are
     returned in `DesiredState.warnings`.
     """
-    state, errors = collect(paths, invocation, remote_hashes=remote_hashes)
+    state, errors = collect(
+        paths, invocation, remote_hashes=remote_hashes, remote_objects=remote_objects
+    )
     if errors:
         raise UserError(errors)
     return state
@@ -77,6 +81,7 @@ def collect(
     invocation: Invocation,
     *,
     remote_hashes: RemoteHashes | None = None,
+    remote_objects: RemoteObjects | None = None,
 ) -> tuple[DesiredState, list[Diagnostic]]:
     """Like `load`, but returns the errors along with the models that had none."""
     files, found = manifest.discover(paths)
@@ -94,7 +99,7 @@ def collect(
     scans.prefetch(job for item, _, _ in docs.pending for job in scan_jobs(item, settings))
     models: dict[str, DesiredModel] = {}
     for item, where, file_errors in docs.pending:
-        desired, problems = resolve(item, where, settings, remote_hashes, scans)
+        desired, problems = resolve(item, where, settings, remote_hashes, scans, remote_objects)
         file_errors.extend(problems)
         if desired is not None:
             models[desired.name] = desired

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
-from gitops_tune.dataset import Example
-from gitops_tune.desired.state import DesiredModel, RemoteHashes
+from gitops_tune.dataset import Record
+from gitops_tune.desired import limits
+from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
@@ -25,7 +26,7 @@ class _Data:
     fingerprint: str
     count: int
     shown: str
-    examples: Callable[[], Iterator[Example]]
+    examples: Callable[[], Iterator[Record]]
     ref: DatasetRef | None  # what a create sends, where the backend needs more than examples
     warnings: tuple[Diagnostic, ...] = ()
     source: ds.Source | None = None  # the rows with their locations (None: a gs:// dataset)
@@ -54,24 +55,28 @@ def resolve(
     settings: Settings,
     hashes: RemoteHashes | None,
     scans: ds.Scans | None = None,
+    objects: RemoteObjects | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
     """One valid TunedModel document -> its DesiredModel, reading its dataset once (or
-    taking its scan from ``scans``, where it was done ahead)."""
+    taking its scan from ``scans``, where it was done ahead). ``objects`` looks up the media
+    objects a chat dataset names (see `gitops_tune.desired.limits`)."""
     model = _tuned(item)
     spec = model.spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
+    errors += limits.adapter_size(item, settings.backend, hyperparameters)
     if errors:
         return None, errors
     scans = scans or ds.Scans(settings.scan_cache, 1)
-    data = _training(item, scans, settings, hyperparameters, hashes)
+    remote = _Remote(hashes, objects)
+    data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
     fingerprint = data.fingerprint
     validation: DatasetRef | None = None
     validation_source: ds.Source | None = None
     if spec.validation is not None:
-        validation, problems = _validation(item, scans, hyperparameters, hashes)
+        validation, problems = _validation(item, scans, settings, hyperparameters, remote)
         if validation is None:
             return None, problems
         fingerprint = _combined(fingerprint, validation.key)
@@ -155,16 +160,44 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
     return problems
 
 
+@dataclass(frozen=True)
+class _Remote:
+    """What desired state may ask of Cloud Storage: a ``gs://`` dataset's hashes, and the
+    media objects a chat dataset names."""
+
+    hashes: RemoteHashes | None
+    objects: RemoteObjects | None
+
+
+def _checked(
+    item: mf.Parsed,
+    key: str,
+    result: ds.Scan,
+    settings: Settings,
+    hp: Hyperparameters,
+    remote: _Remote,
+) -> tuple[str, list[Diagnostic]]:
+    """A clean scan against the backend and its base model; its fingerprint with the media
+    objects' generations (`gitops_tune.desired.limits`)."""
+    backend = settings.backend
+    errors = limits.chat_rules(item, key, result, backend)
+    errors += limits.model_limits(item, key, result, backend, hp)
+    if errors or not backend.api.remote_datasets:
+        return result.fingerprint, errors
+    seen, problems = limits.media_objects(result, backend, remote.objects)
+    return limits.with_media(result.fingerprint, seen), problems
+
+
 def _training(
     item: mf.Parsed,
     scans: ds.Scans,
     settings: Settings,
     hp: Hyperparameters,
-    hashes: RemoteHashes | None,
+    remote: _Remote,
 ) -> _Data | list[Diagnostic]:
     spec = _tuned(item).spec
     if spec.dataset.uri is not None:
-        ref, problems = _remote_dataset(item, "dataset", hp, hashes)
+        ref, problems = _remote_dataset(item, "dataset", hp, remote.hashes)
         if ref is None:
             return problems
         return _Data(ref.key, 0, spec.dataset.uri, functools.partial(iter, ()), ref)
@@ -174,14 +207,19 @@ def _training(
     source, first_pass, shown = found
     result = scans.scan(first_pass, spec.baseModel, hp.fields())
     where = item.document.locate(("spec", "dataset"))
-    checks = ds.limits(result, spec.task, where, shown=shown)
+    # where a table gives the base model's training-file size, it replaces the 4 MiB request
+    table_limits = bool(settings.backend.api.limits_table)
+    checks = ds.limits(result, spec.task, where, shown=shown, request_limit=not table_limits)
     errors = [*result.errors, *(d for d in checks if d.severity == "error")]
+    if errors:
+        return errors
+    fingerprint, errors = _checked(item, "dataset", result, settings, hp, remote)
     if errors:
         return errors
     examples = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
     staged = settings.backend.api.stages_local_data
     return _Data(
-        result.fingerprint,
+        fingerprint,
         result.count,
         shown,
         examples,
@@ -192,13 +230,13 @@ def _training(
 
 
 def _validation(
-    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters, hashes: RemoteHashes | None
+    item: mf.Parsed, scans: ds.Scans, settings: Settings, hp: Hyperparameters, remote: _Remote
 ) -> tuple[DatasetRef | None, list[Diagnostic]]:
     """``spec.validation``: checked like training rows (no size recommendations)."""
     doc, spec = item.document, _tuned(item).spec
     assert spec.validation is not None
     if spec.validation.uri is not None:
-        return _remote_dataset(item, "validation", hp, hashes)
+        return _remote_dataset(item, "validation", hp, remote.hashes)
     found = _source(item, "validation", spec.preamble)
     if isinstance(found, Diagnostic):
         return None, [found]
@@ -209,8 +247,11 @@ def _validation(
     if result.count == 0:
         where = doc.locate(("spec", "validation"))
         return None, [Diagnostic("no validation examples", where, "spec.validation")]
+    key, problems = _checked(item, "validation", result, settings, hp, remote)
+    if problems:
+        return None, problems
     stream = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
-    return DatasetRef(result.fingerprint, examples=stream), []
+    return DatasetRef(key, examples=stream), []
 
 
 def _remote_dataset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,8 +12,12 @@ from gitops_tune.errors import Diagnostic, Location
 RemoteHashes = Callable[[str], "Mapping[str, str] | None"]
 """``gs://`` URI -> the content hashes the storage API reports (None: no such object)."""
 
+RemoteObjects = Callable[[Iterable[str]], "Mapping[str, Mapping[str, str] | None]"]
+"""``gs://`` URIs -> what the storage API reports of each (generation, crc32c, contentType,
+size; None: no such object), looked up in batches: the media a chat dataset names."""
+
 if TYPE_CHECKING:
-    from gitops_tune.dataset import Example, Source
+    from gitops_tune.dataset import Record, Source
     from gitops_tune.providers.base import DatasetRef
     from gitops_tune.settings import Settings, WorkspaceDoc
 
@@ -32,7 +36,7 @@ class DesiredModel:
     labels: Mapping[str, str]
     prevent_destroy: bool
     location: Location  # where the document's metadata.name is declared
-    examples: Callable[[], Iterator[Example]] = field(compare=False, repr=False)
+    examples: Callable[[], Iterator[Record]] = field(compare=False, repr=False)
     retain_previous: int = 0
     warnings: tuple[Diagnostic, ...] = ()  # this model's warnings (also in DesiredState)
     dataset_source: str = ""  # the data file as shown to the user, or "<manifest> (inline)"

@@ -4,13 +4,14 @@ record names the provider module, whose ``open(settings)`` makes it."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from gitops_tune.errors import UserError
 from gitops_tune.providers.base import Provider, ProviderError
 
 if TYPE_CHECKING:
+    from gitops_tune.providers.sdk_storage import Storage
     from gitops_tune.settings import Settings
 
 
@@ -31,9 +32,16 @@ class RemoteHashes:
         self._hashes: object = None
 
     def __call__(self, uri: str) -> Mapping[str, str] | None:
+        return self._storage().hashes(uri)
+
+    def objects(self, uris: Iterable[str]) -> Mapping[str, Mapping[str, str] | None]:
+        """Media objects, batched (`Storage.objects`): what desired state checks them by."""
+        return self._storage().objects(uris)
+
+    def _storage(self) -> Storage:
         from gitops_tune.providers.sdk_storage import Storage
 
         if self._hashes is None:
             self._hashes = Storage()
         assert isinstance(self._hashes, Storage)
-        return self._hashes.hashes(uri)
+        return self._hashes

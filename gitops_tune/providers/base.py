@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Protocol, TypeVar
 
 from gitops_tune.backends import Hyperparameters
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Record
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ class DatasetRef:
 
     key: str
     uri: str = ""
-    examples: Callable[[], Iterator[Example]] | None = field(default=None, compare=False)
+    examples: Callable[[], Iterator[Record]] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class NewModel:
     owner: Owner
     base_model: str
     hyperparameters: Hyperparameters
-    examples: Callable[[], Iterator[Example]] = field(compare=False)
+    examples: Callable[[], Iterator[Record]] = field(compare=False)
     training: DatasetRef | None = None
     validation: DatasetRef | None = None
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from gitops_tune.backends import Hyperparameters
+from gitops_tune.dataset import Example
 from gitops_tune.providers.base import (
     BaseModel,
     NewModel,
@@ -144,7 +145,9 @@ class GeminiProvider:
                 "trainingData": {
                     "examples": {
                         "examples": [
-                            {"textInput": e.text_input, "output": e.output} for e in new.examples()
+                            {"textInput": e.text_input, "output": e.output}
+                            for e in new.examples()
+                            if isinstance(e, Example)  # chat rows never resolve for this API
                         ]
                     }
                 },

@@ -1,16 +1,18 @@
 """The one door to Cloud Storage: the only module that imports ``google-cloud-storage`` (the
 optional ``[vertex]`` extra); its errors are mapped the same way as google-genai's.
 
-Used by the Vertex AI backend to stage datasets (and remove them once no job needs them), to
-read the per-job index earlier versions kept (see docs/vertex.md) and, at load time, to
-fingerprint ``gs://`` datasets by the content hashes the storage API reports. The library honours
-``STORAGE_EMULATOR_HOST`` on its own (it then sends no credentials); ``endpoint`` points a
-client at an emulator explicitly.
+Used by the Vertex AI (Gemini Enterprise Agent Platform) backend to stage datasets (and
+remove them once no job needs them), to read the per-job index earlier versions kept (see
+docs/vertex.md) and, at load time, to fingerprint ``gs://`` datasets by the content hashes the
+storage API reports and check the media objects a chat dataset's ``fileData`` parts name
+(`Storage.objects`). The library honours ``STORAGE_EMULATOR_HOST`` on its own (it then sends
+no credentials); ``endpoint`` points a client at an emulator explicitly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from gitops_tune.providers.base import (
@@ -76,6 +78,7 @@ class Storage:
             self._client = storage.Client(**kwargs)
         except Exception as e:
             raise _mapped(e, "Cloud Storage client") from None
+        self.listings = self.pages = 0  # `objects`' listings and the pages they took
 
     def _call(self, call: Callable[[], T], what: str) -> T:
         return guarded(call, what, _mapped)
@@ -93,6 +96,37 @@ class Storage:
         out = {"crc32c": str(blob.crc32c or "")}
         if blob.md5_hash:  # composite objects have none
             out["md5Hash"] = str(blob.md5_hash)
+        return out
+
+    def objects(self, uris: Iterable[str]) -> dict[str, dict[str, str] | None]:
+        """Each ``gs://`` URI -> what the storage API reports of it (``generation``,
+        ``crc32c``, ``md5Hash``, ``contentType``, ``size``), None where there is no such
+        object. Batched: one listing per bucket and folder (``gs://b/images/``), never one
+        request per object."""
+        groups: dict[tuple[str, str], set[str]] = {}
+        for uri in uris:
+            bucket, name = parse_uri(uri)
+            groups.setdefault((bucket, name[: name.rfind("/") + 1]), set()).add(name)
+        found: dict[str, dict[str, str] | None] = {}
+        for (bucket, prefix), names in sorted(groups.items()):
+            listed = self._call(
+                functools.partial(self._listing, bucket, prefix, names),
+                f"list gs://{bucket}/{prefix}",
+            )
+            for name in names:
+                found[f"gs://{bucket}/{name}"] = listed.get(name)
+        return found
+
+    def _listing(self, bucket: str, prefix: str, names: set[str]) -> dict[str, dict[str, str]]:
+        """The objects of ``names`` found directly under ``prefix`` (not in sub-folders)."""
+        self.listings += 1
+        out: dict[str, dict[str, str]] = {}
+        pages = self._client.list_blobs(bucket, prefix=prefix, delimiter="/").pages
+        for page in pages:
+            self.pages += 1
+            for blob in page:
+                if blob.name in names:
+                    out[blob.name] = _object_info(blob)
         return out
 
     def upload_once(self, bucket: str, name: str, data: Callable[[], bytes]) -> str:
@@ -131,6 +165,18 @@ class Storage:
             }
 
         return self._call(listing, f"list gs://{bucket}/{prefix}")
+
+
+def _object_info(blob: Any) -> dict[str, str]:
+    info = {
+        "generation": str(blob.generation or ""),
+        "crc32c": str(blob.crc32c or ""),
+        "contentType": str(blob.content_type or ""),
+        "size": str(blob.size if blob.size is not None else ""),
+    }
+    if blob.md5_hash:
+        info["md5Hash"] = str(blob.md5_hash)
+    return info
 
 
 def _code(e: Exception) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Record
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.providers.sdk_storage import Storage, parse_uri
 from gitops_tune.providers.vertex_jobs import to_jsonl
@@ -25,7 +25,7 @@ class StagingBucket:
         """Job ID -> what the earlier index said about it, in one listing."""
         return self.storage.metadata_objects(self.bucket, LEGACY_INDEX)
 
-    def stage(self, ref: DatasetRef | None, examples: Callable[[], Iterator[Example]]) -> str:
+    def stage(self, ref: DatasetRef | None, examples: Callable[[], Iterator[Record]]) -> str:
         """The dataset's ``gs://`` URI: its own, or the Vertex JSONL uploaded once."""
         if ref is not None and ref.uri:
             return ref.uri

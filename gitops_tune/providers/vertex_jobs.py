@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Conversation, Record
 from gitops_tune.providers.base import Owner, RemoteModel, State
 from gitops_tune.providers.sdk_genai import TuningJob
 
@@ -90,10 +90,16 @@ def owner_from(values: Mapping[str, str]) -> Owner | None:
     return Owner(ws, name, fp, values.get(L_PROTECT) == "true")
 
 
-def to_jsonl(examples: Iterable[Example]) -> bytes:
-    """Examples -> the Vertex supervised-tuning JSONL (the preamble is already in the input)."""
+def to_jsonl(examples: Iterable[Record]) -> bytes:
+    """Examples -> the Vertex supervised-tuning JSONL: a chat example is its canonical line; a
+    pair is one user turn and one model turn, the preamble already prepended to the user
+    turn's text (as the Gemini API sends it, so a pair's fingerprint and its training are the
+    same on both APIs)."""
     lines = []
     for e in examples:
+        if isinstance(e, Conversation):
+            lines.append(e.line)
+            continue
         row = {
             "contents": [
                 {"role": "user", "parts": [{"text": e.text_input}]},

@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import get_args
 
+from gitops_tune.dataset import chat
 from gitops_tune.dataset.records import Row, Source
+from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Location, Severity
 from gitops_tune.manifest.models import ReviewRule
 from gitops_tune.review.model import Finding
@@ -70,13 +72,22 @@ def labels_of(counts: Counter[str] | None, total: int, task: str) -> Counter[str
 
 
 def pairs(source: Source) -> Iterator[tuple[Location, str, str]]:
-    """The valid rows of a source that was checked: (where, input, output)."""
+    """The valid rows of a source that was checked: (where, input, output). A chat example
+    (`gitops_tune.dataset.chat`) is its conversation up to the last model turn (canonical
+    JSON, system instruction included) and that turn's text, so "same input, different
+    output" compares everything before the last model turn."""
     fin, fout = source.input_field, source.output_field
     for item in source.rows():
         if type(item) is Row and type(item.value) is dict:
             inp, out = item.value.get(fin), item.value.get(fout)
             if isinstance(inp, str) and isinstance(out, str):
                 yield item.location, inp, out
+            elif chat.is_chat(item.value):
+                try:
+                    found = chat.parse(item.value, media_resolutions())
+                except chat.ChatError:
+                    continue
+                yield item.location, found.prompt, found.output
 
 
 @dataclass

@@ -35,7 +35,14 @@ def read_examples(store: Store, uri: str, path: str) -> tuple[int, int]:
     bucket, name = wire.gs_uri(uri, path)
     if store.get_doc(KIND_OBJECT, f"{bucket}/{name}") is None:
         raise invalid(f"{path}: {uri} does not exist or cannot be read.")
-    return wire.count_examples(store.get_blob(bucket, name) or b"", uri, path)
+    return wire.count_examples(
+        store.get_blob(bucket, name) or b"", uri, path, lambda b, n: _content_type(store, b, n)
+    )
+
+
+def _content_type(store: Store, bucket: str, name: str) -> str | None:
+    doc = store.get_doc(KIND_OBJECT, f"{bucket}/{name}")
+    return None if doc is None else str(doc.get("contentType", ""))
 
 
 def _resource_id() -> str:

@@ -4,7 +4,9 @@ Shapes follow the public Vertex AI REST reference: camelCase JSON in proto3 styl
 fields as strings, empty fields left out), labels validated like Google Cloud labels and a
 list ``filter`` on labels. What the emulator answers (jobs, models, endpoints, operations) is
 shaped in `resources`; how a job moves through its states, in `timeline`. Training data is
-in the Gemini supervised-tuning JSONL format (``contents`` with ``user`` and ``model`` turns).
+in the Gemini supervised-tuning JSONL format (``contents`` with ``user`` and ``model`` turns,
+an optional ``systemInstruction``, text and ``fileData`` parts naming objects in the
+emulator's Cloud Storage, one ``generationConfig.mediaResolution`` for every example).
 
 A tuning job is stored as one JSON document (kind `KIND_JOB`) that also carries the tuned model
 and endpoint it produces; the helpers at the end read that document.
@@ -15,11 +17,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
+
+ObjectCheck = Callable[[str, str], "str | None"]
+"""(bucket, object) -> its content type, None when there is no such object."""
 
 KIND_JOB = "vertex-job"
 API_TYPE = "type.googleapis.com/google.cloud.aiplatform.v1"
@@ -142,54 +147,119 @@ def parse_filter(raw: str) -> list[tuple[str, str | None]]:
 # -- training data ----------------------------------------------------------------------------
 
 
-def _turn_chars(turn: object, i: int, where: str) -> int:
+_PART_KEYS = ("text", "fileData", "mediaResolution", "videoMetadata")
+_RESOLUTIONS = ("MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM", "MEDIA_RESOLUTION_HIGH")
+
+
+def _part_chars(part: object, where: str, exists: ObjectCheck) -> int:
+    """One part: non-empty text, or fileData naming an object that exists with that type."""
+    if not isinstance(part, dict):
+        raise invalid(f"{where}: each part must be an object.")
+    reject_unknown(part, _PART_KEYS, where)
+    text, data = part.get("text"), part.get("fileData")
+    if (text is None) == (data is None):
+        raise invalid(f"{where}: a part must hold exactly one of text or fileData.")
+    if text is not None:
+        if not isinstance(text, str) or not text.strip():
+            raise invalid(f"{where}.text must be non-empty text.")
+        return len(text)
+    if not isinstance(data, dict):
+        raise invalid(f"{where}.fileData must be an object.")
+    reject_unknown(data, ("mimeType", "fileUri"), f"{where}.fileData")
+    uri, mime = data.get("fileUri"), data.get("mimeType")
+    bucket, name = gs_uri(uri, f"{where}.fileData.fileUri")
+    if not isinstance(mime, str) or not mime:
+        raise invalid(f"{where}.fileData.mimeType is required.")
+    stored = exists(bucket, name)
+    if stored is None:
+        raise invalid(f"{where}.fileData.fileUri: {uri} does not exist or cannot be read.")
+    if stored != mime:
+        raise invalid(f"{where}.fileData: {uri} has content type {stored}, not {mime}.")
+    return 0
+
+
+def _turn_chars(turn: object, i: int, where: str, exists: ObjectCheck) -> int:
     """The text length of ``contents[i]``, which must have the role this position calls for
-    and non-empty text parts."""
+    and non-empty parts (model turns: text only)."""
     role = turn.get("role") if isinstance(turn, dict) else None
     expected = "user" if i % 2 == 0 else "model"
     if not isinstance(turn, dict) or role != expected:
         raise invalid(f"{where}: contents[{i}].role must be {expected!r}, got {role!r}.")
+    reject_unknown(turn, ("role", "parts"), f"{where}: contents[{i}]")
     parts = turn.get("parts")
     if not isinstance(parts, list) or not parts:
         raise invalid(f"{where}: contents[{i}].parts must be a non-empty list.")
     chars = 0
-    for part in parts:
+    for j, part in enumerate(parts):
+        path = f"{where}: contents[{i}].parts[{j}]"
+        if expected == "model" and isinstance(part, dict) and "text" not in part:
+            raise invalid(f"{path}: model turns must carry text.")
+        chars += _part_chars(part, path, exists)
+    return chars
+
+
+def _system_chars(value: object, where: str) -> int:
+    if not isinstance(value, dict) or not isinstance(value.get("parts"), list):
+        raise invalid(f"{where}: systemInstruction must hold a list of parts.")
+    reject_unknown(value, ("role", "parts"), f"{where}: systemInstruction")
+    chars = 0
+    for part in value["parts"]:
         text = part.get("text") if isinstance(part, dict) else None
-        if not isinstance(text, str) or not text:
-            raise invalid(f"{where}: contents[{i}].parts[] must carry non-empty text.")
+        if not isinstance(text, str) or not text.strip():
+            raise invalid(f"{where}: systemInstruction.parts[] must carry non-empty text.")
         chars += len(text)
     return chars
 
 
-def _example_chars(line: str, where: str) -> int:
-    """Check one JSONL line (one example); its text length."""
+def _example_chars(line: str, where: str, exists: ObjectCheck) -> tuple[int, str | None]:
+    """Check one JSONL line (one example); its text length and mediaResolution."""
     try:
         row = json.loads(line)
     except ValueError:
         raise invalid(f"{where}: not valid JSON.") from None
     if not isinstance(row, dict):
         raise invalid(f"{where}: each line must be a JSON object.")
-    reject_unknown(row, ("contents", "systemInstruction"), where)
+    reject_unknown(row, ("contents", "systemInstruction", "generationConfig"), where)
     contents = row.get("contents")
     if not isinstance(contents, list) or len(contents) < 2:
         raise invalid(f"{where}: contents must hold a user turn and a model turn.")
-    chars = sum(_turn_chars(turn, i, where) for i, turn in enumerate(contents))
+    chars = sum(_turn_chars(turn, i, where, exists) for i, turn in enumerate(contents))
     if contents[-1].get("role") != "model":
         raise invalid(f"{where}: the last turn must be the model's.")
-    return chars
+    if "systemInstruction" in row:
+        chars += _system_chars(row["systemInstruction"], where)
+    config = row.get("generationConfig") or {}
+    resolution = config.get("mediaResolution") if isinstance(config, dict) else None
+    if resolution is not None and resolution not in _RESOLUTIONS:
+        raise invalid(f"{where}: generationConfig.mediaResolution {resolution!r} is invalid.")
+    return chars, resolution
 
 
-def count_examples(data: bytes, uri: str, path: str) -> tuple[int, int]:
-    """Check a supervised-tuning JSONL object's bytes; (examples, characters)."""
+def count_examples(
+    data: bytes, uri: str, path: str, exists: ObjectCheck | None = None
+) -> tuple[int, int]:
+    """Check a supervised-tuning JSONL object's bytes; (examples, characters). ``exists``
+    answers the content type of a ``fileData`` object (None: no such object)."""
     count = chars = 0
+    resolutions: set[str] = set()
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         if not line.strip():
             continue
-        chars += _example_chars(line, f"{uri} line {number}")
+        found, resolution = _example_chars(line, f"{uri} line {number}", exists or _no_objects)
+        chars += found
+        resolutions.update([resolution] if resolution else [])
+        if len(resolutions) > 1:
+            raise invalid(
+                f"{uri} line {number}: mediaResolution must be the same in every example."
+            )
         count += 1
     if count == 0:
         raise invalid(f"{path}: {uri} holds no examples.")
     return count, chars
+
+
+def _no_objects(bucket: str, name: str) -> str | None:
+    return None
 
 
 # -- tuningJobs.create ------------------------------------------------------------------------
@@ -285,3 +355,19 @@ def parent(doc: Mapping[str, Any]) -> str:
 def doc_key(doc: Mapping[str, Any]) -> str:
     """The store key of a job document: ``PROJECT/LOCATION/ID``."""
     return f"{doc['project']}/{doc['location']}/{doc['id']}"
+
+
+def answer_pairs(data: bytes) -> list[tuple[str, str]]:
+    """What a model tuned on a checked JSONL object answers: every model turn of every
+    example, keyed by the text of the user turn before it (multi-turn conversations give
+    one pair per model turn), for `gemini.answers.answer_for`."""
+    pairs: list[tuple[str, str]] = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        turns = json.loads(line).get("contents") or []
+        for user, model in zip(turns[::2], turns[1::2], strict=False):
+            prompt = "".join(str(p.get("text", "")) for p in user.get("parts", []))
+            answer = "".join(str(p.get("text", "")) for p in model.get("parts", []))
+            pairs.append((prompt, answer))
+    return pairs
