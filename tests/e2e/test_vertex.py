@@ -18,6 +18,7 @@ from tests.harness import request_json
 
 V1 = {"epochCount": 2}
 V2 = {"epochCount": 3}
+EXAMPLES = [{"text_input": f"q{i}", "output": f"a{i}"} for i in range(24)]
 
 
 @pytest.fixture
@@ -160,6 +161,27 @@ def test_destroy_removes_staged_data(vrepo: Repo) -> None:
     result = vrepo.cli("destroy", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert objects(vrepo) == []
+
+
+def staged(repo: Repo) -> list[str]:
+    return [o for o in objects(repo) if o.endswith(".jsonl")]
+
+
+def test_a_hyperparameter_change_trains_from_the_data_already_staged(vrepo: Repo) -> None:
+    v1 = trained(vrepo, hyperparameters=V1)
+    (first,) = staged(vrepo)
+    v2 = trained(vrepo, hyperparameters=V2)
+    assert staged(vrepo) == [first]  # uploaded once, named by the examples' own hash
+    uris = {j["supervisedTuningSpec"]["trainingDatasetUri"] for j in jobs(vrepo).values()}
+    assert uris == {f"gs://{BUCKET}/{first}"}
+    assert v1 not in vrepo.ids() and v2 in vrepo.ids()  # the old job is gone, its data stays
+    vrepo.write("alpha", hyperparameters=V2, dataset={"examples": EXAMPLES})
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert len(staged(vrepo)) == 1 and staged(vrepo) != [first]  # new data: the old removed
+    result = vrepo.cli("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert staged(vrepo) == []
 
 
 def test_an_index_from_earlier_versions_is_moved_onto_the_models(vrepo: Repo) -> None:
