@@ -121,6 +121,9 @@ class Api:
     in_place_update: bool  # display name and description change without retraining
     no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
     display_name_limit: int = 40  # characters a tuned model's display name may have
+    #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
+    #: continuous tuning, the job's identity and encryption key); others are refused.
+    training_fields: tuple[str, ...] = ()
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -199,6 +202,16 @@ VERTEX_API = Api(
     "the Google Cloud console",
     # TuningJob.tuned_model_display_name: "can be up to 128 characters long" (tuning_job.proto)
     display_name_limit=128,
+    # TuningJob.pre_tuned_model, .service_account, .encryption_spec,
+    # SupervisedTuningSpec.export_last_checkpoint_only (tuning_job.proto); the default
+    # checkpoint a tuned model serves is Model.default_checkpoint_id (model.proto).
+    training_fields=(
+        "preTunedModel",
+        "exportLastCheckpointOnly",
+        "serviceAccount",
+        "encryptionSpec",
+        "serving",
+    ),
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

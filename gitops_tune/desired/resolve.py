@@ -13,6 +13,7 @@ from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import Example
 from gitops_tune.desired.state import DesiredModel, RemoteHashes
+from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
@@ -61,13 +62,14 @@ def resolve(
     spec = model.spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
-    if errors:
-        return None, errors
+    options, serving, problems = training_options(item, settings.backend, hyperparameters)
+    if errors or problems:
+        return None, errors + problems
     scans = scans or ds.Scans(settings.scan_cache, 1)
     data = _training(item, scans, settings, hyperparameters, hashes)
     if not isinstance(data, _Data):
         return None, data
-    fingerprint = data.fingerprint
+    fingerprint = with_options(data.fingerprint, options)
     validation: DatasetRef | None = None
     validation_source: ds.Source | None = None
     if spec.validation is not None:
@@ -101,6 +103,8 @@ def resolve(
             validation_source=validation_source,
             manifest_path=item.file.path,
             ignored={i.rule: i.reason for i in spec.review.ignore},
+            options=options,
+            serving=serving,
         ),
         [],
     )
