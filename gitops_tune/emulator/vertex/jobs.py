@@ -46,6 +46,15 @@ def _sort_key(doc: dict[str, Any]) -> str:
     return str(doc["id"]).zfill(24)
 
 
+def _echoed(new: wire.NewJob, pre: dict[str, str] | None) -> dict[str, Any]:
+    """What the job echoes of its create request besides the data and hyperparameters."""
+    return {
+        "pre_tuned_model": pre,
+        "service_account": new.service_account,
+        "encryption_spec": new.encryption_spec,
+    }
+
+
 class TuningJobs:
     """Handlers for ``tuningJobs`` over one `Store`."""
 
@@ -135,9 +144,7 @@ class TuningJobs:
             "undeployed": False,
             "model_deleted": False,
             "endpoint_deleted": False,
-            "pre_tuned_model": pre,
-            "service_account": new.service_account,
-            "encryption_spec": new.encryption_spec,
+            **_echoed(new, pre),
         }
         doc["checkpoints"] = timeline.checkpoints(doc)
         self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
