@@ -144,7 +144,8 @@ class Applier:
             remote, d = c.remote, c.desired
             owner = self._owner(d)
             self._call(
-                lambda: p.update(remote, d.display_name, d.description, owner), f"update {remote}"
+                lambda: p.update(remote, d.display_name, d.description, owner, d.serving),
+                f"update {remote}",
             )
         elif c.action.trains and c.desired and c.new_id:
             if c.action is Action.RECREATE and c.remote and not self._recreated(c):
@@ -193,6 +194,7 @@ class Applier:
             examples=d.examples,
             training=d.training,
             validation=d.validation,
+            options=d.options,
         )
 
     # -- waiting and retirement --------------------------------------------------------------

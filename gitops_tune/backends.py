@@ -124,6 +124,9 @@ class Api:
     display_name_limit: int = 40  # characters a tuned model's display name may have
     chat_format: bool = False  # tunes on the Gemini chat format (contents, systemInstruction)
     limits_table: str = ""  # the table of each base model's limits (gitops_tune.dataset)
+    #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
+    #: continuous tuning, the job's identity and encryption key); others are refused.
+    training_fields: tuple[str, ...] = ()
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -204,6 +207,16 @@ VERTEX_API = Api(
     display_name_limit=128,
     chat_format=True,
     limits_table="tuning_limits",
+    # TuningJob.pre_tuned_model, .service_account, .encryption_spec,
+    # SupervisedTuningSpec.export_last_checkpoint_only (tuning_job.proto); the default
+    # checkpoint a tuned model serves is Model.default_checkpoint_id (model.proto).
+    training_fields=(
+        "preTunedModel",
+        "exportLastCheckpointOnly",
+        "serviceAccount",
+        "encryptionSpec",
+        "serving",
+    ),
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

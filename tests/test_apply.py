@@ -67,7 +67,14 @@ class FakeProvider:
         self.models.setdefault(model_id, made)
         return self.models[model_id]
 
-    def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
+    def update(
+        self,
+        model_id: str,
+        display_name: str,
+        description: str,
+        owner: Owner,
+        serving: str = "",
+    ) -> None:
         self._call(f"update {model_id}")
         old = self.models[model_id]
         self.models[model_id] = dataclasses.replace(

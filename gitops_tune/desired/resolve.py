@@ -14,6 +14,7 @@ from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import Record
 from gitops_tune.desired import limits
 from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
+from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
@@ -65,14 +66,15 @@ def resolve(
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
     errors += limits.adapter_size(item, settings.backend, hyperparameters)
-    if errors:
-        return None, errors
+    options, serving, problems = training_options(item, settings.backend, hyperparameters)
+    if errors or problems:
+        return None, errors + problems
     scans = scans or ds.Scans(settings.scan_cache, 1)
     remote = _Remote(hashes, objects)
     data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
-    fingerprint = data.fingerprint
+    fingerprint = with_options(data.fingerprint, options)
     validation: DatasetRef | None = None
     validation_source: ds.Source | None = None
     if spec.validation is not None:
@@ -106,6 +108,8 @@ def resolve(
             validation_source=validation_source,
             manifest_path=item.file.path,
             ignored={i.rule: i.reason for i in spec.review.ignore},
+            options=options,
+            serving=serving,
         ),
         [],
     )

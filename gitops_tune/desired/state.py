@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.errors import Diagnostic, Location
+from gitops_tune.providers.base import TrainingOptions
 
 RemoteHashes = Callable[[str], "Mapping[str, str] | None"]
 """``gs://`` URI -> the content hashes the storage API reports (None: no such object)."""
@@ -48,6 +49,8 @@ class DesiredModel:
     validation_source: Source | None = field(default=None, compare=False, repr=False)
     manifest_path: str = field(default="", compare=False)
     ignored: Mapping[str, str] = field(default_factory=dict, compare=False)
+    options: TrainingOptions = field(default_factory=TrainingOptions)  # how the run is set up
+    serving: str = ""  # spec.serving.checkpoint: "last", an epoch number, or "" (unset)
 
     @property
     def total_steps(self) -> int:

@@ -194,6 +194,36 @@ class Review(BaseModel):
     )
 
 
+class PreTunedModel(BaseModel):
+    model_config = _CONFIG
+
+    tunedModelName: str = Field(
+        pattern=r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?$",
+        description="The tuned Model to tune further: projects/P/locations/L/models/M.",
+    )
+    checkpointId: str | None = Field(
+        default=None, min_length=1, description="Which of its checkpoints; default its default."
+    )
+
+
+class EncryptionSpec(BaseModel):
+    model_config = _CONFIG
+
+    kmsKeyName: str = Field(
+        pattern=r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$",
+        description="A Cloud KMS key: projects/P/locations/L/keyRings/R/cryptoKeys/K.",
+    )
+
+
+class Serving(BaseModel):
+    model_config = _CONFIG
+
+    checkpoint: Literal["last"] | Annotated[int, Field(gt=0)] = Field(
+        description="The checkpoint the tuned model's endpoint serves: last, or an epoch "
+        "number. A switch needs no training when that checkpoint exists."
+    )
+
+
 class TunedModelSpec(BaseModel):
     model_config = _CONFIG
 
@@ -221,6 +251,25 @@ class TunedModelSpec(BaseModel):
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     review: Review = Field(default_factory=Review)
+    preTunedModel: PreTunedModel | None = Field(
+        default=None,
+        description="vertex only: continuous tuning, from an existing tuned model.",
+    )
+    exportLastCheckpointOnly: bool | None = Field(
+        default=None,
+        description="vertex only: keep the last checkpoint only (default false: one per epoch).",
+    )
+    serviceAccount: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="vertex only: the service account the tuning job runs as.",
+    )
+    encryptionSpec: EncryptionSpec | None = Field(
+        default=None, description="vertex only: customer-managed encryption (CMEK)."
+    )
+    serving: Serving | None = Field(
+        default=None, description="vertex only: which checkpoint serves (default: Vertex AI's)."
+    )
 
 
 class TunedModelDocument(BaseModel):

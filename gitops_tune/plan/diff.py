@@ -18,10 +18,12 @@ from typing import Any
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.desired import DesiredModel
 from gitops_tune.plan.model import AttributeChange, Reason
-from gitops_tune.providers.base import RemoteModel
+from gitops_tune.providers.base import RemoteModel, State
 
-IMMUTABLE = ("baseModel", "hyperparameters")  # a change here needs a new training run
-MUTABLE = ("displayName", "description")  # patched in place
+TRAINING_OPTIONS = ("preTunedModel", "exportLastCheckpointOnly", "encryptionSpec")
+# a change here needs a new training run
+IMMUTABLE = ("baseModel", "hyperparameters", *TRAINING_OPTIONS)
+MUTABLE = ("displayName", "description", "serving.checkpoint")  # patched in place
 
 
 def attributes_of(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
@@ -37,13 +39,35 @@ def attributes_of(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
     attributes["hyperparameters"] = {
         k: v for k, v in attributes["hyperparameters"].items() if k in declared
     }
-    return attributes
+    if d.options.pre_tuned_model:  # the base is the pre-tuned model's own: compared through it
+        attributes["baseModel"] = d.base_model
+    # A matching fingerprint says the run was set up as declared: no need to read it back.
+    attributes |= r.options.fields() if fingerprint != d.fingerprint else d.options.fields()
+    return attributes | _serving(r, d)
 
 
 def attributes_of_desired(d: DesiredModel) -> dict[str, Any]:
-    return _attributes(
+    attributes = _attributes(
         d.display_name, d.description, d.base_model, d.hyperparameters, d.fingerprint
     )
+    return (
+        attributes
+        | d.options.fields()
+        | ({"serving": {"checkpoint": d.serving}} if d.serving else {})
+    )
+
+
+def _serving(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
+    """The checkpoint ``r`` serves, said the way ``d`` says it ("last" or an epoch), when ``d``
+    declares one; a model still training serves none yet (it is switched once trained)."""
+    if not d.serving:
+        return {}
+    served = next((c for c in r.checkpoints if c.checkpoint_id == r.serving_checkpoint), None)
+    if served is None:
+        return {"serving": {"checkpoint": d.serving}} if r.state is State.TRAINING else {}
+    last = max(r.checkpoints, key=lambda c: (c.epoch, c.step))
+    said = "last" if d.serving == "last" and served == last else str(served.epoch)
+    return {"serving": {"checkpoint": said}}
 
 
 def _attributes(
@@ -77,6 +101,8 @@ _REASONS = {
     "displayName": Reason.DISPLAY_NAME_CHANGED,
     "description": Reason.DESCRIPTION_CHANGED,
     "fingerprint": Reason.DATASET_CHANGED,
+    "serving": Reason.SERVING_CHECKPOINT_CHANGED,
+    **{key: Reason.TRAINING_OPTIONS_CHANGED for key in TRAINING_OPTIONS},
 }
 
 

@@ -75,8 +75,10 @@ class Reason(str, Enum):
     DATASET_CHANGED = "dataset_changed"
     BASE_MODEL_CHANGED = "base_model_changed"
     HYPERPARAMETERS_CHANGED = "hyperparameters_changed"
+    TRAINING_OPTIONS_CHANGED = "training_options_changed"
     DISPLAY_NAME_CHANGED = "display_name_changed"
     DESCRIPTION_CHANGED = "description_changed"
+    SERVING_CHECKPOINT_CHANGED = "serving_checkpoint_changed"
     PREVENT_DESTROY_CHANGED = "prevent_destroy_changed"
     CHANGED_OUTSIDE_GIT = "changed_outside_git"
     FAILED = "failed"
@@ -95,8 +97,12 @@ REASON_DOCS: dict[Reason, str] = {
     " fingerprint), and neither baseModel nor a hyperparameter did",
     Reason.BASE_MODEL_CHANGED: "create/replace: baseModel changed",
     Reason.HYPERPARAMETERS_CHANGED: "create/replace: a hyperparameter changed",
+    Reason.TRAINING_OPTIONS_CHANGED: "create/replace: preTunedModel, exportLastCheckpointOnly"
+    " or encryptionSpec changed",
     Reason.DISPLAY_NAME_CHANGED: "update: displayName changed",
     Reason.DESCRIPTION_CHANGED: "update: description changed",
+    Reason.SERVING_CHECKPOINT_CHANGED: "update: serving.checkpoint changed; the checkpoint"
+    " exists, so no training",
     Reason.PREVENT_DESTROY_CHANGED: "update: lifecycle.preventDestroy changed (the marker)",
     Reason.CHANGED_OUTSIDE_GIT: "recreate: the current model's baseModel or hyperparameters"
     " were changed outside Git",

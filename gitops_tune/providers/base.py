@@ -43,6 +43,45 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class TrainingOptions:
+    """How a training run is set up beyond its data and hyperparameters (Vertex AI's
+    ``TuningJob``: ``preTunedModel``, ``supervisedTuningSpec.exportLastCheckpointOnly``,
+    ``serviceAccount``, ``encryptionSpec.kmsKeyName``). Empty: the service's defaults."""
+
+    pre_tuned_model: str = ""  # a tuned Model to tune further (continuous tuning)
+    pre_tuned_checkpoint: str = ""  # which of its checkpoints; "": its default
+    export_last_checkpoint_only: bool = False
+    service_account: str = ""  # runs the job; not part of what the job makes
+    kms_key_name: str = ""  # CMEK for the job and the model it makes
+
+    def fields(self) -> dict[str, object]:
+        """What changes the model a run makes, by manifest names; unset ones left out (so a
+        manifest without them keeps its fingerprint). ``serviceAccount`` is not among them."""
+        out: dict[str, object] = {}
+        if self.pre_tuned_model:
+            out["preTunedModel"] = {"tunedModelName": self.pre_tuned_model}
+            if self.pre_tuned_checkpoint:
+                out["preTunedModel"] = {
+                    "tunedModelName": self.pre_tuned_model,
+                    "checkpointId": self.pre_tuned_checkpoint,
+                }
+        if self.export_last_checkpoint_only:
+            out["exportLastCheckpointOnly"] = True
+        if self.kms_key_name:
+            out["encryptionSpec"] = {"kmsKeyName": self.kms_key_name}
+        return out
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint of a tuned model (``TunedModelCheckpoint`` in tuning_job.proto)."""
+
+    checkpoint_id: str
+    epoch: int
+    step: int = 0
+
+
+@dataclass(frozen=True)
 class RemoteModel:
     """A tuned model as the backend reports it."""
 
@@ -60,6 +99,9 @@ class RemoteModel:
     endpoint: str = ""  # what an application calls; defaults to ``id``
     error: str = ""  # why it failed, when the backend says
     removable: bool = True  # False: nothing is left to delete (a failed job Vertex AI keeps)
+    options: TrainingOptions = field(default_factory=TrainingOptions)
+    checkpoints: tuple[Checkpoint, ...] = ()  # by epoch; empty where the API has none
+    serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
 
     @property
     def call_name(self) -> str:
@@ -92,6 +134,7 @@ class NewModel:
     examples: Callable[[], Iterator[Record]] = field(compare=False)
     training: DatasetRef | None = None
     validation: DatasetRef | None = None
+    options: TrainingOptions = field(default_factory=TrainingOptions)
 
 
 @dataclass(frozen=True)
@@ -161,7 +204,16 @@ class Provider(Protocol):
     def create(self, new: NewModel) -> RemoteModel:
         """Start training. A model that already exists with this ID and owner is adopted."""
 
-    def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None: ...
+    def update(
+        self,
+        model_id: str,
+        display_name: str,
+        description: str,
+        owner: Owner,
+        serving: str = "",
+    ) -> None:
+        """Patch the model in place; ``serving`` ("last" or an epoch number): make that
+        checkpoint the one its endpoint serves ("": leave it)."""
 
     def cancel(self, model_id: str) -> None: ...
 

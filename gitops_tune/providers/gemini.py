@@ -167,7 +167,14 @@ class GeminiProvider:
             )
         return existing
 
-    def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
+    def update(
+        self,
+        model_id: str,
+        display_name: str,
+        description: str,
+        owner: Owner,
+        serving: str = "",  # the Gemini API has no checkpoints (refused at load)
+    ) -> None:
         body = {"displayName": display_name, "description": with_marker(description, owner)}
         self.sdk.request("patch", f"{_resource(model_id)}?updateMask=displayName,description", body)
 

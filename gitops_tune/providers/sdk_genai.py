@@ -15,14 +15,16 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.providers.base import (
     ADC_HINT,
+    Checkpoint,
     ProviderError,
+    TrainingOptions,
     TransientError,
     guarded,
     status_error,
@@ -107,6 +109,9 @@ class TuningJob:
     training_uri: str = ""  # supervisedTuningSpec.trainingDatasetUri
     validation_uri: str = ""
     experiment: str = ""  # the Vertex AI Experiment (metadata Context) holding its metrics
+    options: TrainingOptions = field(default_factory=TrainingOptions)  # as the job echoes them
+    checkpoints: tuple[Checkpoint, ...] = ()  # tunedModel.checkpoints, by epoch
+    checkpoint_endpoints: tuple[str, ...] = ()  # where checkpoints were deployed
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class TuneRequest:
     epoch_count: int | None = None
     learning_rate_multiplier: float | None = None
     adapter_size: str | None = None
+    options: TrainingOptions = field(default_factory=TrainingOptions)
 
 
 class Genai:
@@ -206,8 +212,12 @@ class Genai:
         self.call(lambda: self._client.tunings.cancel(name=name), f"cancel {name}")
 
     def tune(self, request: TuneRequest, what: str) -> TuningJob:
+        """Create a supervised tuning job. A ``projects/...`` base model is the SDK's way of
+        saying ``preTunedModel`` (continuous tuning); ``serviceAccount`` has no
+        CreateTuningJobConfig field in google-genai 3.6, so it travels in ``extra_body``."""
         from google.genai import types
 
+        options = request.options
         config = types.CreateTuningJobConfig(
             tuned_model_display_name=request.display_name,
             description=request.description,
@@ -220,14 +230,27 @@ class Genai:
                 if request.validation_uri
                 else None
             ),
+            export_last_checkpoint_only=options.export_last_checkpoint_only or None,
+            pre_tuned_model_checkpoint_id=options.pre_tuned_checkpoint or None,
+            encryption_spec=(
+                types.EncryptionSpec(kms_key_name=options.kms_key_name)
+                if options.kms_key_name
+                else None
+            ),
+            http_options=(
+                types.HttpOptions(extra_body={"serviceAccount": options.service_account})
+                if options.service_account
+                else None
+            ),
         )
         dataset = types.TuningDataset(gcs_uri=request.training_uri)
+        base_model = options.pre_tuned_model or request.base_model
 
         def tune() -> types.TuningJob:
             with warnings.catch_warnings():  # "tuning is experimental": not the user's concern
                 warnings.simplefilter("ignore")
                 created: types.TuningJob = self._client.tunings.tune(
-                    base_model=request.base_model, training_dataset=dataset, config=config
+                    base_model=base_model, training_dataset=dataset, config=config
                 )
                 return created
 
@@ -256,13 +279,15 @@ def _job(job: types.TuningJob) -> TuningJob:
     spec = job.supervised_tuning_spec
     stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
     steps = stats.tuning_step_count if stats is not None else None
+    pre = job.pre_tuned_model
+    checkpoints = (tuned.checkpoints or []) if tuned is not None else []
     return TuningJob(
         name=job.name or "",
         state=job.state.value if job.state is not None else "",
         labels=dict(job.labels or {}),
         display_name=job.tuned_model_display_name or "",
         description=job.description or "",
-        base_model=job.base_model or "",
+        base_model=job.base_model or (pre.base_model or "" if pre is not None else ""),
         hyperparameters=_hyperparameters(job),
         create_time=job.create_time,
         update_time=job.update_time,
@@ -273,6 +298,23 @@ def _job(job: types.TuningJob) -> TuningJob:
         training_uri=(spec.training_dataset_uri or "") if spec is not None else "",
         validation_uri=(spec.validation_dataset_uri or "") if spec is not None else "",
         experiment=job.experiment or "",
+        options=_options(job),
+        checkpoints=tuple(
+            Checkpoint(c.checkpoint_id or "", int(c.epoch or 0), int(c.step or 0))
+            for c in checkpoints
+        ),
+        checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),
+    )
+
+
+def _options(job: types.TuningJob) -> TrainingOptions:
+    pre, spec = job.pre_tuned_model, job.supervised_tuning_spec
+    return TrainingOptions(
+        pre_tuned_model=(pre.tuned_model_name or "") if pre is not None else "",
+        pre_tuned_checkpoint=(pre.checkpoint_id or "") if pre is not None else "",
+        export_last_checkpoint_only=bool(spec and spec.export_last_checkpoint_only),
+        service_account=job.service_account or "",
+        kms_key_name=(job.encryption_spec.kms_key_name or "") if job.encryption_spec else "",
     )
 
 

@@ -54,6 +54,7 @@ from gitops_tune.providers.vertex_jobs import (
     SCHEMA,
     SUCCEEDED,
     TunedModelInfo,
+    checkpoint_for,
     job_id,
     judge,
     labels_for,
@@ -218,6 +219,7 @@ class VertexProvider:
             epoch_count=hp.epoch_count,
             learning_rate_multiplier=hp.learning_rate_multiplier,
             adapter_size=hp.adapter_size,
+            options=new.options,
         )
         job = self.sdk.tune(request, f"create tuning job {new.model_id}")
         model = self.models.get(job.tuned_model) if job.tuned_model else None
@@ -226,9 +228,17 @@ class VertexProvider:
             raise ProviderError(f"{job.name}: created, but its tuned model is already gone")
         return to_remote(job, model, verdict)
 
-    def update(self, model_id: str, display_name: str, description: str, owner: Owner) -> None:
+    def update(
+        self,
+        model_id: str,
+        display_name: str,
+        description: str,
+        owner: Owner,
+        serving: str = "",
+    ) -> None:
         """Write the display name, description and marker onto the job's Model and Endpoint
-        (``models.patch``, ``endpoints.patch``). A job still training has no Model yet: the
+        (``models.patch``, ``endpoints.patch``), and the checkpoint ``serving`` names as the
+        Model version's ``defaultCheckpointId``. A job still training has no Model yet: the
         next plan after it succeeds asks again."""
         name = self._name(model_id)
         job = self._get_job(name)
@@ -255,6 +265,22 @@ class VertexProvider:
         self.models.patch(model.name, fields)
         if job.endpoint:
             or_none(partial(self.models.patch, job.endpoint, fields))
+        if serving and job.state == SUCCEEDED:
+            self._serve(job, model, serving)
+
+    def _serve(self, job: TuningJob, model: TunedModelInfo, serving: str) -> None:
+        """Make the checkpoint ``serving`` names the one the endpoint serves: ``models.patch``
+        of the tuned model version's ``defaultCheckpointId`` (model.proto), as google-genai's
+        ``models.update(config=UpdateModelConfig(default_checkpoint_id=...))`` does."""
+        wanted = checkpoint_for(job, serving)
+        if not wanted:
+            have = ", ".join(str(c.epoch) for c in job.checkpoints) or "none"
+            raise ProviderError(
+                f"{job.name}: no checkpoint for epoch {serving} (checkpoints at epochs: {have})",
+                400,
+            )
+        if wanted != model.default_checkpoint:
+            self.models.patch(job.tuned_model, {"defaultCheckpointId": wanted}, version=True)
 
     def cancel(self, model_id: str) -> None:
         # 400/404: already finished (FAILED_PRECONDITION) or gone
@@ -271,7 +297,8 @@ class VertexProvider:
             self.cancel(name)
         if job.tuned_model:
             model = self.models.get(job.tuned_model)
-            endpoints = {job.endpoint} | set(model.endpoints if model is not None else ())
+            endpoints = {job.endpoint, *job.checkpoint_endpoints}
+            endpoints |= set(model.endpoints if model is not None else ())
             if not self.models.retire(model_name(job), endpoints):
                 self.notices.append(
                     f"Vertex AI refused to delete {model_name(job)}: it was undeployed, its "

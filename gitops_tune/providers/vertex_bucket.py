@@ -1,10 +1,13 @@
 """The Vertex provider's staging bucket: training data uploaded once under content-addressed
-names, removed again when no job needs it; and the index that earlier versions kept under
-``gs://{bucket}/gitops-tune/jobs/`` (one object per job whose custom metadata said what changed
-after the job was created), read only to move its facts onto the tuned models."""
+names (the sha256 of the JSONL itself, so a job that differs only in its hyperparameters or
+base model reuses the object), removed again when no job needs it; and the index that earlier
+versions kept under ``gs://{bucket}/gitops-tune/jobs/`` (one object per job whose custom
+metadata said what changed after the job was created), read only to move its facts onto the
+tuned models."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 
 from gitops_tune.dataset import Record
@@ -26,15 +29,19 @@ class StagingBucket:
         return self.storage.metadata_objects(self.bucket, LEGACY_INDEX)
 
     def stage(self, ref: DatasetRef | None, examples: Callable[[], Iterator[Record]]) -> str:
-        """The dataset's ``gs://`` URI: its own, or the Vertex JSONL uploaded once."""
+        """The dataset's ``gs://`` URI: its own, or the Vertex JSONL uploaded once under the
+        sha256 of its bytes. The model's fingerprint also covers the base model and the
+        hyperparameters; the staged object's name covers the examples only, so a change of
+        hyperparameters alone trains from the object already staged."""
         if ref is not None and ref.uri:
             return ref.uri
-        key = ref.key if ref is not None else ""
         stream = ref.examples if ref is not None and ref.examples is not None else examples
-        if not key:
-            raise ProviderError("internal: a staged dataset needs a content key")
+        payload = to_jsonl(stream())
+        if not payload.strip():
+            raise ProviderError("internal: a staged dataset holds no examples")
+        key = hashlib.sha256(payload).hexdigest()
         return self.storage.upload_once(
-            self.bucket, f"{STAGING_PREFIX}{key}.jsonl", lambda: to_jsonl(stream())
+            self.bucket, f"{STAGING_PREFIX}{key}.jsonl", lambda: payload
         )
 
     def staged(self, uri: str) -> bool:

@@ -49,6 +49,7 @@ class TunedModelInfo:
     labels: Mapping[str, str]
     endpoints: frozenset[str]  # where it is deployed (``deployedModels[].endpoint``)
     update_time: str
+    default_checkpoint: str = ""  # ``defaultCheckpointId``: the checkpoint its endpoint serves
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> TunedModelInfo:
@@ -61,6 +62,7 @@ class TunedModelInfo:
                 str(d.get("endpoint", "")) for d in doc.get("deployedModels") or []
             ),
             update_time=str(doc.get("updateTime", "")),
+            default_checkpoint=str(doc.get("defaultCheckpointId", "")),
         )
 
     @property
@@ -209,4 +211,27 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         endpoint=job.endpoint if verdict.state is State.ACTIVE else "",
         error=verdict.error,
         removable=verdict.removable,
+        options=job.options,
+        checkpoints=job.checkpoints,
+        serving_checkpoint=serving_checkpoint(job, model),
     )
+
+
+def serving_checkpoint(job: TuningJob, model: TunedModelInfo | None) -> str:
+    """The checkpoint the job's endpoint serves: the Model's ``defaultCheckpointId``, else the
+    last checkpoint ("the tuned model endpoint represents the endpoint of the default
+    checkpoint"; "the final checkpoint is always saved"), "" when the job has none."""
+    if model is not None and model.default_checkpoint:
+        return model.default_checkpoint
+    last = max(job.checkpoints, key=lambda c: (c.epoch, c.step), default=None)
+    return last.checkpoint_id if last is not None else ""
+
+
+def checkpoint_for(job: TuningJob, serving: str) -> str:
+    """The ID of the checkpoint ``serving`` ("last" or an epoch number) names; "" if none."""
+    if not job.checkpoints:
+        return ""
+    if serving == "last":
+        return max(job.checkpoints, key=lambda c: (c.epoch, c.step)).checkpoint_id
+    found = [c for c in job.checkpoints if str(c.epoch) == serving]
+    return max(found, key=lambda c: c.step).checkpoint_id if found else ""

@@ -53,11 +53,15 @@ class Models:
         doc = or_none(partial(self.sdk.request, "get", name.split("@", 1)[0]))
         return None if doc is None else TunedModelInfo.from_json(doc)
 
-    def patch(self, name: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``PATCH`` a Model or an Endpoint: the given fields, named in ``updateMask``."""
+    def patch(
+        self, name: str, fields: Mapping[str, Any], version: bool = False
+    ) -> Mapping[str, Any]:
+        """``PATCH`` a Model or an Endpoint: the given fields, named in ``updateMask``;
+        ``version``: the Model version ``name`` names (``models/M@V``), not the Model."""
         mask = ",".join(sorted(fields))
+        target = name if version else name.split("@", 1)[0]
         answer: Mapping[str, Any] = self.sdk.request(
-            "patch", f"{name.split('@', 1)[0]}?updateMask={quote(mask)}", dict(fields)
+            "patch", f"{target}?updateMask={quote(mask)}", dict(fields)
         )
         return answer
 

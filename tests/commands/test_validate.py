@@ -119,3 +119,19 @@ def test_real_process_is_clean_and_does_not_import_genai(tree: Tree) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "imported: []"
+
+
+def test_the_vertex_example_is_valid_there_and_refused_on_the_gemini_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
+    result = run("examples-vertex-features/")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].endswith("workspace support (vertex)")
+    monkeypatch.setenv("GITOPS_TUNE_BACKEND", "gemini")
+    refused = run("examples-vertex-features/")
+    assert refused.exit_code == 1
+    for key in ("exportLastCheckpointOnly", "serving", "serviceAccount", "encryptionSpec"):
+        assert f": spec.{key}: {key} does not apply to backend gemini" in refused.output
+    assert ": spec.preTunedModel: preTunedModel does not apply" in refused.output

@@ -18,6 +18,7 @@ from tests.harness import request_json
 
 V1 = {"epochCount": 2}
 V2 = {"epochCount": 3}
+EXAMPLES = [{"text_input": f"q{i}", "output": f"a{i}"} for i in range(24)]
 
 
 @pytest.fixture
@@ -162,6 +163,27 @@ def test_destroy_removes_staged_data(vrepo: Repo) -> None:
     assert objects(vrepo) == []
 
 
+def staged(repo: Repo) -> list[str]:
+    return [o for o in objects(repo) if o.endswith(".jsonl")]
+
+
+def test_a_hyperparameter_change_trains_from_the_data_already_staged(vrepo: Repo) -> None:
+    v1 = trained(vrepo, hyperparameters=V1)
+    (first,) = staged(vrepo)
+    v2 = trained(vrepo, hyperparameters=V2)
+    assert staged(vrepo) == [first]  # uploaded once, named by the examples' own hash
+    uris = {j["supervisedTuningSpec"]["trainingDatasetUri"] for j in jobs(vrepo).values()}
+    assert uris == {f"gs://{BUCKET}/{first}"}
+    assert v1 not in vrepo.ids() and v2 in vrepo.ids()  # the old job is gone, its data stays
+    vrepo.write("alpha", hyperparameters=V2, dataset={"examples": EXAMPLES})
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert len(staged(vrepo)) == 1 and staged(vrepo) != [first]  # new data: the old removed
+    result = vrepo.cli("destroy", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert staged(vrepo) == []
+
+
 def test_an_index_from_earlier_versions_is_moved_onto_the_models(vrepo: Repo) -> None:
     job = trained(vrepo)
     model = model_of(vrepo, job)
@@ -200,3 +222,83 @@ def test_status_says_plainly_that_vertex_reports_no_loss_curve(vrepo: Repo) -> N
     result = vrepo.cli("status", "--loss", "alpha")
     assert result.exit_code == 0, result.output
     assert "does not report a loss curve" in result.stdout
+
+
+def model_version(repo: Repo, job: str) -> dict[str, Any]:
+    name = jobs(repo)[job]["tunedModel"]["model"]
+    doc: dict[str, Any] = request_json(
+        repo.url, "GET", f"v1beta1/{name}", headers={"Authorization": "Bearer x"}
+    )
+    return doc
+
+
+def test_a_checkpoint_switch_needs_no_training(vrepo: Repo) -> None:
+    job = trained(vrepo, hyperparameters={"epochCount": 3})
+    checkpoints = jobs(vrepo)[job]["tunedModel"]["checkpoints"]
+    assert [c["epoch"] for c in checkpoints] == ["1", "2", "3"]
+    assert model_version(vrepo, job)["defaultCheckpointId"] == checkpoints[-1]["checkpointId"]
+
+    vrepo.write("alpha", hyperparameters={"epochCount": 3}, serving={"checkpoint": 2})
+    (change,) = vrepo.plan_json()["changes"]
+    assert (change["action"], change["remote"]) == ("update", job)
+    assert change["reason_codes"] == ["serving_checkpoint_changed"]
+    assert change["diff"] == [{"path": "serving.checkpoint", "before": "3", "after": "2"}]
+    result = vrepo.apply()
+    assert result.exit_code == 0, result.output
+    assert model_version(vrepo, job)["defaultCheckpointId"] == checkpoints[1]["checkpointId"]
+    assert list(jobs(vrepo)) == [job]  # nothing trained
+    assert vrepo.actions() == [("alpha", "no-op")]
+
+    vrepo.write("alpha", hyperparameters={"epochCount": 3}, serving={"checkpoint": "last"})
+    assert vrepo.actions() == [("alpha", "update")]
+    assert vrepo.apply().exit_code == 0
+    assert model_version(vrepo, job)["defaultCheckpointId"] == checkpoints[-1]["checkpointId"]
+    assert vrepo.actions() == [("alpha", "no-op")]
+
+
+def test_export_last_checkpoint_only_is_sent_and_trains_again_when_changed(vrepo: Repo) -> None:
+    job = trained(vrepo, exportLastCheckpointOnly=True)
+    spec = jobs(vrepo)[job]["supervisedTuningSpec"]
+    assert spec["exportLastCheckpointOnly"] is True
+    assert len(jobs(vrepo)[job]["tunedModel"]["checkpoints"]) == 1
+    assert vrepo.plan_json()["changes"][0]["action"] == "no-op", vrepo.plan_json()["changes"]
+    vrepo.write("alpha")
+    (change,) = vrepo.plan_json()["changes"]
+    assert change["action"] == "replace"
+    assert change["reason_codes"] == ["training_options_changed"]
+
+
+def test_continuous_tuning_from_an_existing_tuned_model(vrepo: Repo) -> None:
+    job = trained(vrepo)
+    model = jobs(vrepo)[job]["tunedModel"]["model"].split("@")[0]
+    checkpoint = jobs(vrepo)[job]["tunedModel"]["checkpoints"][0]["checkpointId"]
+    pre = {"tunedModelName": model, "checkpointId": checkpoint}
+    vrepo.write("beta", preTunedModel=pre)
+    plan = vrepo.plan_json()
+    (beta,) = [c for c in plan["changes"] if c["name"] == "beta"]
+    assert beta["action"] == "create"
+    assert beta["notes"] == [f"tune further from {model} (checkpoint {checkpoint})"]
+    text = vrepo.cli("plan").stdout
+    assert f"tune further from {model}" in text
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    (further,) = [j for j in jobs(vrepo).values() if j.get("preTunedModel")]
+    assert further["preTunedModel"]["tunedModelName"] == model
+    assert further["preTunedModel"]["checkpointId"] == checkpoint
+    assert further["preTunedModel"]["baseModel"] == vrepo.base
+    assert "baseModel" not in further  # one of baseModel and preTunedModel (tuning_job.proto)
+    assert sorted(vrepo.actions()) == [("alpha", "no-op"), ("beta", "no-op")]
+
+
+def test_service_account_and_cmek_are_sent_and_echoed(vrepo: Repo) -> None:
+    account = "tuner@e2e-project.iam.gserviceaccount.com"
+    key = "projects/e2e-project/locations/us-central1/keyRings/r/cryptoKeys/k"
+    job = trained(vrepo, serviceAccount=account, encryptionSpec={"kmsKeyName": key})
+    doc = jobs(vrepo)[job]
+    assert doc["serviceAccount"] == account
+    assert doc["encryptionSpec"] == {"kmsKeyName": key}
+    assert vrepo.actions() == [("alpha", "no-op")]
+    vrepo.write("alpha", serviceAccount="other@e2e-project.iam.gserviceaccount.com")
+    (change,) = vrepo.plan_json()["changes"]
+    assert change["action"] == "replace"  # the key changed; the account alone would not train
+    assert change["reason_codes"] == ["training_options_changed"]

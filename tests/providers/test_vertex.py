@@ -220,3 +220,43 @@ def test_display_name_limit_is_the_backends(tmp_path: Path) -> None:
     (problem,) = errors(tmp_path, "gemini", displayName=name, baseModel="models/m")
     assert "spec.displayName: the Gemini API takes display names of at most 40" in problem
     assert errors(tmp_path, "vertex", displayName="x" * 128) == []
+
+
+TRAINING_OPTIONS: dict[str, Any] = {
+    "preTunedModel": {"tunedModelName": "projects/p/locations/l/models/123"},
+    "exportLastCheckpointOnly": True,
+    "serviceAccount": "tuner@p.iam.gserviceaccount.com",
+    "encryptionSpec": {"kmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/k"},
+    "serving": {"checkpoint": "last"},
+}
+
+
+def test_training_options_are_refused_on_the_gemini_api_each_at_its_key(tmp_path: Path) -> None:
+    found = errors(tmp_path, "gemini", baseModel="models/x", **TRAINING_OPTIONS)
+    assert [e.split(": ")[1] for e in found] == [f"spec.{k}" for k in TRAINING_OPTIONS]
+    assert all("m.yaml:" in e and "does not apply to backend gemini" in e for e in found)
+    assert errors(tmp_path, "vertex", **TRAINING_OPTIONS) == []
+
+
+def test_training_options_join_the_fingerprint_but_not_the_service_account(
+    tmp_path: Path,
+) -> None:
+    def fingerprint(**spec: Any) -> str:
+        state, found = collect([str(write(tmp_path, "vertex", **spec))], Invocation.from_environ())
+        assert found == []
+        return state.models[0].fingerprint
+
+    plain = fingerprint()
+    assert fingerprint(serviceAccount="a@p.iam.gserviceaccount.com") == plain
+    assert fingerprint(serving={"checkpoint": 2}) == plain
+    assert fingerprint(exportLastCheckpointOnly=True) != plain
+    assert fingerprint(preTunedModel=TRAINING_OPTIONS["preTunedModel"]) != plain
+
+
+def test_a_serving_checkpoint_that_cannot_exist_is_an_error(tmp_path: Path) -> None:
+    (beyond,) = errors(tmp_path, "vertex", serving={"checkpoint": 9})
+    assert "spec.serving.checkpoint: epoch 9 is beyond epochCount 5" in beyond
+    (only_last,) = errors(
+        tmp_path, "vertex", serving={"checkpoint": 2}, exportLastCheckpointOnly=True
+    )
+    assert "exportLastCheckpointOnly keeps the last only" in only_last

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gitops_tune.emulator import training
@@ -51,6 +51,15 @@ def _resource_id() -> str:
 
 def _sort_key(doc: dict[str, Any]) -> str:
     return str(doc["id"]).zfill(24)
+
+
+def _echoed(new: wire.NewJob, pre: dict[str, str] | None) -> dict[str, Any]:
+    """What the job echoes of its create request besides the data and hyperparameters."""
+    return {
+        "pre_tuned_model": pre,
+        "service_account": new.service_account,
+        "encryption_spec": new.encryption_spec,
+    }
 
 
 class TuningJobs:
@@ -102,7 +111,8 @@ class TuningJobs:
             read_examples(
                 self.store, str(validation_uri), "supervisedTuningSpec.validationDatasetUri"
             )
-        hyper = wire.hyperparameters(new.spec, new.base_model)
+        pre, base = self._pre_tuned(new, req.params)
+        hyper = wire.hyperparameters(new.spec, base)
         per_epoch = training.steps_per_epoch(count, wire.STEP_BATCH)
         now = self.clock()
         p = req.params
@@ -117,7 +127,7 @@ class TuningJobs:
             "display_name": new.display_name,
             "description": new.description,
             "labels": new.labels,
-            "base_model": new.base_model,
+            "base_model": base,
             "training_uri": training_uri,
             "validation_uri": validation_uri,
             "hyper": hyper,
@@ -143,9 +153,32 @@ class TuningJobs:
             "undeployed": False,
             "model_deleted": False,
             "endpoint_deleted": False,
+            **_echoed(new, pre),
         }
+        doc["checkpoints"] = timeline.checkpoints(doc)
         self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
         return Response(200, resources.job_json(doc, now))
+
+    def _pre_tuned(
+        self, new: wire.NewJob, params: Mapping[str, str]
+    ) -> tuple[dict[str, str] | None, str]:
+        """(``preTunedModel`` as echoed, with its output-only ``baseModel``; the base model).
+        The tuned Model must exist here, and a named checkpoint must be one of its own."""
+        if new.pre_tuned is None:
+            return None, new.base_model
+        name = new.pre_tuned["tunedModelName"]
+        model_id = name.rsplit("/", 1)[-1].split("@", 1)[0]
+        now = self.clock()
+        for _, d in self.store.docs(KIND_JOB, f"{params['project']}/{params['location']}/"):
+            if d["model_id"] != model_id or d["model_deleted"]:
+                continue
+            if timeline.status(d, now).state != "JOB_STATE_SUCCEEDED":
+                break
+            wanted = new.pre_tuned.get("checkpointId")
+            if wanted is not None and wanted not in {c["id"] for c in d.get("checkpoints") or []}:
+                raise invalid(f"preTunedModel.checkpointId {wanted} is not a checkpoint of {name}.")
+            return {**new.pre_tuned, "baseModel": d["base_model"]}, d["base_model"]
+        raise invalid(f"preTunedModel.tunedModelName: {name} does not exist or is not tuned.")
 
     def get(self, req: Request) -> Response:
         return Response(200, resources.job_json(self._job(req), self.clock()))

@@ -50,7 +50,11 @@ def _tuned_model(doc: Mapping[str, Any], st: timeline.JobStatus) -> dict[str, An
                 "checkpointId": c["id"],
                 "epoch": str(c["epoch"]),
                 "step": str(c["step"]),
-                "endpoint": f"{parent(doc)}/endpoints/{c['endpoint_id']}",
+                **(
+                    {"endpoint": f"{parent(doc)}/endpoints/{c['endpoint_id']}"}
+                    if c.get("endpoint_id")
+                    else {}
+                ),
             }
             for c in checkpoints
         ]
@@ -137,7 +141,21 @@ def model_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:
     labels = doc.get("model_labels", doc["labels"])
     if labels:
         out["labels"] = dict(labels)
-    return out
+    return out | _checkpoints(doc)
+
+
+def _checkpoints(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A tuned model version's ``defaultCheckpointId`` and ``checkpoints`` (model.proto)."""
+    found = doc.get("checkpoints") or []
+    if not found:
+        return {}
+    return {
+        "defaultCheckpointId": timeline.default_checkpoint(doc),
+        "checkpoints": [
+            {"checkpointId": c["id"], "epoch": str(c["epoch"]), "step": str(c["step"])}
+            for c in found
+        ],
+    }
 
 
 def endpoint_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:

@@ -38,7 +38,8 @@ REFUSED_DELETE = (
     "Deleting tuned Gemini models is not supported. [emulator: refuse_model_delete is on]"
 )
 MODEL_PAGES = Paging(default=100, maximum=1000, token_key="last")
-_MODEL_FIELDS = {"displayName", "description", "labels"}  # models.patch: UpdateModelRequest
+#: models.patch (UpdateModelRequest); defaultCheckpointId picks the checkpoint served (model.proto)
+_MODEL_FIELDS = {"displayName", "description", "labels", "defaultCheckpointId"}
 _ENDPOINT_FIELDS = {"displayName", "description", "labels"}
 
 
@@ -185,6 +186,9 @@ class Serving:
     def patch_model(self, req: Request) -> Response:
         doc = self._model_doc(req)
         changes = _patch(req, _MODEL_FIELDS, "model")
+        wanted = changes.get("defaultCheckpointId")
+        if wanted is not None and wanted not in {c["id"] for c in doc.get("checkpoints") or []}:
+            raise invalid(f"Checkpoint {wanted!r} does not exist in model {req.params['model']}.")
         updated = self._update(doc, model_update_time=self.clock(), **_stored("model", changes))
         return Response(200, resources.model_json(updated, self.clock()))
 
@@ -292,5 +296,10 @@ def _patch(req: Request, allowed: set[str], what: str) -> dict[str, Any]:
 
 
 def _stored(prefix: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-    keys = {"displayName": "display_name", "description": "description", "labels": "labels"}
+    keys = {
+        "displayName": "display_name",
+        "description": "description",
+        "labels": "labels",
+        "defaultCheckpointId": "default_checkpoint_id",
+    }
     return {f"{prefix}_{keys[k]}": v for k, v in changes.items()}

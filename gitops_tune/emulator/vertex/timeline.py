@@ -110,6 +110,40 @@ def status(doc: Mapping[str, Any], now: float) -> JobStatus:
     return JobStatus("JOB_STATE_SUCCEEDED", start, prog.complete_time, None, True, True, prog)
 
 
+# -- checkpoints ----------------------------------------------------------------------------
+
+
+def checkpoints(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The checkpoints a job saves ("Use checkpoints in supervised fine-tuning for Gemini
+    models"): one after each epoch for fewer than 10 epochs, about 10 evenly spread
+    otherwise, the final one always; only the final one with ``exportLastCheckpointOnly``.
+    The final one is the default, served by the job's endpoint; the emulator deploys no
+    intermediate checkpoint to endpoints of their own."""
+    epochs = int(doc["hyper"]["epochCount"])
+    if doc.get("export_last_checkpoint_only"):
+        chosen = [epochs]
+    elif epochs < 10:
+        chosen = list(range(1, epochs + 1))
+    else:
+        chosen = sorted({max(1, round(i * epochs / 10)) for i in range(1, 11)} | {epochs})
+    per_epoch = int(doc["steps_per_epoch"])
+    return [
+        {
+            "id": str(n),
+            "epoch": epoch,
+            "step": epoch * per_epoch,
+            **({"endpoint_id": doc["endpoint_id"]} if epoch == epochs else {}),
+        }
+        for n, epoch in enumerate(chosen, 1)
+    ]
+
+
+def default_checkpoint(doc: Mapping[str, Any]) -> str:
+    """The checkpoint the endpoint serves: as patched, else the final one."""
+    found = doc.get("checkpoints") or []
+    return str(doc.get("model_default_checkpoint_id") or (found[-1]["id"] if found else ""))
+
+
 # -- tuningDataStats ---------------------------------------------------------------------------
 
 

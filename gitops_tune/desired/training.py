@@ -1,0 +1,71 @@
+"""A TunedModel's training options and serving checkpoint, as its backend reads them.
+
+The keys (``preTunedModel``, ``exportLastCheckpointOnly``, ``serviceAccount``,
+``encryptionSpec``, ``serving``) are accepted where the backend's API lists them
+(`backends.Api.training_fields`) and refused elsewhere, each at its own key. What changes the
+model a run makes joins the fingerprint (only when set, so other manifests keep theirs);
+``serviceAccount`` and ``serving`` do not: the first only runs the job, the second is switched
+in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from gitops_tune import manifest as mf
+from gitops_tune.backends import Backend, Hyperparameters
+from gitops_tune.errors import Diagnostic
+from gitops_tune.providers.base import TrainingOptions
+
+
+def training_options(
+    item: mf.Parsed, backend: Backend, hp: Hyperparameters
+) -> tuple[TrainingOptions, str, list[Diagnostic]]:
+    """(options, serving checkpoint: "last", an epoch number or "", problems)."""
+    assert isinstance(item.model, mf.TunedModelDocument)
+    spec, doc = item.model.spec, item.document
+    given = [k for k in backend.api.training_fields + _ALL if k in spec.model_fields_set]
+    refused = [k for k in dict.fromkeys(given) if k not in backend.api.training_fields]
+    if refused:
+        return TrainingOptions(), "", [_not_here(item, backend, k) for k in refused]
+    pre = spec.preTunedModel
+    options = TrainingOptions(
+        pre_tuned_model=pre.tunedModelName if pre is not None else "",
+        pre_tuned_checkpoint=(pre.checkpointId or "") if pre is not None else "",
+        export_last_checkpoint_only=bool(spec.exportLastCheckpointOnly),
+        service_account=spec.serviceAccount or "",
+        kms_key_name=spec.encryptionSpec.kmsKeyName if spec.encryptionSpec else "",
+    )
+    serving = str(spec.serving.checkpoint) if spec.serving is not None else ""
+    epochs = hp.epochs
+    problem = ""
+    if serving.isdigit() and int(serving) > epochs:
+        problem = f"epoch {serving} is beyond epochCount {epochs}"
+    elif serving.isdigit() and options.export_last_checkpoint_only and int(serving) < epochs:
+        problem = f"epoch {serving} has no checkpoint: exportLastCheckpointOnly keeps the last only"
+    if problem:
+        where = doc.locate(("spec", "serving", "checkpoint"))
+        return options, serving, [Diagnostic(problem, where, "spec.serving.checkpoint")]
+    return options, serving, []
+
+
+_ALL = ("preTunedModel", "exportLastCheckpointOnly", "serviceAccount", "encryptionSpec", "serving")
+
+
+def _not_here(item: mf.Parsed, backend: Backend, key: str) -> Diagnostic:
+    return Diagnostic(
+        f"{key} does not apply to backend {backend.label}: {backend.api.title} has no such setting",
+        item.document.locate(("spec", key)),
+        f"spec.{key}",
+    )
+
+
+def with_options(fingerprint: str, options: TrainingOptions) -> str:
+    """The model's fingerprint with the options that change what a run makes; unchanged when
+    none is set."""
+    fields = options.fields()
+    if not fields:
+        return fingerprint
+    line = json.dumps({"data": fingerprint, "training": fields}, sort_keys=True)
+    return hashlib.sha256((line + "\n").encode()).hexdigest()
