@@ -14,6 +14,7 @@ RemoteHashes = Callable[[str], "Mapping[str, str] | None"]
 
 if TYPE_CHECKING:
     from gitops_tune.dataset import Example, Source
+    from gitops_tune.evaluation import EvaluationSpec
     from gitops_tune.providers.base import DatasetRef
     from gitops_tune.settings import Settings, WorkspaceDoc
 
@@ -44,6 +45,7 @@ class DesiredModel:
     validation_source: Source | None = field(default=None, compare=False, repr=False)
     manifest_path: str = field(default="", compare=False)
     ignored: Mapping[str, str] = field(default_factory=dict, compare=False)
+    evaluation: EvaluationSpec | None = None  # spec.evaluation: the gate a new model must pass
 
     @property
     def total_steps(self) -> int:
