@@ -24,6 +24,9 @@ from gitops_tune.plan.diff import (
     mutable_changes,
     reasons_of,
 )
+from gitops_tune.plan.gate import Gate, GateStatus, gated_change
+from gitops_tune.plan.gate import notes as gate_notes
+from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
 from gitops_tune.plan.model import (
     ACTION_ORDER,
@@ -176,13 +179,17 @@ class _Others:
 def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) -> list[Change]:
     new_id = tuned_model_id(workspace, d.name, d.fingerprint)
     current = _current(d, remotes, new_id)
-    others = _sort_others(d, remotes, current)
+    found = gate_status(d, current, remotes)
+    others = _sort_others(d, remotes, current, found.gate is Gate.OPEN)
     out = others.retired
     if current is None:
         out.append(_plan_training(d, remotes, new_id, others.retiring_later))
-        return out
-    out += _retire_beyond_retention(d, current, others.previous)
-    out += _plan_current(d, current, new_id, others)
+    else:
+        out += _retire_beyond_retention(d, current, others.previous)
+        out += _plan_current(d, current, new_id, others, found)
+    notes = gate_notes(d, remotes)
+    if notes and out and out[-1].desired is not None:
+        out[-1] = replace(out[-1], notes=(*out[-1].notes, *notes))
     return out
 
 
@@ -199,10 +206,11 @@ def _matches(r: RemoteModel, d: DesiredModel) -> bool:
 
 
 def _sort_others(
-    d: DesiredModel, remotes: list[RemoteModel], current: RemoteModel | None
+    d: DesiredModel, remotes: list[RemoteModel], current: RemoteModel | None, admitted: bool
 ) -> _Others:
+    """``admitted``: the current model passed its evaluation gate (or has none)."""
     others = _Others([], [], [])
-    serving = current is not None and current.state is State.ACTIVE
+    serving = current is not None and current.state is State.ACTIVE and admitted
     for r in remotes:
         if r is current or not r.removable:
             continue
@@ -268,7 +276,7 @@ def _plan_training(
 
 
 def _plan_current(
-    d: DesiredModel, current: RemoteModel, new_id: str, others: _Others
+    d: DesiredModel, current: RemoteModel, new_id: str, others: _Others, found: GateStatus
 ) -> list[Change]:
     """The current model exists: retrain it, wait for it, restore, update it, or nothing."""
     changes = diff(attributes_of(current, d), attributes_of_desired(d))
@@ -294,6 +302,9 @@ def _plan_current(
             reason_codes=(Reason.TRAINING,),
         )
         return [_update(d, current, mutable), training] if mutable else [training]
+    if found.gate in (Gate.UNSCORED, Gate.REJECTED):
+        held = gated_change(d, current, found, others.retiring_later)
+        return [_update(d, current, mutable), held] if mutable else [held]
     return [_plan_serving(d, current, mutable, others.previous)]
 
 
