@@ -292,7 +292,7 @@ def _source(
 
 def _evaluation(
     item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters
-) -> EvaluationSpec | None | list[Diagnostic]:
+) -> EvaluationSpec | list[Diagnostic] | None:
     """``spec.evaluation``: its held-out set read once and checked like training rows (and,
     for ``regex``, every output compiled)."""
     doc, spec = item.document, _tuned(item).spec
@@ -337,5 +337,7 @@ def _bad_pattern(examples: Callable[[], Iterator[Example]], shown: str) -> str:
         try:
             re.compile(example.output)
         except re.error as err:
-            return f"{shown} example {i}: output {example.output!r} is not a regular expression: {err}"
+            return (
+                f"{shown} example {i}: output {example.output!r} is not a regular expression: {err}"
+            )
     return ""

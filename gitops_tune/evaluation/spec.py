@@ -29,7 +29,12 @@ class EvaluationSpec:
         the thresholds: changing those judges the same scores again, without asking again)."""
         n = self.normalization
         line = json.dumps(
-            [self.data_fingerprint, self.metric, n.ignore_case, n.collapse_whitespace,
-             n.strip_punctuation],
+            [
+                self.data_fingerprint,
+                self.metric,
+                n.ignore_case,
+                n.collapse_whitespace,
+                n.strip_punctuation,
+            ],
         )
         return hashlib.sha256(line.encode()).hexdigest()[:12]

@@ -201,9 +201,7 @@ class Normalize(BaseModel):
     collapseWhitespace: bool = Field(
         default=True, description="Trim, and count runs of whitespace as one space."
     )
-    stripPunctuation: bool = Field(
-        default=False, description="Ignore punctuation (not for regex)."
-    )
+    stripPunctuation: bool = Field(default=False, description="Ignore punctuation (not for regex).")
 
 
 class Evaluation(BaseModel):

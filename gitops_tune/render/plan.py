@@ -19,6 +19,8 @@ SYMBOLS = {
     Action.CANCEL: "⊘",
     Action.DELETE: "-",
     Action.IN_PROGRESS: "…",
+    Action.EVALUATE: "?",
+    Action.REJECTED: "✗",
     Action.NO_OP: " ",
 }
 _COLORS = {
@@ -30,6 +32,8 @@ _COLORS = {
     Action.CANCEL: "red",
     Action.DELETE: "red",
     Action.IN_PROGRESS: "cyan",
+    Action.EVALUATE: "cyan",
+    Action.REJECTED: "red",
     Action.NO_OP: None,
 }
 # Markdown has no colour; an emoji a column keeps the table scannable in a pull request.
@@ -42,6 +46,8 @@ _EMOJI = {
     Action.CANCEL: "⛔",
     Action.DELETE: "🔴",
     Action.IN_PROGRESS: "⏳",
+    Action.EVALUATE: "🧪",
+    Action.REJECTED: "❌",
     Action.NO_OP: "",
 }
 _SUMMARY_ORDER = [
@@ -52,6 +58,7 @@ _SUMMARY_ORDER = [
     (Action.RECREATE, "to recreate"),
     (Action.CANCEL, "to cancel"),
     (Action.DELETE, "to delete"),
+    (Action.EVALUATE, "to evaluate"),
 ]
 MARKDOWN_MARKER = "<!-- gitops-tune plan -->"
 
@@ -68,6 +75,8 @@ def summary_line(plan: Plan) -> str:
         extra.append(f"{counts[Action.NO_OP.value]} unchanged")
     if counts[Action.IN_PROGRESS.value]:
         extra.append(f"{counts[Action.IN_PROGRESS.value]} training")
+    if counts[Action.REJECTED.value]:
+        extra.append(f"{counts[Action.REJECTED.value]} rejected by evaluation")
     return line + (f" ({', '.join(extra)})" if extra else "")
 
 
