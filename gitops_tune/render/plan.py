@@ -131,10 +131,16 @@ def text(plan: Plan, color: bool = False) -> str:
         for note in c.notes:
             lines.append(f"      # note: {note}")
         lines += _review_lines(plan, c.name)
+    lines += [f"    {name}: {note}" for name, note in _unchanged_notes(plan)]
     lines += ["", summary_line(plan)]
     if plan.review is not None:
         lines += [line for line in [rv.total(plan.review)] if line]
     return "\n".join(lines) + "\n"
+
+
+def _unchanged_notes(plan: Plan) -> list[tuple[str, str]]:
+    """Notes of unchanged models (an evaluation's scores: what a change must beat)."""
+    return [(c.name, n) for c in plan.changes if c.action is Action.NO_OP for n in c.notes]
 
 
 def _review_lines(plan: Plan, name: str) -> list[str]:
@@ -157,6 +163,7 @@ def markdown(plan: Plan) -> str:
     training = rv.total(review) if review is not None else None
     out = [MARKDOWN_MARKER, title, "", headline + (f" {training}" if training else ""), ""]
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    out += [f"> **Note** on `{name}`: {note}\n" for name, note in _unchanged_notes(plan)]
     if shown:
         out += _md_table(plan, shown)
         out.append("")
