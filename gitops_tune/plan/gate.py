@@ -117,7 +117,7 @@ def gated_change(
         reasons,
         current.id,
         current.state,
-        superseded=tuple(retiring_later),
+        superseded=tuple(retiring_later) if action is Action.EVALUATE else (),
         desired=d,
         reason_codes=(code,),
     )

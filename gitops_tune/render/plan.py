@@ -127,7 +127,8 @@ def text(plan: Plan, color: bool = False) -> str:
             lines.append("      " + _diff_line(a))
         if c.superseded:
             retired = ", ".join(c.superseded)
-            lines.append(f"      # retires {retired} once {c.new_id or c.remote} is ACTIVE")
+            when = "passes its evaluation" if c.action is Action.EVALUATE else "is ACTIVE"
+            lines.append(f"      # retires {retired} once {c.new_id or c.remote} {when}")
         for note in c.notes:
             lines.append(f"      # note: {note}")
         lines += _review_lines(plan, c.name)

@@ -88,12 +88,12 @@ class TerminalReporter:
             self._drawn = len(lines)
 
     def evaluation(self, name: str, model: str, done: int, total: int) -> None:
-        """An evaluation's progress: a bar redrawn on a terminal, every tenth otherwise."""
+        """An evaluation's progress: a bar redrawn on a terminal, each quarter otherwise."""
         if self.quiet:
             return
         line = f"{name}: evaluating {model}: {done}/{total}"
         if not self.tty:
-            if done == total or done % max(1, total // 10) == 0:
+            if done == total or done % max(1, -(-total // 4)) == 0:  # quarters
                 self._echo(line)
             return
         filled = round(done / total * BAR_WIDTH) if total else BAR_WIDTH
@@ -154,7 +154,7 @@ class JsonReporter:
                 )
 
     def evaluation(self, name: str, model: str, done: int, total: int) -> None:
-        if self.quiet or (done != total and done % max(1, total // 10)):
+        if self.quiet or (done != total and done % max(1, -(-total // 4))):
             return
         with self._lock:
             log.event(

@@ -132,7 +132,8 @@ def test_real_process_is_clean_and_does_not_import_genai(tree: Tree) -> None:
         (
             "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
             "    minScore: 0.5\n    tolerance: 0.1\n",
-            "m.yaml:10:5: spec.evaluation.tolerance: tolerance applies only with noRegression: true",
+            "m.yaml:10:5: spec.evaluation.tolerance: tolerance applies only with "
+            "noRegression: true",
         ),
         (
             "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
