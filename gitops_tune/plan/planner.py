@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Diagnostic, UserError
-from gitops_tune.loss import analyze
+from gitops_tune.plan.advice import epoch_notes as _epoch_notes
 from gitops_tune.plan.diff import (
     attributes_of,
     attributes_of_desired,
@@ -336,26 +336,6 @@ def _plan_serving(
     if mutable or marker_stale:
         return _update(d, current, mutable, marker_stale)
     return Change(d.name, Action.NO_OP, (), current.id, current.state, desired=d)
-
-
-def _epoch_notes(d: DesiredModel, remotes: list[RemoteModel]) -> tuple[str, ...]:
-    """What the last finished training run says about ``epochCount``, when it disagrees with
-    the manifest (the loss-curve rule lives in ``gitops_tune.loss``)."""
-    finished = [r for r in remotes if r.state is State.ACTIVE and r.snapshots]
-    if not finished:
-        return ()
-    last = max(finished, key=_age_key)
-    analysis = analyze(last.snapshots, finished=True)
-    declared = d.hyperparameters.epochs
-    if not analysis.differs_from(declared):
-        return ()
-    if analysis.recommended is not None:
-        advice = f"recommended epochCount: {analysis.recommended}"
-    else:
-        advice = f"recommended epochCount: more than {analysis.epochs[-1].epoch}"
-    return (
-        f"the last training run ({last.id}): {analysis.verdict}; {advice} (declared: {declared})",
-    )
 
 
 def _retrain(
