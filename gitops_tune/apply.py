@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
+from gitops_tune.gatekeeper import Gatekeeper, Outcome
 from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan
 from gitops_tune.providers.base import (
     NewModel,
@@ -28,6 +29,7 @@ from gitops_tune.providers.base import (
     TransientError,
 )
 from gitops_tune.providers.retry import RetryPolicy, with_retries
+from gitops_tune.render.evaluation import table as evaluation_table
 
 T = TypeVar("T")
 
@@ -39,6 +41,8 @@ class Reporter(Protocol):
 
     def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None: ...
 
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None: ...
+
 
 @dataclass
 class ApplyOptions:
@@ -47,6 +51,7 @@ class ApplyOptions:
     timeout_s: float | None = None
     poll_s: float = 5.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    eval_concurrency: int = 4  # questions in flight per evaluated model
 
 
 @dataclass
@@ -55,10 +60,14 @@ class ApplyResult:
     failed: list[str] = field(default_factory=list)
     not_attempted: list[str] = field(default_factory=list)  # after a failed step
     trained: list[str] = field(default_factory=list)  # tuned model IDs started or awaited
+    evaluated: list[Outcome] = field(default_factory=list)  # evaluations run by this apply
+    rejected: list[str] = field(default_factory=list)  # "name: rejected at ..." (plan's words)
 
     def raise_if_failed(self) -> None:
-        """One error that says what was done, what failed and what was not attempted."""
+        """One error that says what was done, what failed and what was not attempted; then
+        the models an evaluation rejected, with their scores (the old ones keep serving)."""
         if not self.failed:
+            self._raise_if_rejected()
             return
         skipped = f", {len(self.not_attempted)} not attempted" if self.not_attempted else ""
         lines = [
@@ -69,6 +78,18 @@ class ApplyResult:
         lines += [f"  failed:        {f}" for f in self.failed]
         lines += [f"  not attempted: {n}" for n in self.not_attempted]
         raise UserError("\n".join(lines))
+
+    def _raise_if_rejected(self) -> None:
+        if not self.rejected:
+            return
+        shown = {o.name for o in self.evaluated}
+        lines = [
+            f"{len(self.rejected)} model(s) rejected by their evaluation; the models serving "
+            "before keep serving and nothing was deleted:",
+            evaluation_table(self.evaluated),
+            *(r for r in self.rejected if r.split(":", 1)[0] not in shown),
+        ]
+        raise UserError("\n".join(line for line in lines if line))
 
 
 class Applier:
@@ -107,6 +128,8 @@ class Applier:
                 result.failed += outcome.failed
                 result.not_attempted += outcome.not_attempted
                 result.trained += outcome.trained
+                result.evaluated += outcome.evaluated
+                result.rejected += outcome.rejected
 
     def _run_group(self, changes: list[Change]) -> ApplyResult:
         out = ApplyResult()
@@ -114,7 +137,7 @@ class Applier:
             label = f"{c.name}: {c.action.value} {c.new_id or c.remote}"
             try:
                 self.reporter.action(c, "start")
-                self._run_change(c)
+                judged = self._run_change(c)
             except (ProviderError, UserError) as e:  # UserError: a dataset changed mid-run
                 out.failed.append(f"{label}: {e}")
                 out.not_attempted += [
@@ -123,6 +146,10 @@ class Applier:
                 self.reporter.action(c, "failed", str(e))
                 return out
             out.done.append(label)
+            if judged is not None:
+                out.evaluated.append(judged)
+                if not judged.judgement.passed:
+                    out.rejected.append(f"{c.name}: {judged.judgement.why}")
             if c.action.trains and c.new_id:
                 out.trained.append(c.new_id)
             self.reporter.action(c, "done")
@@ -131,8 +158,11 @@ class Applier:
     def _call(self, call: Callable[[], T], what: str) -> T:
         return with_retries(call, what, self.options.retry)
 
-    def _run_change(self, c: Change) -> None:
+    def _run_change(self, c: Change) -> Outcome | None:
         p = self.provider
+        if c.action is Action.EVALUATE and c.remote and c.desired:
+            keeper = Gatekeeper(p, self._call, self.reporter, self.options.eval_concurrency)
+            return keeper.check(c.desired, c.remote, self._observe())
         if c.action is Action.CANCEL and c.remote:
             remote = c.remote
             self._call(lambda: p.cancel(remote), f"cancel {remote}")
@@ -152,6 +182,7 @@ class Applier:
                 remote = c.remote
                 self._call(lambda: p.delete(remote), f"delete {remote}")
             self._create(self._new_model(c.desired, c.new_id))
+        return None
 
     def _create(self, new: NewModel) -> None:
         """Create, retried. A create whose answer was lost (or whose read-back failed) may
@@ -200,7 +231,8 @@ class Applier:
     # -- waiting and retirement --------------------------------------------------------------
 
     def _wait_and_retire(self, changes: Sequence[Change], result: ApplyResult) -> None:
-        names = {c.name for c in changes if c.action.trains or c.action is Action.IN_PROGRESS}
+        waits_for = (Action.IN_PROGRESS, Action.EVALUATE, Action.REJECTED)
+        names = {c.name for c in changes if c.action.trains or c.action in waits_for}
         if not names:
             return
         if result.failed:
@@ -230,8 +262,19 @@ class Applier:
         for n in failed:
             m = current[n]
             result.failed.append(f"{n}: {m.id} FAILED{': ' + m.error if m.error else ''}")
-        # Level-triggered retirement: ask the planner again and run only its clean-up.
-        fresh = plan(self.desired, observed, self.plan_options)  # only its clean-up is used
+        # Level-triggered: ask the planner again; score what it says needs scoring, ask again,
+        # and run only its clean-up (a model that failed its evaluation retires nothing).
+        fresh = plan(self.desired, observed, self.plan_options)
+        scoring = [c for c in fresh.actionable if c.action is Action.EVALUATE and c.name in names]
+        if scoring:
+            self._execute(scoring, result)
+            fresh = plan(self.desired, self._observe(), self.plan_options)
+        told = {r.split(":", 1)[0] for r in result.rejected}
+        result.rejected += [
+            f"{c.name}: {c.reasons[0]}"
+            for c in fresh.changes
+            if c.action is Action.REJECTED and c.name in names and c.name not in told
+        ]
         retire = [
             c
             for c in fresh.actionable

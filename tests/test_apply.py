@@ -19,6 +19,7 @@ from gitops_tune.providers.base import (
     Provider,
     ProviderError,
     RemoteModel,
+    Scores,
     State,
     TransientError,
 )
@@ -88,6 +89,14 @@ class FakeProvider:
         self._call(f"delete {model_id}")
         self.models.pop(model_id, None)
 
+    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+        self._call(f"generate {model.id}")
+        return "", 0
+
+    def record_scores(self, model_id: str, scores: Scores) -> None:
+        self._call(f"record {model_id}")
+        self.models[model_id] = dataclasses.replace(self.models[model_id], scores=scores)
+
 
 class Quiet:
     def __init__(self) -> None:
@@ -97,6 +106,9 @@ class Quiet:
         self.events.append((change.name, status))
 
     def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None:
+        pass
+
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None:
         pass
 
 

@@ -186,8 +186,9 @@ def test_hidden_yaml_files_are_not_manifests(tmp_path: Path) -> None:
     manifest = (ROOT / "examples" / "tuning.yaml").read_text()
     (tmp_path / "tuning.yaml").write_text(manifest)
     (tmp_path / "data").mkdir()
-    data = (ROOT / "examples" / "data" / "support-tickets.jsonl").read_bytes()
-    (tmp_path / "data" / "support-tickets.jsonl").write_bytes(data)
+    for name in ("support-tickets.jsonl", "support-tickets-heldout.jsonl"):
+        data = (ROOT / "examples" / "data" / name).read_bytes()
+        (tmp_path / "data" / name).write_bytes(data)
     assert len(load([str(tmp_path)], Invocation.from_environ()).models) == 2
 
 

@@ -58,9 +58,12 @@ def run(
     if not log.config().quiet or asks:  # never ask for approval of a plan not shown
         click.echo(render.text(p, color=use_color(no_color)), nl=False)
     awaiting = wait and any(c.action is Action.IN_PROGRESS for c in p.changes)
+    rejected = [f"{c.name}: {c.reasons[0]}" for c in p.changes if c.action is Action.REJECTED]
     if not p.has_changes and not awaiting:
         if log.config().quiet:
             click.echo(render.summary_line(p))
+        if rejected:  # nothing to do, but the manifest's model does not serve
+            raise UserError("\n".join(["rejected by their evaluation:", *rejected]))
         return 0
     if asks:
         _confirm(destroy)
@@ -80,6 +83,8 @@ def run(
     )
     result = applier.run(p)
     print_notices(session.provider)
+    told = {r.split(":", 1)[0] for r in result.rejected}
+    result.rejected += [r for r in rejected if r.split(":", 1)[0] not in told]
     result.raise_if_failed()
     _done(p, len(result.done), destroy=destroy, wait=wait)
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gitops_tune.commands.session import open_session
+from gitops_tune.plan import serving_model
 from gitops_tune.providers.base import State
 from gitops_tune.settings import Invocation
 
@@ -22,12 +23,18 @@ def run(
     for d in session.desired.models:
         mine = [m for m in observed if m.owner is not None and m.owner.name == d.name]
         current = next((m for m in mine if m.owner and m.owner.fingerprint == d.fingerprint), None)
+        if d.evaluation is not None:  # gated: what serves until the current model passes
+            current = serving_model(d, mine) or current
         out[d.name] = {
             "model": current.call_name if current else None,
             "state": current.state.value if current else "MISSING",
             "preamble": d.preamble,
             "serving": current is not None and current.state is State.ACTIVE,
         }
+        if d.evaluation is not None:
+            scores = current.scores if current is not None else None
+            known = scores is not None and scores.key == d.evaluation.key
+            out[d.name]["score"] = scores.score if known and scores else None
     if fmt == "json":
         click.echo(json.dumps({"models": out}, indent=2, ensure_ascii=False))
         return 0

@@ -57,8 +57,11 @@ def run(
             progress += f": {m.error}"
         last_loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
         rows.append([_name(m), m.id, m.state.value, roles[m.id], progress, last_loss])
+    scored = _add_scores(rows, observed)
     if fmt == "json":
-        keys = ["name", "model", "state", "role", "progress", "loss"]
+        keys = ["name", "model", "state", "role", "progress", "loss"] + (
+            ["score"] if scored else []
+        )
         click.echo(
             json.dumps({"models": [dict(zip(keys, r, strict=True)) for r in rows]}, indent=2)
         )
@@ -66,11 +69,21 @@ def run(
     if not rows:
         click.echo(f'No models in workspace "{session.settings.workspace}".')
         return 0
-    table = [["NAME", "TUNED MODEL", "STATE", "ROLE", "PROGRESS", "LOSS"], *rows]
+    header = ["NAME", "TUNED MODEL", "STATE", "ROLE", "PROGRESS", "LOSS"]
+    table = [header + (["SCORE"] if scored else []), *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     return 0
+
+
+def _add_scores(rows: list[list[str]], observed: list[RemoteModel]) -> bool:
+    """A SCORE cell per row, only where evaluations ran (False: none did, no column)."""
+    if not any(m.scores for m in observed):
+        return False
+    for r, m in zip(rows, observed, strict=True):
+        r.append(f"{m.scores.score:.4f} {m.scores.verdict}" if m.scores else "-")
+    return True
 
 
 def _roles(session: Session, observed: list[RemoteModel]) -> dict[str, str]:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
-from gitops_tune.dataset import Record
+from gitops_tune.dataset import Example, Record
 from gitops_tune.desired import limits
 from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
 from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
+from gitops_tune.evaluation import EvaluationSpec, Normalization
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
 
@@ -84,6 +87,9 @@ def resolve(
         fingerprint = _combined(fingerprint, validation.key)
         found = _source(item, "validation", spec.preamble) if spec.validation.uri is None else None
         validation_source = found[1] if isinstance(found, tuple) else None
+    evaluation = _evaluation(item, scans, hyperparameters)
+    if not isinstance(evaluation, (EvaluationSpec, type(None))):
+        return None, evaluation
     return (
         DesiredModel(
             name=model.metadata.name,
@@ -110,6 +116,7 @@ def resolve(
             ignored={i.rule: i.reason for i in spec.review.ignore},
             options=options,
             serving=serving,
+            evaluation=evaluation,
         ),
         [],
     )
@@ -303,12 +310,15 @@ def _source(
 ) -> tuple[ds.Source, ds.Source, str] | Diagnostic:
     """(source, first-pass source, shown) of ``spec.<key>`` read from a file or inline."""
     doc = item.document
-    data = getattr(_tuned(item).spec, key)
+    data: Any = _tuned(item).spec
+    for part in key.split("."):  # "dataset", "validation" or "evaluation.dataset"
+        data = getattr(data, part)
     if data.path is not None:
         try:
             path, display = mf.dataset_file(item.file, data.path)
         except ValueError as e:
-            return Diagnostic(str(e), doc.locate(("spec", key, "path")), f"spec.{key}.path")
+            where = doc.locate(("spec", *key.split("."), "path"))
+            return Diagnostic(str(e), where, f"spec.{key}.path")
         source = ds.file_source(
             path,
             display,
@@ -323,3 +333,71 @@ def _source(
         functools.partial(mf.example_rows, doc, key), item.file.display, preamble=preamble
     )
     return source, first_pass, f"{item.file.display} (inline)"
+
+
+def _evaluation(
+    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters
+) -> EvaluationSpec | list[Diagnostic] | None:
+    """``spec.evaluation``: its held-out set read once and checked like training rows (and,
+    for ``regex``, every output compiled)."""
+    doc, spec = item.document, _tuned(item).spec
+    e = spec.evaluation
+    if e is None:
+        return None
+    if e.dataset.uri is not None:
+        where = doc.locate(("spec", "evaluation", "dataset", "uri"))
+        why = "a gs:// evaluation set is not read by gitops-tune yet; use path or examples"
+        return [Diagnostic(why, where, "spec.evaluation.dataset.uri")]
+    found = _source(item, "evaluation.dataset", spec.preamble)
+    if isinstance(found, Diagnostic):
+        return [found]
+    source, first_pass, shown = found
+    result = scans.scan(first_pass, spec.baseModel, hp.fields())
+    if result.errors:
+        return list(result.errors)
+    where = doc.locate(("spec", "evaluation", "dataset"))
+    if result.count == 0:
+        return [Diagnostic("no evaluation examples", where, "spec.evaluation.dataset")]
+    records = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
+    if any(not isinstance(r, Example) for r in records()):
+        return [
+            Diagnostic(
+                "an evaluation set holds text_input/output pairs: chat rows are not scored yet",
+                where,
+                "spec.evaluation.dataset",
+            )
+        ]
+    examples = functools.partial(_pairs, records)
+    if e.metric == "regex":
+        bad = _bad_pattern(examples, shown)
+        if bad:
+            return [Diagnostic(bad, where, "spec.evaluation.dataset")]
+    n = e.normalize
+    return EvaluationSpec(
+        metric=e.metric,
+        normalization=Normalization(n.ignoreCase, n.collapseWhitespace, n.stripPunctuation),
+        min_score=e.minScore,
+        no_regression=e.noRegression,
+        tolerance=e.tolerance,
+        data_fingerprint=result.fingerprint,
+        count=result.count,
+        shown=shown,
+        examples=examples,
+    )
+
+
+def _pairs(records: Callable[[], Iterator[Record]]) -> Iterator[Example]:
+    for record in records():
+        assert isinstance(record, Example)  # chat rows are refused when the manifest loads
+        yield record
+
+
+def _bad_pattern(examples: Callable[[], Iterator[Example]], shown: str) -> str:
+    for i, example in enumerate(examples(), 1):
+        try:
+            re.compile(example.output)
+        except re.error as err:
+            return (
+                f"{shown} example {i}: output {example.output!r} is not a regular expression: {err}"
+            )
+    return ""

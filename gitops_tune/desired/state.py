@@ -19,6 +19,7 @@ size; None: no such object), looked up in batches: the media a chat dataset name
 
 if TYPE_CHECKING:
     from gitops_tune.dataset import Record, Source
+    from gitops_tune.evaluation import EvaluationSpec
     from gitops_tune.providers.base import DatasetRef
     from gitops_tune.settings import Settings, WorkspaceDoc
 
@@ -51,6 +52,7 @@ class DesiredModel:
     ignored: Mapping[str, str] = field(default_factory=dict, compare=False)
     options: TrainingOptions = field(default_factory=TrainingOptions)  # how the run is set up
     serving: str = ""  # spec.serving.checkpoint: "last", an epoch number, or "" (unset)
+    evaluation: EvaluationSpec | None = None  # spec.evaluation: the gate a new model must pass
 
     @property
     def total_steps(self) -> int:

@@ -18,6 +18,7 @@ from gitops_tune.manifest.models import (
     DOCUMENT_MODELS,
     KINDS,
     Dataset,
+    Evaluation,
     TunedModelDocument,
     WorkspaceDocument,
 )
@@ -109,6 +110,8 @@ def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnos
     problems.extend(_check_dataset(model.spec.dataset, doc, ("spec", "dataset")))
     if model.spec.validation is not None:
         problems.extend(_check_dataset(model.spec.validation, doc, ("spec", "validation")))
+    if model.spec.evaluation is not None:
+        problems.extend(_check_evaluation(model.spec.evaluation, doc))
     hp = model.spec.hyperparameters
     if hp.learningRate is not None and hp.learningRateMultiplier is not None:
         problems.append(
@@ -116,6 +119,36 @@ def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnos
                 "learningRate and learningRateMultiplier are both set; set at most one",
                 doc.locate(("spec", "hyperparameters", "learningRateMultiplier")),
                 "spec.hyperparameters",
+            )
+        )
+    return problems
+
+
+def _check_evaluation(evaluation: Evaluation, doc: Document) -> list[Diagnostic]:
+    here = ("spec", "evaluation")
+    problems = _check_dataset(evaluation.dataset, doc, (*here, "dataset"))
+    if evaluation.tolerance and not evaluation.noRegression:
+        problems.append(
+            Diagnostic(
+                "tolerance applies only with noRegression: true",
+                doc.locate((*here, "tolerance")),
+                "spec.evaluation.tolerance",
+            )
+        )
+    if not evaluation.minScore and not evaluation.noRegression:
+        problems.append(
+            Diagnostic(
+                "an evaluation gates nothing without minScore or noRegression: true; set one",
+                doc.locate(here),
+                "spec.evaluation",
+            )
+        )
+    if evaluation.metric == "regex" and evaluation.normalize.stripPunctuation:
+        problems.append(
+            Diagnostic(
+                "stripPunctuation does not apply to metric regex (the pattern would change)",
+                doc.locate((*here, "normalize", "stripPunctuation")),
+                "spec.evaluation.normalize.stripPunctuation",
             )
         )
     return problems

@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gitops_tune.dataset.readers import decode_utf8
 from gitops_tune.dataset.records import SUFFIXES, DatasetError, Item, Row
@@ -142,11 +143,12 @@ def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
 
 def example_rows(doc: Document, key: str = "dataset") -> Iterator[Row]:
     """The inline examples of a valid TunedModel document, located and field-named;
-    ``key`` is ``dataset`` or ``validation``."""
-    examples = doc.data["spec"][key]["examples"]
+    ``key`` is ``dataset``, ``validation`` or ``evaluation.dataset``."""
+    path = tuple(key.split("."))
+    examples = _under(doc.data["spec"], path)["examples"]
     positions, start = doc.positions, (doc.start.line, doc.start.col)
     for i, value in enumerate(examples):
-        line, col = positions.get(("spec", key, "examples", i), start)
+        line, col = positions.get(("spec", *path, "examples", i), start)
         yield Row(doc.file, line, col, f"spec.{key}.examples[{i}]", value)
 
 
@@ -158,7 +160,7 @@ def inline_rows(file: ManifestFile, index: int, key: str = "dataset") -> Iterato
         return
     try:
         doc = documents[index]
-        if not isinstance(doc.data["spec"][key]["examples"], list):
+        if not isinstance(_under(doc.data["spec"], tuple(key.split(".")))["examples"], list):
             raise TypeError
     except (IndexError, KeyError, TypeError):
         yield Diagnostic(
@@ -166,3 +168,9 @@ def inline_rows(file: ManifestFile, index: int, key: str = "dataset") -> Iterato
         )
         return
     yield from example_rows(doc, key)
+
+
+def _under(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data[key]
+    return data

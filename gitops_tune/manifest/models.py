@@ -224,6 +224,43 @@ class Serving(BaseModel):
     )
 
 
+class Normalize(BaseModel):
+    model_config = _CONFIG
+
+    ignoreCase: bool = Field(default=True, description="Compare case-insensitively.")
+    collapseWhitespace: bool = Field(
+        default=True, description="Trim, and count runs of whitespace as one space."
+    )
+    stripPunctuation: bool = Field(default=False, description="Ignore punctuation (not for regex).")
+
+
+class Evaluation(BaseModel):
+    model_config = _CONFIG
+
+    dataset: Dataset = Field(
+        description="Held-out examples in the same source forms as spec.dataset; the preamble "
+        "is prepended to each input exactly as in training."
+    )
+    metric: Literal["exactMatch", "contains", "regex", "labelAccuracy"] = Field(
+        default="exactMatch",
+        description="exactMatch: the answer equals the output; contains: the answer contains "
+        "it; regex: the output is a regular expression the whole answer matches; "
+        "labelAccuracy: classification accuracy, with precision and recall per label.",
+    )
+    normalize: Normalize = Field(default_factory=Normalize)
+    minScore: float = Field(
+        default=0.0, ge=0, le=1, description="The share of examples a new model must get right."
+    )
+    noRegression: bool = Field(
+        default=False,
+        description="The new model must also score at least the serving model on the same "
+        "set, less tolerance.",
+    )
+    tolerance: float = Field(
+        default=0.0, ge=0, le=1, description="How far below the serving model noRegression allows."
+    )
+
+
 class TunedModelSpec(BaseModel):
     model_config = _CONFIG
 
@@ -269,6 +306,11 @@ class TunedModelSpec(BaseModel):
     )
     serving: Serving | None = Field(
         default=None, description="vertex only: which checkpoint serves (default: Vertex AI's)."
+    )
+    evaluation: Evaluation | None = Field(
+        default=None,
+        description="A gate: with apply --wait, a new model serves (and the old one retires) "
+        "only if it scores enough on this held-out set.",
     )
 
 

@@ -2,6 +2,7 @@
 (``planner``), with attribute diffs (``diff``), IDs and digests (``ids``), saved plans
 (``saved``) and the JSON plan's schema (``schema``). This face only re-exports."""
 
+from gitops_tune.plan.gate import serving as serving_model
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
 from gitops_tune.plan.model import (
     FORMAT_VERSION,
@@ -25,5 +26,6 @@ __all__ = [
     "desired_digest",
     "observed_digest",
     "plan",
+    "serving_model",
     "tuned_model_id",
 ]

@@ -33,6 +33,7 @@ def observed_digest(observed: Iterable[RemoteModel]) -> str:
             m.owner.name if m.owner else "",
             m.owner.fingerprint if m.owner else "",
             m.owner.prevent_destroy if m.owner else False,
+            *([[m.scores.key, m.scores.score, m.scores.verdict]] if m.scores else []),
         ]
         for m in observed
     )
@@ -41,6 +42,13 @@ def observed_digest(observed: Iterable[RemoteModel]) -> str:
 
 def desired_digest(desired: Iterable[DesiredModel]) -> str:
     rows = sorted(
-        [d.name, d.fingerprint, d.display_name, d.description, d.prevent_destroy] for d in desired
+        [d.name, d.fingerprint, d.display_name, d.description, d.prevent_destroy, *_gate(d)]
+        for d in desired
     )
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def _gate(d: DesiredModel) -> list[object]:
+    """What a plan reads of ``spec.evaluation`` (nothing when none is declared)."""
+    e = d.evaluation
+    return [] if e is None else [[e.key, e.min_score, e.no_regression, e.tolerance]]

@@ -34,11 +34,13 @@ class Action(str, Enum):
     CANCEL = "cancel"  # a superseded or removed model still training: stop it and delete it
     DELETE = "delete"  # removed from Git, superseded, failed leftovers or duplicates
     IN_PROGRESS = "in-progress"  # the current model is training; nothing to do
+    EVALUATE = "evaluate"  # ACTIVE, not scored on its evaluation yet: score it, then promote
+    REJECTED = "rejected"  # scored below its gate: the previous model keeps serving
     NO_OP = "no-op"
 
     @property
     def is_change(self) -> bool:
-        return self not in (Action.NO_OP, Action.IN_PROGRESS)
+        return self not in (Action.NO_OP, Action.IN_PROGRESS, Action.REJECTED)
 
     @property
     def trains(self) -> bool:
@@ -57,7 +59,9 @@ ACTION_ORDER = {
             Action.CREATE,
             Action.RESTORE,
             Action.UPDATE,
+            Action.EVALUATE,
             Action.IN_PROGRESS,
+            Action.REJECTED,
             Action.NO_OP,
         ]
     )
@@ -89,6 +93,8 @@ class Reason(str, Enum):
     BEYOND_RETAIN_PREVIOUS = "beyond_retain_previous"
     REMOVED_FROM_MANIFESTS = "removed_from_manifests"
     DESTROY = "destroy"
+    NOT_EVALUATED = "not_evaluated"
+    EVALUATION_FAILED = "evaluation_failed"
 
 
 REASON_DOCS: dict[Reason, str] = {
@@ -115,6 +121,10 @@ REASON_DOCS: dict[Reason, str] = {
     " lifecycle.retainPrevious does not keep, now that the current model is ACTIVE",
     Reason.REMOVED_FROM_MANIFESTS: "cancel/delete: the manifest is gone",
     Reason.DESTROY: "cancel/delete: destroy (or plan --destroy) removes every model",
+    Reason.NOT_EVALUATED: "evaluate: the current model is ACTIVE but not scored on its"
+    " spec.evaluation yet (or, with noRegression, the serving model is not)",
+    Reason.EVALUATION_FAILED: "rejected: the current model scored below its spec.evaluation"
+    " gate; the previous model keeps serving",
 }
 
 

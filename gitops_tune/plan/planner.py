@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Diagnostic, UserError
-from gitops_tune.loss import analyze
+from gitops_tune.plan.advice import epoch_notes as _epoch_notes
 from gitops_tune.plan.diff import (
     attributes_of,
     attributes_of_desired,
@@ -24,6 +24,9 @@ from gitops_tune.plan.diff import (
     mutable_changes,
     reasons_of,
 )
+from gitops_tune.plan.gate import Gate, GateStatus, gated_change
+from gitops_tune.plan.gate import notes as gate_notes
+from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
 from gitops_tune.plan.model import (
     ACTION_ORDER,
@@ -178,13 +181,17 @@ class _Others:
 def _plan_declared(d: DesiredModel, remotes: list[RemoteModel], workspace: str) -> list[Change]:
     new_id = tuned_model_id(workspace, d.name, d.fingerprint)
     current = _current(d, remotes, new_id)
-    others = _sort_others(d, remotes, current)
+    found = gate_status(d, current, remotes)
+    others = _sort_others(d, remotes, current, found.gate is Gate.OPEN)
     out = others.retired
     if current is None:
         out.append(_plan_training(d, remotes, new_id, others.retiring_later))
-        return out
-    out += _retire_beyond_retention(d, current, others.previous)
-    out += _plan_current(d, current, new_id, others)
+    else:
+        out += _retire_beyond_retention(d, current, others.previous)
+        out += _plan_current(d, current, new_id, others, found)
+    notes = gate_notes(d, remotes)
+    if notes and out and out[-1].desired is not None:
+        out[-1] = replace(out[-1], notes=(*out[-1].notes, *notes))
     return out
 
 
@@ -201,10 +208,11 @@ def _matches(r: RemoteModel, d: DesiredModel) -> bool:
 
 
 def _sort_others(
-    d: DesiredModel, remotes: list[RemoteModel], current: RemoteModel | None
+    d: DesiredModel, remotes: list[RemoteModel], current: RemoteModel | None, admitted: bool
 ) -> _Others:
+    """``admitted``: the current model passed its evaluation gate (or has none)."""
     others = _Others([], [], [])
-    serving = current is not None and current.state is State.ACTIVE
+    serving = current is not None and current.state is State.ACTIVE and admitted
     for r in remotes:
         if r is current or not r.removable:
             continue
@@ -270,7 +278,7 @@ def _plan_training(
 
 
 def _plan_current(
-    d: DesiredModel, current: RemoteModel, new_id: str, others: _Others
+    d: DesiredModel, current: RemoteModel, new_id: str, others: _Others, found: GateStatus
 ) -> list[Change]:
     """The current model exists: retrain it, wait for it, restore, update it, or nothing."""
     changes = diff(attributes_of(current, d), attributes_of_desired(d))
@@ -296,6 +304,9 @@ def _plan_current(
             reason_codes=(Reason.TRAINING,),
         )
         return [_update(d, current, mutable), training] if mutable else [training]
+    if found.gate in (Gate.UNSCORED, Gate.REJECTED):
+        held = gated_change(d, current, found, others.retiring_later)
+        return [_update(d, current, mutable), held] if mutable else [held]
     return [_plan_serving(d, current, mutable, others.previous)]
 
 
@@ -327,26 +338,6 @@ def _plan_serving(
     if mutable or marker_stale:
         return _update(d, current, mutable, marker_stale)
     return Change(d.name, Action.NO_OP, (), current.id, current.state, desired=d)
-
-
-def _epoch_notes(d: DesiredModel, remotes: list[RemoteModel]) -> tuple[str, ...]:
-    """What the last finished training run says about ``epochCount``, when it disagrees with
-    the manifest (the loss-curve rule lives in ``gitops_tune.loss``)."""
-    finished = [r for r in remotes if r.state is State.ACTIVE and r.snapshots]
-    if not finished:
-        return ()
-    last = max(finished, key=_age_key)
-    analysis = analyze(last.snapshots, finished=True)
-    declared = d.hyperparameters.epochs
-    if not analysis.differs_from(declared):
-        return ()
-    if analysis.recommended is not None:
-        advice = f"recommended epochCount: {analysis.recommended}"
-    else:
-        advice = f"recommended epochCount: more than {analysis.epochs[-1].epoch}"
-    return (
-        f"the last training run ({last.id}): {analysis.verdict}; {advice} (declared: {declared})",
-    )
 
 
 def _retrain(

@@ -42,6 +42,19 @@ class Snapshot:
     mean_loss: float
 
 
+VERDICTS = ("passed", "rejected", "scored")  # scored: measured as the baseline to beat
+
+
+@dataclass(frozen=True)
+class Scores:
+    """An evaluation's outcome, kept in the model's marker (where the backend keeps markers):
+    which evaluation (``key``), the score, and the verdict it had when it was measured."""
+
+    key: str  # `EvaluationSpec.key`: 12 hex digits
+    score: float  # 0..1, kept to 4 decimals
+    verdict: str  # one of VERDICTS
+
+
 @dataclass(frozen=True)
 class TrainingOptions:
     """How a training run is set up beyond its data and hyperparameters (Vertex AI's
@@ -102,6 +115,7 @@ class RemoteModel:
     options: TrainingOptions = field(default_factory=TrainingOptions)
     checkpoints: tuple[Checkpoint, ...] = ()  # by epoch; empty where the API has none
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
+    scores: Scores | None = None  # the last evaluation, from the marker
 
     @property
     def call_name(self) -> str:
@@ -219,3 +233,10 @@ class Provider(Protocol):
 
     def delete(self, model_id: str) -> None:
         """Remove the model (stopping its training first); a model already gone is success."""
+
+    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+        """Ask the tuned model (``generateContent`` on what an application calls): its answer
+        and the tokens it used."""
+
+    def record_scores(self, model_id: str, scores: Scores) -> None:
+        """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""

@@ -19,6 +19,7 @@ from gitops_tune.providers.base import (
     Owner,
     ProviderError,
     RemoteModel,
+    Scores,
     Snapshot,
     State,
     TransientError,
@@ -39,22 +40,25 @@ VERTEX_HINT = (
 
 _MARKER = re.compile(
     r"(?:\n\n)?\[gitops-tune workspace=(?P<workspace>[a-z0-9-]+) name=(?P<name>[a-z0-9-]+)"
-    r" fingerprint=(?P<fingerprint>[0-9a-f]{64})(?P<protect> prevent-destroy)?\]\Z"
+    r" fingerprint=(?P<fingerprint>[0-9a-f]{64})(?P<protect> prevent-destroy)?"
+    r"(?: eval=(?P<verdict>passed|rejected|scored)/(?P<score>[01]\.\d{4})/(?P<key>[0-9a-f]{12}))?"
+    r"\]\Z"
 )
 _STATES = {"ACTIVE": State.ACTIVE, "FAILED": State.FAILED, "CREATING": State.TRAINING}
 
 
-def format_marker(owner: Owner) -> str:
+def format_marker(owner: Owner, scores: Scores | None = None) -> str:
     protect = " prevent-destroy" if owner.prevent_destroy else ""
+    evaluated = f" eval={scores.verdict}/{scores.score:.4f}/{scores.key}" if scores else ""
     return (
         f"[gitops-tune workspace={owner.workspace} name={owner.name}"
-        f" fingerprint={owner.fingerprint}{protect}]"
+        f" fingerprint={owner.fingerprint}{protect}{evaluated}]"
     )
 
 
-def with_marker(description: str, owner: Owner) -> str:
+def with_marker(description: str, owner: Owner, scores: Scores | None = None) -> str:
     """The user's description, then the marker (on its own paragraph when there is text)."""
-    marker = format_marker(owner)
+    marker = format_marker(owner, scores)
     return f"{description}\n\n{marker}" if description else marker
 
 
@@ -67,9 +71,18 @@ def split_marker(description: str) -> tuple[str, Owner | None]:
     return description[: m.start()], owner
 
 
+def marker_scores(description: str) -> Scores | None:
+    """The evaluation outcome the marker carries, if any."""
+    m = _MARKER.search(description)
+    if m is None or m["verdict"] is None:
+        return None
+    return Scores(m["key"], float(m["score"]), m["verdict"])
+
+
 def to_remote(doc: dict[str, Any]) -> RemoteModel:
     """Convert the REST TunedModel JSON (the SDK's converters drop state and snapshots)."""
     description, owner = split_marker(doc.get("description", ""))
+    scores = marker_scores(doc.get("description", ""))
     task = doc.get("tuningTask", {})
     snapshots = tuple(
         Snapshot(int(s.get("step", 0)), int(s.get("epoch", 0)), float(s.get("meanLoss", 0.0)))
@@ -86,6 +99,7 @@ def to_remote(doc: dict[str, Any]) -> RemoteModel:
         create_time=doc.get("createTime", ""),
         update_time=doc.get("updateTime", ""),
         snapshots=snapshots,
+        scores=scores,
     )
 
 
@@ -175,8 +189,22 @@ class GeminiProvider:
         owner: Owner,
         serving: str = "",  # the Gemini API has no checkpoints (refused at load)
     ) -> None:
-        body = {"displayName": display_name, "description": with_marker(description, owner)}
+        """Patch the display name and description; an evaluation outcome in the marker stays
+        (it is read first)."""
+        now = self.get(model_id)
+        scores = now.scores if now is not None else None
+        body = {"displayName": display_name, "description": with_marker(description, owner, scores)}
         self.sdk.request("patch", f"{_resource(model_id)}?updateMask=displayName,description", body)
+
+    def record_scores(self, model_id: str, scores: Scores) -> None:
+        now = self.get(model_id)
+        if now is None or now.owner is None:
+            raise ProviderError(f"{_resource(model_id)} is gone or not managed", 404)
+        body = {"description": with_marker(now.description, now.owner, scores)}
+        self.sdk.request("patch", f"{_resource(model_id)}?updateMask=description", body)
+
+    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+        return self.sdk.generate(_resource(model.call_name), prompt)
 
     def cancel(self, model_id: str) -> None:
         """Stop the model's training by deleting the model: the v1beta API has no cancel for

@@ -184,6 +184,18 @@ class Genai:
         what = f"{method.upper()} {path.split('?')[0]}"
         return self.call(lambda: raw_request(self._client, method, path, body), what)
 
+    def generate(self, model: str, prompt: str) -> tuple[str, int]:
+        """``generateContent`` on ``model`` (a Gemini API ``tunedModels/...`` or a Vertex AI
+        endpoint ``projects/.../endpoints/...``): the answer's text and the tokens used."""
+
+        def ask() -> tuple[str, int]:
+            answer = self._client.models.generate_content(model=model, contents=prompt)
+            usage = answer.usage_metadata
+            tokens = (usage.total_token_count or 0) if usage is not None else 0
+            return answer.text or "", int(tokens)
+
+        return self.call(ask, f"generateContent {model}")
+
     def redact(self, text: str) -> str:
         """Error text comes from the server; one that echoes the request back (a proxy, a broken
         or hostile endpoint) must not make us print the API key."""

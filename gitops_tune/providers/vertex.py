@@ -32,6 +32,7 @@ from gitops_tune.providers.base import (
     Owner,
     ProviderError,
     RemoteModel,
+    Scores,
     State,
 )
 from gitops_tune.providers.sdk_genai import (
@@ -61,6 +62,7 @@ from gitops_tune.providers.vertex_jobs import (
     model_name,
     now_label,
     owner_from,
+    score_labels,
     to_remote,
 )
 from gitops_tune.providers.vertex_migrate import migrate
@@ -281,6 +283,21 @@ class VertexProvider:
             )
         if wanted != model.default_checkpoint:
             self.models.patch(job.tuned_model, {"defaultCheckpointId": wanted}, version=True)
+
+    def record_scores(self, model_id: str, scores: Scores) -> None:
+        """The outcome as labels on the job's Model (``models.patch``), the rest kept."""
+        name = self._name(model_id)
+        job = self._get_job(name)
+        model = self.models.get(job.tuned_model) if job is not None and job.tuned_model else None
+        if model is None:
+            raise ProviderError(f"{name}: no tuned model to label", 404)
+        self.models.patch(model.name, {"labels": {**model.labels, **score_labels(scores)}})
+
+    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+        """``generateContent`` on the tuned model's endpoint, as Google's tuning guide calls it."""
+        if not model.endpoint:
+            raise ProviderError(f"{model.id} has no endpoint to ask", 400)
+        return self.sdk.generate(model.endpoint, prompt)
 
     def cancel(self, model_id: str) -> None:
         # 400/404: already finished (FAILED_PRECONDITION) or gone

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gitops_tune.dataset import Conversation, Record
-from gitops_tune.providers.base import Owner, RemoteModel, State
+from gitops_tune.providers.base import VERDICTS, Owner, RemoteModel, Scores, State
 from gitops_tune.providers.sdk_genai import TuningJob
 
 PREFIX = "gitops_tune_"
@@ -28,6 +28,8 @@ L_RETIRED = f"{PREFIX}retired"  # on a Model Vertex AI refused to delete: it is 
 L_UPDATED = f"{PREFIX}updated"  # microseconds since the epoch of our last update or restore
 L_JOB = f"{PREFIX}job"  # on an imported Model: the ID of the tuning job that made it
 L_SCHEMA = f"{PREFIX}schema"  # "2": the job keeps no facts in a staging-bucket index
+#: The last evaluation, on the Model: verdict, score in ten-thousandths, and which evaluation.
+L_EVAL, L_SCORE, L_EVAL_KEY = f"{PREFIX}eval", f"{PREFIX}score", f"{PREFIX}eval_key"
 SCHEMA = "2"
 
 SUCCEEDED = "JOB_STATE_SUCCEEDED"
@@ -90,6 +92,22 @@ def owner_from(values: Mapping[str, str]) -> Owner | None:
     if not ws or not name or len(fp) != 64 or any(c not in "0123456789abcdef" for c in fp):
         return None
     return Owner(ws, name, fp, values.get(L_PROTECT) == "true")
+
+
+def score_labels(scores: Scores) -> dict[str, str]:
+    """An evaluation outcome as labels (values: lowercase letters, digits, '-' and '_')."""
+    return {
+        L_EVAL: scores.verdict,
+        L_SCORE: str(round(scores.score * 10_000)),
+        L_EVAL_KEY: scores.key,
+    }
+
+
+def scores_from(values: Mapping[str, str]) -> Scores | None:
+    verdict, raw, key = values.get(L_EVAL, ""), values.get(L_SCORE, ""), values.get(L_EVAL_KEY, "")
+    if verdict not in VERDICTS or not raw.isdigit() or int(raw) > 10_000 or len(key) != 12:
+        return None
+    return Scores(key, int(raw) / 10_000, verdict)
 
 
 def to_jsonl(examples: Iterable[Record]) -> bytes:
@@ -214,6 +232,7 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         options=job.options,
         checkpoints=job.checkpoints,
         serving_checkpoint=serving_checkpoint(job, model),
+        scores=scores_from(model.labels) if model is not None else None,
     )
 
 

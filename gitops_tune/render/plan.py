@@ -19,6 +19,8 @@ SYMBOLS = {
     Action.CANCEL: "⊘",
     Action.DELETE: "-",
     Action.IN_PROGRESS: "…",
+    Action.EVALUATE: "?",
+    Action.REJECTED: "✗",
     Action.NO_OP: " ",
 }
 _COLORS = {
@@ -30,6 +32,8 @@ _COLORS = {
     Action.CANCEL: "red",
     Action.DELETE: "red",
     Action.IN_PROGRESS: "cyan",
+    Action.EVALUATE: "cyan",
+    Action.REJECTED: "red",
     Action.NO_OP: None,
 }
 # Markdown has no colour; an emoji a column keeps the table scannable in a pull request.
@@ -42,6 +46,8 @@ _EMOJI = {
     Action.CANCEL: "⛔",
     Action.DELETE: "🔴",
     Action.IN_PROGRESS: "⏳",
+    Action.EVALUATE: "🧪",
+    Action.REJECTED: "❌",
     Action.NO_OP: "",
 }
 _SUMMARY_ORDER = [
@@ -52,6 +58,7 @@ _SUMMARY_ORDER = [
     (Action.RECREATE, "to recreate"),
     (Action.CANCEL, "to cancel"),
     (Action.DELETE, "to delete"),
+    (Action.EVALUATE, "to evaluate"),
 ]
 MARKDOWN_MARKER = "<!-- gitops-tune plan -->"
 
@@ -68,6 +75,8 @@ def summary_line(plan: Plan) -> str:
         extra.append(f"{counts[Action.NO_OP.value]} unchanged")
     if counts[Action.IN_PROGRESS.value]:
         extra.append(f"{counts[Action.IN_PROGRESS.value]} training")
+    if counts[Action.REJECTED.value]:
+        extra.append(f"{counts[Action.REJECTED.value]} rejected by evaluation")
     return line + (f" ({', '.join(extra)})" if extra else "")
 
 
@@ -118,14 +127,21 @@ def text(plan: Plan, color: bool = False) -> str:
             lines.append("      " + _diff_line(a))
         if c.superseded:
             retired = ", ".join(c.superseded)
-            lines.append(f"      # retires {retired} once {c.new_id or c.remote} is ACTIVE")
+            when = "passes its evaluation" if c.action is Action.EVALUATE else "is ACTIVE"
+            lines.append(f"      # retires {retired} once {c.new_id or c.remote} {when}")
         for note in c.notes:
             lines.append(f"      # note: {note}")
         lines += _review_lines(plan, c.name)
+    lines += [f"    {name}: {note}" for name, note in _unchanged_notes(plan)]
     lines += ["", summary_line(plan)]
     if plan.review is not None:
         lines += [line for line in [rv.total(plan.review)] if line]
     return "\n".join(lines) + "\n"
+
+
+def _unchanged_notes(plan: Plan) -> list[tuple[str, str]]:
+    """Notes of unchanged models (an evaluation's scores: what a change must beat)."""
+    return [(c.name, n) for c in plan.changes if c.action is Action.NO_OP for n in c.notes]
 
 
 def _review_lines(plan: Plan, name: str) -> list[str]:
@@ -148,6 +164,7 @@ def markdown(plan: Plan) -> str:
     training = rv.total(review) if review is not None else None
     out = [MARKDOWN_MARKER, title, "", headline + (f" {training}" if training else ""), ""]
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    out += [f"> **Note** on `{name}`: {note}\n" for name, note in _unchanged_notes(plan)]
     if shown:
         out += _md_table(plan, shown)
         out.append("")

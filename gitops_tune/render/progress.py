@@ -87,6 +87,21 @@ class TerminalReporter:
             self.out.flush()
             self._drawn = len(lines)
 
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None:
+        """An evaluation's progress: a bar redrawn on a terminal, each quarter otherwise."""
+        if self.quiet:
+            return
+        line = f"{name}: evaluating {model}: {done}/{total}"
+        if not self.tty:
+            if done == total or done % max(1, -(-total // 4)) == 0:  # quarters
+                self._echo(line)
+            return
+        filled = round(done / total * BAR_WIDTH) if total else BAR_WIDTH
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        with self._lock:
+            self.out.write(f"\r{bar} {line}" + ("\n" if done == total else ""))
+            self.out.flush()
+
 
 class JsonReporter:
     """``--log-format json``: apply's events as JSON lines on stderr (see ``gitops_tune.log``).
@@ -137,3 +152,17 @@ class JsonReporter:
                     total_steps=d.total_steps,
                     loss=last.mean_loss if last else None,
                 )
+
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None:
+        if self.quiet or (done != total and done % max(1, -(-total // 4))):
+            return
+        with self._lock:
+            log.event(
+                "info",
+                f"{name}: evaluating {model}: {done}/{total}",
+                event="evaluation",
+                name=name,
+                model=model,
+                done=done,
+                total=total,
+            )

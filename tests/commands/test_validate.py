@@ -135,3 +135,58 @@ def test_the_vertex_example_is_valid_there_and_refused_on_the_gemini_api(
     for key in ("exportLastCheckpointOnly", "serving", "serviceAccount", "encryptionSpec"):
         assert f": spec.{key}: {key} does not apply to backend gemini" in refused.output
     assert ": spec.preTunedModel: preTunedModel does not apply" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        (
+            "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n",
+            "m.yaml:7:3: spec.evaluation: an evaluation gates nothing without minScore or "
+            "noRegression: true; set one",
+        ),
+        (
+            "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
+            "    minScore: 0.5\n    tolerance: 0.1\n",
+            "m.yaml:10:5: spec.evaluation.tolerance: tolerance applies only with "
+            "noRegression: true",
+        ),
+        (
+            "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
+            "    minScore: 1.5\n",
+            "m.yaml:9:5: spec.evaluation.minScore: must be at most 1 (got 1.5)",
+        ),
+        (
+            "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
+            "    metric: f1\n    minScore: 0.5\n",
+            "m.yaml:9:5: spec.evaluation.metric: ",
+        ),
+        (
+            "  evaluation:\n    dataset: {examples: [{text_input: a, output: '(b'}]}\n"
+            "    metric: regex\n    minScore: 0.5\n",
+            "m.yaml:8:5: spec.evaluation.dataset: m.yaml (inline) example 1: output '(b' is not a "
+            "regular expression: missing ), unterminated subpattern at position 0",
+        ),
+        (
+            "  evaluation:\n    dataset: {path: missing.jsonl}\n    minScore: 0.5\n",
+            "m.yaml:8:15: spec.evaluation.dataset.path: ",
+        ),
+    ],
+)
+def test_evaluation_errors_point_at_their_key(tree: Tree, lines: str, error: str) -> None:
+    tree.write("m.yaml", tuned_model(extra_spec=lines))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0].startswith(error), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_valid_evaluation(tree: Tree) -> None:
+    lines = (
+        "  evaluation:\n    dataset: {examples: [{text_input: a, output: b}]}\n"
+        "    metric: labelAccuracy\n    normalize: {ignoreCase: false}\n"
+        "    minScore: 0.5\n    noRegression: true\n    tolerance: 0.02\n"
+    )
+    tree.write("m.yaml", tuned_model(extra_spec=lines))
+    result = run()
+    assert result.exit_code == 0, result.output

@@ -151,3 +151,6 @@ class _Quiet:
 
     def progress(self, models: object) -> None:
         pass
+
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None:
+        pass

@@ -166,6 +166,9 @@ class _Switch:
     def progress(self, models: Sequence[tuple[DesiredModel, RemoteModel | None]]) -> None:
         pass
 
+    def evaluation(self, name: str, model: str, done: int, total: int) -> None:
+        pass
+
 
 def _applier(repo: Repo, reporter: _Switch, wait: bool) -> tuple[Applier, GeminiProvider]:
     provider = GeminiProvider(api_key=API_KEY, base_url=repo.url)

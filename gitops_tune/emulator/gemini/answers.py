@@ -8,6 +8,7 @@ input equals the prompt, else of the most similar one, so tests can predict ever
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,7 +50,11 @@ def prompt_text(body: Mapping[str, Any]) -> str:
     return "".join(texts)
 
 
-def generate_content_json(model_id: str, prompt: str, text: str) -> dict[str, Any]:
+def generate_content_json(
+    model_id: str, prompt: str, text: str, version: str = ""
+) -> dict[str, Any]:
+    """The ``GenerateContentResponse``; ``version`` is its ``modelVersion`` (by default the
+    Gemini API's ``tunedModels/{model_id}``)."""
     prompt_tokens = max(1, len(prompt.split()))
     answer_tokens = max(1, len(text.split()))
     return {
@@ -65,7 +70,7 @@ def generate_content_json(model_id: str, prompt: str, text: str) -> dict[str, An
             "candidatesTokenCount": answer_tokens,
             "totalTokenCount": prompt_tokens + answer_tokens,
         },
-        "modelVersion": f"tunedModels/{model_id}",
+        "modelVersion": version or f"tunedModels/{model_id}",
     }
 
 
@@ -82,3 +87,22 @@ def answer_for(prompt: str, examples: Sequence[tuple[str, str]]) -> str:
         if score > best_score:
             best_output, best_score = output, score
     return best_output
+
+
+def jsonl_examples(data: bytes) -> list[tuple[str, str]]:
+    """(prompt, answer) pairs of a supervised-tuning JSONL object: each line's last user turn
+    and last model turn (lines that are not examples are skipped: they were checked at create)."""
+    pairs = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        try:
+            contents = json.loads(line).get("contents", []) if line.strip() else []
+        except (ValueError, AttributeError):
+            continue
+        turns: dict[str, str] = {}
+        for turn in contents if isinstance(contents, list) else []:
+            parts = turn.get("parts", []) if isinstance(turn, dict) else []
+            text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
+            turns[str(turn.get("role", "")) if isinstance(turn, dict) else ""] = text
+        if "user" in turns and "model" in turns:
+            pairs.append((turns["user"], turns["model"]))
+    return pairs

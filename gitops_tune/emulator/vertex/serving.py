@@ -25,8 +25,10 @@ from gitops_tune.emulator.api import (
     Route,
     invalid,
     not_found,
+    proto_json,
     reject_unknown,
 )
+from gitops_tune.emulator.gemini import answers
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
 from gitops_tune.emulator.vertex import resources, timeline, wire
@@ -74,6 +76,7 @@ class Serving:
                     ("GET", endpoint, self.get_endpoint),
                     ("PATCH", endpoint, self.patch_endpoint),
                     ("POST", f"{endpoint}:undeployModel", self.undeploy_model),
+                    ("POST", f"{endpoint}:generateContent", self.generate_content),
                     ("DELETE", endpoint, self.delete_endpoint),
                     ("GET", f"{wire.LOCATION}/operations/{{operation}}", self.get_operation),
                     ("GET", "/publishers/google/models/{model}", self.get_publisher_model),
@@ -237,6 +240,22 @@ class Serving:
         return self._operation(
             doc, "UndeployModelOperationMetadata", f"{API_TYPE}.UndeployModelResponse"
         )
+
+    def generate_content(self, req: Request) -> Response:
+        """``endpoints.generateContent``: the deployed tuned model answers from its training
+        data (`answers.answer_for`), read from the job's training object."""
+        doc = self._endpoint_doc(req)
+        name = f"{wire.parent(doc)}/endpoints/{doc['endpoint_id']}"
+        if doc["undeployed"]:
+            raise ApiError(
+                400, f"Endpoint {name} has no deployed model to serve.", "FAILED_PRECONDITION"
+            )
+        prompt = answers.prompt_text(proto_json(req.json()))
+        bucket, blob = wire.gs_uri(doc["training_uri"], "trainingDatasetUri")
+        examples = answers.jsonl_examples(self.store.get_blob(bucket, blob) or b"")
+        text = answers.answer_for(prompt, examples)
+        version = f"{wire.parent(doc)}/models/{doc['model_id']}"
+        return Response(200, answers.generate_content_json(doc["model_id"], prompt, text, version))
 
     def delete_endpoint(self, req: Request) -> Response:
         doc = self._endpoint_doc(req)

@@ -1,0 +1,40 @@
+"""What a manifest's ``spec.evaluation`` declares, resolved: the policy and the held-out set."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from gitops_tune.dataset import Example
+from gitops_tune.evaluation.metrics import Normalization
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    metric: str
+    normalization: Normalization
+    min_score: float
+    no_regression: bool
+    tolerance: float
+    data_fingerprint: str  # of the held-out examples (preamble applied)
+    count: int
+    shown: str  # the data file as shown to the user, or "<manifest> (inline)"
+    examples: Callable[[], Iterator[Example]] = field(compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """Which evaluation scores belong to: the set, the metric and the normalisation (not
+        the thresholds: changing those judges the same scores again, without asking again)."""
+        n = self.normalization
+        line = json.dumps(
+            [
+                self.data_fingerprint,
+                self.metric,
+                n.ignore_case,
+                n.collapse_whitespace,
+                n.strip_punctuation,
+            ],
+        )
+        return hashlib.sha256(line.encode()).hexdigest()[:12]
