@@ -6,7 +6,7 @@ plain frozen data, so the planner and its tests never see an SDK object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol, TypeVar
@@ -167,3 +167,7 @@ class Provider(Protocol):
 
     def delete(self, model_id: str) -> None:
         """Remove the model (stopping its training first); a model already gone is success."""
+
+    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+        """The tokens of ``texts`` by ``base_model``'s tokenizer (the backend's ``countTokens``),
+        in one request: the caller batches."""

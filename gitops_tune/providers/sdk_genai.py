@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -183,6 +183,22 @@ class Genai:
         or hostile endpoint) must not make us print the API key."""
         key = getattr(self._client._api_client, "api_key", None)
         return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
+
+    def count_tokens(self, model: str, texts: Sequence[str]) -> int:
+        """The tokens of ``texts`` by ``model``'s tokenizer, in one ``countTokens`` call
+        (``models.count_tokens``): the texts go as the parts of one user turn. Empty texts
+        count nothing and are not sent (the API refuses an empty part)."""
+        from google.genai import types
+
+        parts = [types.Part(text=t) for t in texts if t]
+        if not parts:
+            return 0
+        contents = [types.Content(role="user", parts=parts)]
+        response = self.call(
+            lambda: self._client.models.count_tokens(model=model, contents=contents),
+            f"count tokens with {model}",
+        )
+        return int(response.total_tokens or 0)
 
     # -- Vertex AI tuning jobs -----------------------------------------------------------------
 
