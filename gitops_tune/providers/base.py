@@ -60,6 +60,7 @@ class RemoteModel:
     endpoint: str = ""  # what an application calls; defaults to ``id``
     error: str = ""  # why it failed, when the backend says
     removable: bool = True  # False: nothing is left to delete (a failed job Vertex AI keeps)
+    billable_tokens: int | None = None  # what the backend bills its training for, if it says
 
     @property
     def call_name(self) -> str:

@@ -107,6 +107,7 @@ class TuningJob:
     training_uri: str = ""  # supervisedTuningSpec.trainingDatasetUri
     validation_uri: str = ""
     experiment: str = ""  # the Vertex AI Experiment (metadata Context) holding its metrics
+    billable_tokens: int | None = None  # tuningDataStats...totalBillableTokenCount
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def _job(job: types.TuningJob) -> TuningJob:
     spec = job.supervised_tuning_spec
     stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
     steps = stats.tuning_step_count if stats is not None else None
+    billable = stats.total_billable_token_count if stats is not None else None
     return TuningJob(
         name=job.name or "",
         state=job.state.value if job.state is not None else "",
@@ -289,6 +291,7 @@ def _job(job: types.TuningJob) -> TuningJob:
         training_uri=(spec.training_dataset_uri or "") if spec is not None else "",
         validation_uri=(spec.validation_dataset_uri or "") if spec is not None else "",
         experiment=job.experiment or "",
+        billable_tokens=int(billable) if billable is not None else None,
     )
 
 

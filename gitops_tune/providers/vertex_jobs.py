@@ -203,4 +203,5 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         endpoint=job.endpoint if verdict.state is State.ACTIVE else "",
         error=verdict.error,
         removable=verdict.removable,
+        billable_tokens=job.billable_tokens,
     )

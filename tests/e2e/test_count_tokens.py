@@ -3,6 +3,7 @@ emulator counts four characters a token, rounded up per text), batched, marked a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gitops_tune.emulator.server import RunningEmulator
@@ -47,3 +48,26 @@ def test_plan_counts_training_tokens_with_the_backend(
     assert f"# cost: {per_epoch * 3:,} training tokens, no price" in text.stdout
     markdown = repo.cli("plan", "--count-tokens", "--format", "markdown").stdout
     assert "counted by the backend" in markdown
+
+
+def test_status_shows_the_billed_tokens_next_to_the_estimate(
+    repo: Repo, emulator: RunningEmulator
+) -> None:
+    rows = examples(40, "question number ")
+    repo.write("alpha", dataset={"examples": rows}, hyperparameters={"epochCount": 2})
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    chars = sum(len(r["text_input"]) + len(r["output"]) for r in rows)
+    estimate = -(-chars // 4) * 2
+    doc = json.loads(repo.cli("status", "--format", "json").stdout)
+    (model,) = doc["models"]
+    text = repo.cli("status").stdout
+    if not repo.vertex:  # the Gemini API reports no billed tokens
+        assert (model["billable_tokens"], model["estimated_tokens"]) == (None, None)
+        assert "TOKENS" not in text
+        return
+    # the emulator bills four characters a token per turn, times the epochs
+    billed = sum(tokens(r["text_input"]) + tokens(r["output"]) for r in rows) * 2
+    assert (model["billable_tokens"], model["estimated_tokens"]) == (billed, estimate)
+    assert "TOKENS (BILLED / ESTIMATED)" in text
+    assert f"{billed:,} / ~{estimate:,}" in text
