@@ -290,7 +290,8 @@ target_option = click.option(
     "--prices",
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Your price table for the training cost [env GITOPS_TUNE_PRICES; default: the package's].",
+    help="Your price table for the training cost [env GITOPS_TUNE_PRICES; else the "
+    "Workspace's spec.review.prices; else the package's].",
 )
 @click.option(
     "--count-tokens",

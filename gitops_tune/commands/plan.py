@@ -34,11 +34,14 @@ def run(
     count_tokens: bool = False,
 ) -> int:
     invocation = Invocation.from_environ(workspace, backend)
-    prices = prices or invocation.prices
-    review.load_prices(prices)  # a bad price table fails before any remote call
+    if prices or invocation.prices:
+        review.load_prices(prices or invocation.prices)  # bad: fails before any remote call
     tree = review.GitTree.open(base, paths or (".",)) if base is not None else None
     try:
         session = open_session(paths, invocation, prefetch=True)
+        if not prices:  # GITOPS_TUNE_PRICES, else the Workspace's spec.review.prices
+            prices = session.settings.prices
+            review.load_prices(prices, session.settings.prices_from)
         p = session.plan(destroy=destroy, targets=targets)
         counter = _counter(session) if count_tokens else None
         found = review.build(
