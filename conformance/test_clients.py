@@ -16,6 +16,7 @@ from google.ai import generativelanguage_v1beta as glm
 from google.api_core import exceptions
 from google.api_core.client_options import ClientOptions
 from google.cloud import aiplatform_v1 as aip
+from google.cloud import aiplatform_v1beta1 as aip_beta
 from google.oauth2.credentials import Credentials
 from google.protobuf import field_mask_pb2
 
@@ -81,6 +82,10 @@ def test_gemini_model_service(emulator: Served) -> None:
         contents=[glm.Content(role="user", parts=[glm.Part(text="seven")])],
     )
     assert answer.candidates[0].content.parts[0].text == "eight"
+    counted = generative.count_tokens(
+        model=base.name, contents=[glm.Content(role="user", parts=[glm.Part(text="abcdefgh")])]
+    )
+    assert counted.total_tokens == 2  # the emulator: four characters a token
     models.delete_tuned_model(name="tunedModels/gapic-one")
     with pytest.raises(exceptions.NotFound):
         models.get_tuned_model(name="tunedModels/gapic-one")
@@ -123,6 +128,14 @@ def test_vertex_tuning_model_and_endpoint_services(emulator: Served) -> None:
     uri = upload(emulator.url, "conformance", "train.jsonl", rows)
     garden = vertex(aip.ModelGardenServiceClient, emulator)
     assert garden.get_publisher_model(name="publishers/google/models/gemini-2.5-flash").name
+    # v1beta1: google-genai's version (v1 binds countTokens to LlmUtilityService)
+    counted = vertex(aip_beta.PredictionServiceClient, emulator).count_tokens(
+        request=aip_beta.CountTokensRequest(
+            endpoint=f"{PARENT}/publishers/google/models/gemini-2.5-flash",
+            contents=[aip_beta.Content(role="user", parts=[aip_beta.Part(text="abcdefgh")])],
+        )
+    )
+    assert (counted.total_tokens, counted.total_billable_characters) == (2, 8)
     tuning = vertex(aip.GenAiTuningServiceClient, emulator)
     job = tuning.create_tuning_job(
         parent=PARENT,

@@ -32,7 +32,13 @@ GEMINI = (
 VERTEX = (
     "google.cloud.aiplatform",
     ("v1beta1", "v1"),
-    ("gen_ai_tuning_service", "model_service", "endpoint_service", "model_garden_service"),
+    (
+        "gen_ai_tuning_service",
+        "model_service",
+        "endpoint_service",
+        "model_garden_service",
+        "prediction_service",
+    ),
 )
 # Long-running-operation mixins every service repeats; Vertex AI's are hundreds of routes
 # over every resource, none of which the tool calls (its operations come back done).

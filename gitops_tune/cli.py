@@ -306,7 +306,14 @@ target_option = click.option(
     "--prices",
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Your price table for the training cost [env GITOPS_TUNE_PRICES; default: the package's].",
+    help="Your price table for the training cost [env GITOPS_TUNE_PRICES; else the "
+    "Workspace's spec.review.prices; else the package's].",
+)
+@click.option(
+    "--count-tokens",
+    is_flag=True,
+    help="Count the training tokens with the backend's countTokens (batched requests) "
+    "instead of estimating them at about four characters a token.",
 )
 @no_color_option
 @functools.partial(log_options, color=False)
@@ -321,6 +328,7 @@ def plan(paths: tuple[str, ...], **options: Any) -> int:
       gitops-tune plan examples/
       gitops-tune plan --format markdown --detailed-exitcode > plan.md
       gitops-tune plan --base origin/main --format markdown > plan.md
+      gitops-tune plan --count-tokens --prices my-prices.yaml
       gitops-tune plan --out tfplan.json && gitops-tune apply --plan tfplan.json
     """
     from gitops_tune.commands import plan as command

@@ -44,6 +44,7 @@ class WorkspaceDoc:
     location: Location
     vertex: VertexTarget = field(default_factory=VertexTarget)
     dialect: str | None = None  # spec.local.dialect
+    prices: str | None = None  # spec.review.prices, relative to the working directory
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Settings:
     vertex: VertexTarget
     local_train_seconds: float
     scan_workers: int = 1  # processes that parse data files the cache does not know
+    prices: str | None = None  # the user's price table: GITOPS_TUNE_PRICES, else the Workspace's
+    prices_from: Location | None = None  # the Workspace document, when the table comes from it
 
     @property
     def scan_cache(self) -> ScanCache | None:
@@ -177,6 +180,8 @@ class Invocation:
                 "GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_LOCAL_TRAIN_SECONDS
             ),
             scan_workers=self.scan_workers,
+            prices=self.prices or (doc.prices if doc else None),
+            prices_from=doc.location if doc and doc.prices and not self.prices else None,
         )
 
     def settled_by_flags(self) -> Settings | None:

@@ -85,6 +85,10 @@ class FakeProvider:
     def cancel(self, model_id: str) -> None:
         self._call(f"cancel {model_id}")
 
+    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+        self._call(f"count {base_model}")
+        return sum(len(t) for t in texts)
+
     def delete(self, model_id: str) -> None:
         self._call(f"delete {model_id}")
         self.models.pop(model_id, None)

@@ -8,23 +8,30 @@ Roles come from the planner, so `status` and `plan` never disagree:
   (reverting the manifest to it restores it without training);
 - ``superseded``: replaced; deleted by the next apply, or once its replacement is ACTIVE;
 - ``removed``: its manifest is gone; the next apply deletes it.
+
+Where the backend reports the training tokens it bills (Vertex AI's ``tuningDataStats``
+``totalBillableTokenCount``), they are shown next to the plan's estimate for the current model.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from gitops_tune import loss
 from gitops_tune.commands.session import Session, open_session
+from gitops_tune.dataset.records import texts
+from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
 from gitops_tune.providers.base import RemoteModel, State
 from gitops_tune.render import loss as loss_chart
 from gitops_tune.render.progress import describe
+from gitops_tune.review.cost import estimate_tokens
 from gitops_tune.settings import Invocation
 
 
@@ -43,47 +50,90 @@ def run(
     observed = sorted(session.observe(), key=lambda m: (_name(m), m.create_time, m.id))
     if loss_of:
         return _loss(session, observed, loss_of, fmt, png)
-    desired = {d.name: d for d in session.desired.models}
     roles = _roles(session, observed)
-    rows = []
-    for m in observed:
-        d = desired.get(_name(m))
-        if d is not None and roles[m.id] == "current":
-            progress, _ = describe(d, m)
-        else:
-            last = m.snapshots[-1] if m.snapshots else None
-            progress = m.state.value + (f"  step {last.step}" if last else "")
-        if m.state is State.FAILED and m.error and m.error not in progress:
-            progress += f": {m.error}"
-        last_loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
-        rows.append([_name(m), m.id, m.state.value, roles[m.id], progress, last_loss])
-    scored = _add_scores(rows, observed)
+    desired = {d.name: d for d in session.desired.models}
+    rows = [_row(m, roles[m.id], desired.get(_name(m))) for m in observed]
     if fmt == "json":
-        keys = ["name", "model", "state", "role", "progress", "loss"] + (
-            ["score"] if scored else []
-        )
-        click.echo(
-            json.dumps({"models": [dict(zip(keys, r, strict=True)) for r in rows]}, indent=2)
-        )
+        click.echo(json.dumps({"models": [r.to_json() for r in rows]}, indent=2))
         return 0
     if not rows:
         click.echo(f'No models in workspace "{session.settings.workspace}".')
         return 0
-    header = ["NAME", "TUNED MODEL", "STATE", "ROLE", "PROGRESS", "LOSS"]
-    table = [header + (["SCORE"] if scored else []), *rows]
+    billed = any(r.billable is not None for r in rows)
+    scored = any(r.score for r in rows)  # a SCORE column only where evaluations ran
+    head = ["NAME", "TUNED MODEL", "STATE", "ROLE", "PROGRESS", "LOSS"]
+    table = [
+        head + (["SCORE"] if scored else []) + (["TOKENS (BILLED / ESTIMATED)"] if billed else [])
+    ]
+    table += [
+        r.cells() + ([r.score or "-"] if scored else []) + ([r.tokens()] if billed else [])
+        for r in rows
+    ]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     return 0
 
 
-def _add_scores(rows: list[list[str]], observed: list[RemoteModel]) -> bool:
-    """A SCORE cell per row, only where evaluations ran (False: none did, no column)."""
-    if not any(m.scores for m in observed):
-        return False
-    for r, m in zip(rows, observed, strict=True):
-        r.append(f"{m.scores.score:.4f} {m.scores.verdict}" if m.scores else "-")
-    return True
+@dataclass(frozen=True)
+class Row:
+    name: str
+    model: str
+    state: str
+    role: str
+    progress: str
+    loss: str
+    billable: int | None  # training tokens the backend bills (Vertex AI's tuningDataStats)
+    estimated: int | None  # the plan's estimate for the same data, next to ``billable``
+    score: str = ""  # the last evaluation: "0.8125 passed", "" where none ran
+
+    def cells(self) -> list[str]:
+        return [self.name, self.model, self.state, self.role, self.progress, self.loss]
+
+    def tokens(self) -> str:
+        if self.billable is None:
+            return "-"
+        estimate = f"~{self.estimated:,}" if self.estimated is not None else "-"
+        return f"{self.billable:,} / {estimate}"
+
+    def to_json(self) -> dict[str, Any]:
+        keys = ["name", "model", "state", "role", "progress", "loss"]
+        doc: dict[str, Any] = dict(zip(keys, self.cells(), strict=True))
+        doc |= {"billable_tokens": self.billable, "estimated_tokens": self.estimated}
+        return doc | ({"score": self.score} if self.score else {})
+
+
+def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
+    if d is not None and role == "current":
+        progress, _ = describe(d, m)
+    else:
+        last = m.snapshots[-1] if m.snapshots else None
+        progress = m.state.value + (f"  step {last.step}" if last else "")
+    if m.state is State.FAILED and m.error and m.error not in progress:
+        progress += f": {m.error}"
+    last_loss = f"{m.snapshots[-1].mean_loss:.4f}" if m.snapshots else "-"
+    estimated = None
+    if m.billable_tokens is not None and d is not None and role == "current":
+        estimated = estimated_tokens(d)
+    score = f"{m.scores.score:.4f} {m.scores.verdict}" if m.scores else ""
+    return Row(
+        _name(m),
+        m.id,
+        m.state.value,
+        role,
+        progress,
+        last_loss,
+        m.billable_tokens,
+        estimated,
+        score,
+    )
+
+
+def estimated_tokens(d: DesiredModel) -> int:
+    """The plan's estimate of ``d``'s training tokens: its examples' characters at about four
+    a token, times the epoch count (see `gitops_tune.review.cost`)."""
+    chars = sum(len(text) for e in d.examples() for text in texts(e))
+    return estimate_tokens(chars) * d.hyperparameters.epochs
 
 
 def _roles(session: Session, observed: list[RemoteModel]) -> dict[str, str]:

@@ -48,6 +48,15 @@ class Row(NamedTuple):
 Record = Example | Conversation
 """What a dataset yields at send time: a pair (preamble applied) or a chat example."""
 
+
+def texts(record: Record) -> tuple[str, str]:
+    """What a record trains on as (input, output) text: a pair's, or a chat example's
+    conversation before its last model turn (canonical JSON) and that turn's text."""
+    if isinstance(record, Example):
+        return record.text_input, record.output
+    return record.prompt, record.output
+
+
 Item = Row | Diagnostic
 """What a reader yields: rows, and diagnostics for what it could not read."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gitops_tune import dataset, manifest
 from gitops_tune.desired.resolve import resolve, scan_jobs
@@ -120,4 +121,12 @@ def _workspace(model: manifest.WorkspaceDocument, where: Location) -> WorkspaceD
         if vertex
         else VertexTarget(),
         dialect=spec.local.dialect if spec.local else None,
+        prices=_beside(where.file, spec.review.prices) if spec.review else None,
     )
+
+
+def _beside(manifest_file: str, path: str | None) -> str | None:
+    """``path`` as written in the manifest, relative to the manifest's folder."""
+    if path is None:
+        return None
+    return str(Path(manifest_file).parent / path) if not Path(path).is_absolute() else path

@@ -50,6 +50,7 @@ from gitops_tune.emulator.gemini.catalog import DEFAULT_CATALOG, load
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.recording import WireRecorder, process_recorder
 from gitops_tune.emulator.store import Store
+from gitops_tune.emulator.tokens import CountTokens
 from gitops_tune.emulator.vertex.jobs import TuningJobs
 from gitops_tune.emulator.vertex.serving import Serving
 
@@ -138,12 +139,14 @@ class Emulator:
             refuse_model_delete=config.refuse_model_delete,
         )
         self.gcs = GcsDialect(self.store, clock=time.time)
+        self.count_tokens = CountTokens(lambda: self.gemini.base_models)
         self.router = Router(
             [
                 *self.gemini.routes(),
                 *self.vertex_jobs.routes(),
                 *self.vertex_serving.routes(),
                 *self.gcs.routes(),
+                *self.count_tokens.routes(),
                 *self._control_routes(),
             ]
         )

@@ -352,12 +352,25 @@ class LocalSettings(BaseModel):
     )
 
 
+class WorkspaceReview(BaseModel):
+    model_config = _CONFIG
+
+    prices: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Your price table for the plan's training cost, in the shape of "
+        "gitops_tune/review/prices.yaml; a path relative to this file. `plan --prices` and "
+        "GITOPS_TUNE_PRICES win.",
+    )
+
+
 class WorkspaceSpec(BaseModel):
     model_config = _CONFIG
 
     backend: BackendName | None = None
     vertex: VertexSettings | None = None
     local: LocalSettings | None = None
+    review: WorkspaceReview | None = None
 
 
 class WorkspaceDocument(BaseModel):

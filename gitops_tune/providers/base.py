@@ -6,7 +6,7 @@ plain frozen data, so the planner and its tests never see an SDK object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol, TypeVar
@@ -116,6 +116,7 @@ class RemoteModel:
     checkpoints: tuple[Checkpoint, ...] = ()  # by epoch; empty where the API has none
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
     scores: Scores | None = None  # the last evaluation, from the marker
+    billable_tokens: int | None = None  # what the backend bills its training for, if it says
 
     @property
     def call_name(self) -> str:
@@ -240,3 +241,7 @@ class Provider(Protocol):
 
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""
+
+    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+        """The tokens of ``texts`` by ``base_model``'s tokenizer (the backend's ``countTokens``),
+        in one request: the caller batches."""

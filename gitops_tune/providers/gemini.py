@@ -7,6 +7,7 @@ Ownership lives in the model itself: a marker line at the end of its description
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -215,6 +216,10 @@ class GeminiProvider:
 
     def delete(self, model_id: str) -> None:
         or_none(partial(self.sdk.request, "delete", _resource(model_id)))
+
+    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+        """``models/{model}:countTokens`` (v1beta), through ``models.count_tokens``."""
+        return self.sdk.count_tokens(base_model, texts)
 
 
 def _resource(model_id: str) -> str:

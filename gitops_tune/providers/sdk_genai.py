@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -112,6 +112,7 @@ class TuningJob:
     options: TrainingOptions = field(default_factory=TrainingOptions)  # as the job echoes them
     checkpoints: tuple[Checkpoint, ...] = ()  # tunedModel.checkpoints, by epoch
     checkpoint_endpoints: tuple[str, ...] = ()  # where checkpoints were deployed
+    billable_tokens: int | None = None  # tuningDataStats...totalBillableTokenCount
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,22 @@ class Genai:
         or hostile endpoint) must not make us print the API key."""
         key = getattr(self._client._api_client, "api_key", None)
         return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
+
+    def count_tokens(self, model: str, texts: Sequence[str]) -> int:
+        """The tokens of ``texts`` by ``model``'s tokenizer, in one ``countTokens`` call
+        (``models.count_tokens``): the texts go as the parts of one user turn. Empty texts
+        count nothing and are not sent (the API refuses an empty part)."""
+        from google.genai import types
+
+        parts = [types.Part(text=t) for t in texts if t]
+        if not parts:
+            return 0
+        contents = [types.Content(role="user", parts=parts)]
+        response = self.call(
+            lambda: self._client.models.count_tokens(model=model, contents=contents),
+            f"count tokens with {model}",
+        )
+        return int(response.total_tokens or 0)
 
     # -- Vertex AI tuning jobs -----------------------------------------------------------------
 
@@ -293,6 +310,7 @@ def _job(job: types.TuningJob) -> TuningJob:
     steps = stats.tuning_step_count if stats is not None else None
     pre = job.pre_tuned_model
     checkpoints = (tuned.checkpoints or []) if tuned is not None else []
+    billable = stats.total_billable_token_count if stats is not None else None
     return TuningJob(
         name=job.name or "",
         state=job.state.value if job.state is not None else "",
@@ -316,6 +334,7 @@ def _job(job: types.TuningJob) -> TuningJob:
             for c in checkpoints
         ),
         checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),
+        billable_tokens=int(billable) if billable is not None else None,
     )
 
 

@@ -20,7 +20,7 @@ Datasets: local and inline examples become the Vertex supervised-tuning JSONL, u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -322,6 +322,11 @@ class VertexProvider:
                     "endpoint deleted and the model labelled gitops_tune_retired=true"
                 )
         self._remove_staged(job)
+
+    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+        """The publisher model's ``countTokens`` (``models.count_tokens`` in Vertex AI mode:
+        ``publishers/google/models/{model}:countTokens`` under the project and location)."""
+        return self.sdk.count_tokens(base_model, texts)
 
     def _remove_staged(self, gone: TuningJob) -> None:
         """Remove the job's staged data unless another managed job may still need it: one

@@ -233,6 +233,7 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         checkpoints=job.checkpoints,
         serving_checkpoint=serving_checkpoint(job, model),
         scores=scores_from(model.labels) if model is not None else None,
+        billable_tokens=job.billable_tokens,
     )
 
 

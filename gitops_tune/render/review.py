@@ -133,7 +133,12 @@ def cells(r: ModelReview | None) -> tuple[str, str, str]:
         return "", "", ""
     b = r.base
     d = b.dataset if b is not None and b.status != "unchanged" else None
-    examples = counts(d) if d is not None else ("no change" if b is not None else "")
+    if d is not None:
+        examples = counts(d)
+    elif b is not None:  # a model new (or removed) since the base has no diff to count
+        examples = b.status if b.status in ("new", "removed") else "no change"
+    else:
+        examples = ""
     errors = sum(1 for f in r.findings if f.severity == "error")
     warnings = len(r.findings) - errors
     found = " ".join(

@@ -16,8 +16,9 @@ from gitops_tune.review.model import BaseChange, Finding, ModelReview, Review
 if TYPE_CHECKING:
     from gitops_tune.plan.model import Plan
 
-TokenCounter = Callable[[DesiredModel], int]
-"""A model -> the tokens of its training examples, counted by the backend (one epoch)."""
+TokenCounter = Callable[[DesiredModel], int | None]
+"""A model -> the tokens of its training examples, counted by the backend (one epoch); None:
+it could not count them (the tokens are estimated)."""
 
 
 @dataclass(frozen=True)

@@ -64,14 +64,19 @@ def cost(
     )
 
 
-def load_prices(path: str | None) -> PriceTable:
-    """The user's table at ``path``, else the package's."""
+def load_prices(path: str | None, named_in: Location | None = None) -> PriceTable:
+    """The user's table at ``path``, else the package's. ``named_in``: the Workspace document
+    whose ``spec.review.prices`` gave ``path`` (where a missing file is reported)."""
     if path is None:
         text = resources.files("gitops_tune.review").joinpath("prices.yaml").read_text("utf-8")
         return _parse(text, "gitops_tune/review/prices.yaml")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        if named_in is not None:
+            message = f"cannot read the price table {path}: {why}"
+            raise UserError(Diagnostic(message, named_in, "spec.review.prices")) from None
         raise UserError(Diagnostic(f"cannot read the price table: {e}", Location(path))) from None
     return _parse(text, path)
 
