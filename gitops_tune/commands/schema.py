@@ -13,7 +13,7 @@ def run(plan: bool = False) -> int:
 
         click.echo(json.dumps(plan_schema(), indent=2, sort_keys=True))
         return 0
-    from gitops_tune.manifest.models import schema_text
+    from gitops_tune.manifest.schema import schema_text
 
     click.echo(schema_text(), nl=False)
     return 0

@@ -5,20 +5,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
-from gitops_tune.dataset import Example, Record
+from gitops_tune.dataset import Record
 from gitops_tune.desired import limits
+from gitops_tune.desired.evaluation import evaluation_of
+from gitops_tune.desired.sources import source_of, tuned
 from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
 from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
-from gitops_tune.evaluation import EvaluationSpec, Normalization
+from gitops_tune.evaluation import EvaluationSpec
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
 
@@ -39,14 +39,14 @@ class _Data:
 def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
     """The data files `resolve` will scan for this document, so that a batch of documents
     can have them scanned ahead, in parallel (`dataset.Scans.prefetch`)."""
-    spec = _tuned(item).spec
+    spec = tuned(item).spec
     hp, _ = _hyperparameters(item, settings.backend)
     jobs = []
     for key in ("dataset", "validation"):
         data = getattr(spec, key)
         if data is None or data.path is None:
             continue
-        found = _source(item, key, spec.preamble)
+        found = source_of(item, key, spec.preamble)
         if not isinstance(found, Diagnostic):
             job = ds.ScanJob.of(found[1], spec.baseModel, hp.fields())
             jobs += [job] if job is not None else []
@@ -61,33 +61,26 @@ def resolve(
     scans: ds.Scans | None = None,
     objects: RemoteObjects | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
-    """One valid TunedModel document -> its DesiredModel, reading its dataset once (or
-    taking its scan from ``scans``, where it was done ahead). ``objects`` looks up the media
-    objects a chat dataset names (see `gitops_tune.desired.limits`)."""
-    model = _tuned(item)
-    spec = model.spec
+    """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
+    its scan from ``scans``); ``objects`` looks up a chat dataset's media (`desired.limits`)."""
+    model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
     errors += limits.adapter_size(item, settings.backend, hyperparameters)
     options, serving, problems = training_options(item, settings.backend, hyperparameters)
     if errors or problems:
         return None, errors + problems
-    scans = scans or ds.Scans(settings.scan_cache, 1)
-    remote = _Remote(hashes, objects)
+    scans, remote = scans or ds.Scans(settings.scan_cache, 1), _Remote(hashes, objects)
     data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
+    held_out = _held_out(item, scans, settings, hyperparameters, remote)
+    if isinstance(held_out, list):
+        return None, held_out
+    validation, validation_source = held_out
     fingerprint = with_options(data.fingerprint, options)
-    validation: DatasetRef | None = None
-    validation_source: ds.Source | None = None
-    if spec.validation is not None:
-        validation, problems = _validation(item, scans, settings, hyperparameters, remote)
-        if validation is None:
-            return None, problems
-        fingerprint = _combined(fingerprint, validation.key)
-        found = _source(item, "validation", spec.preamble) if spec.validation.uri is None else None
-        validation_source = found[1] if isinstance(found, tuple) else None
-    evaluation = _evaluation(item, scans, hyperparameters)
+    fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
+    evaluation = evaluation_of(item, scans, hyperparameters)
     if not isinstance(evaluation, (EvaluationSpec, type(None))):
         return None, evaluation
     return (
@@ -122,6 +115,20 @@ def resolve(
     )
 
 
+def _held_out(
+    item: mf.Parsed, scans: ds.Scans, settings: Settings, hp: Hyperparameters, remote: _Remote
+) -> tuple[DatasetRef | None, ds.Source | None] | list[Diagnostic]:
+    """``spec.validation``, when there is one: what a create sends, and its rows for review."""
+    spec = tuned(item).spec
+    if spec.validation is None:
+        return None, None
+    validation, problems = _validation(item, scans, settings, hp, remote)
+    if validation is None:
+        return problems
+    found = source_of(item, "validation", spec.preamble) if spec.validation.uri is None else None
+    return validation, found[1] if isinstance(found, tuple) else None
+
+
 def _not_here(what: str, backend: Backend, where: Location, field: str) -> Diagnostic:
     return Diagnostic(
         f"{what} does not apply to backend {backend.label}: {backend.api.title} has no such "
@@ -134,7 +141,7 @@ def _not_here(what: str, backend: Backend, where: Location, field: str) -> Diagn
 def _hyperparameters(item: mf.Parsed, backend: Backend) -> tuple[Hyperparameters, list[Diagnostic]]:
     """The backend's hyperparameters with its defaults; fields its API lacks are errors, and
     so is a base model named the other API's way."""
-    doc, spec = item.document, _tuned(item).spec
+    doc, spec = item.document, tuned(item).spec
     hp = spec.hyperparameters
     given = {k: v for k, v in hp.model_dump(exclude_none=True).items() if k in hp.model_fields_set}
     problems = [
@@ -160,7 +167,7 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
     """``gs://`` data and a validation set, where the backend's API has neither."""
     if backend.api.remote_datasets:
         return []
-    doc, spec = item.document, _tuned(item).spec
+    doc, spec = item.document, tuned(item).spec
     problems = []
     if spec.dataset.uri is not None:
         path = ("spec", "dataset", "uri")
@@ -206,13 +213,13 @@ def _training(
     hp: Hyperparameters,
     remote: _Remote,
 ) -> _Data | list[Diagnostic]:
-    spec = _tuned(item).spec
+    spec = tuned(item).spec
     if spec.dataset.uri is not None:
         ref, problems = _remote_dataset(item, "dataset", hp, remote.hashes)
         if ref is None:
             return problems
         return _Data(ref.key, 0, spec.dataset.uri, functools.partial(iter, ()), ref)
-    found = _source(item, "dataset", spec.preamble)
+    found = source_of(item, "dataset", spec.preamble)
     if isinstance(found, Diagnostic):
         return [found]
     source, first_pass, shown = found
@@ -244,11 +251,11 @@ def _validation(
     item: mf.Parsed, scans: ds.Scans, settings: Settings, hp: Hyperparameters, remote: _Remote
 ) -> tuple[DatasetRef | None, list[Diagnostic]]:
     """``spec.validation``: checked like training rows (no size recommendations)."""
-    doc, spec = item.document, _tuned(item).spec
+    doc, spec = item.document, tuned(item).spec
     assert spec.validation is not None
     if spec.validation.uri is not None:
         return _remote_dataset(item, "validation", hp, remote.hashes)
-    found = _source(item, "validation", spec.preamble)
+    found = source_of(item, "validation", spec.preamble)
     if isinstance(found, Diagnostic):
         return None, [found]
     source, first_pass, _ = found
@@ -271,7 +278,7 @@ def _remote_dataset(
     """``spec.{key}.uri``, a ``gs://`` dataset used in place. Its fingerprint: the usual header
     line, then the object's URI and the content hashes the storage API reports (an object
     replaced in place changes it)."""
-    spec = _tuned(item).spec
+    spec = tuned(item).spec
     uri = getattr(spec, key).uri
     assert uri is not None
     where, field_path = item.document.locate(("spec", key, "uri")), f"spec.{key}.uri"
@@ -298,106 +305,3 @@ def _remote_dataset(
 def _combined(training: str, validation: str) -> str:
     line = json.dumps({"training": training, "validation": validation}, sort_keys=True)
     return hashlib.sha256((line + "\n").encode()).hexdigest()
-
-
-def _tuned(item: mf.Parsed) -> mf.TunedModelDocument:
-    assert isinstance(item.model, mf.TunedModelDocument)
-    return item.model
-
-
-def _source(
-    item: mf.Parsed, key: str, preamble: str
-) -> tuple[ds.Source, ds.Source, str] | Diagnostic:
-    """(source, first-pass source, shown) of ``spec.<key>`` read from a file or inline."""
-    doc = item.document
-    data: Any = _tuned(item).spec
-    for part in key.split("."):  # "dataset", "validation" or "evaluation.dataset"
-        data = getattr(data, part)
-    if data.path is not None:
-        try:
-            path, display = mf.dataset_file(item.file, data.path)
-        except ValueError as e:
-            where = doc.locate(("spec", *key.split("."), "path"))
-            return Diagnostic(str(e), where, f"spec.{key}.path")
-        source = ds.file_source(
-            path,
-            display,
-            input_field=data.inputField,
-            output_field=data.outputField,
-            preamble=preamble,
-        )
-        return source, source, display
-    reread = functools.partial(mf.inline_rows, item.file, doc.index, key)
-    source = ds.inline_source(reread, item.file.display, preamble=preamble)
-    first_pass = ds.inline_source(
-        functools.partial(mf.example_rows, doc, key), item.file.display, preamble=preamble
-    )
-    return source, first_pass, f"{item.file.display} (inline)"
-
-
-def _evaluation(
-    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters
-) -> EvaluationSpec | list[Diagnostic] | None:
-    """``spec.evaluation``: its held-out set read once and checked like training rows (and,
-    for ``regex``, every output compiled)."""
-    doc, spec = item.document, _tuned(item).spec
-    e = spec.evaluation
-    if e is None:
-        return None
-    if e.dataset.uri is not None:
-        where = doc.locate(("spec", "evaluation", "dataset", "uri"))
-        why = "a gs:// evaluation set is not read by gitops-tune yet; use path or examples"
-        return [Diagnostic(why, where, "spec.evaluation.dataset.uri")]
-    found = _source(item, "evaluation.dataset", spec.preamble)
-    if isinstance(found, Diagnostic):
-        return [found]
-    source, first_pass, shown = found
-    result = scans.scan(first_pass, spec.baseModel, hp.fields())
-    if result.errors:
-        return list(result.errors)
-    where = doc.locate(("spec", "evaluation", "dataset"))
-    if result.count == 0:
-        return [Diagnostic("no evaluation examples", where, "spec.evaluation.dataset")]
-    records = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
-    if any(not isinstance(r, Example) for r in records()):
-        return [
-            Diagnostic(
-                "an evaluation set holds text_input/output pairs: chat rows are not scored yet",
-                where,
-                "spec.evaluation.dataset",
-            )
-        ]
-    examples = functools.partial(_pairs, records)
-    if e.metric == "regex":
-        bad = _bad_pattern(examples, shown)
-        if bad:
-            return [Diagnostic(bad, where, "spec.evaluation.dataset")]
-    n = e.normalize
-    return EvaluationSpec(
-        metric=e.metric,
-        normalization=Normalization(n.ignoreCase, n.collapseWhitespace, n.stripPunctuation),
-        min_score=e.minScore,
-        no_regression=e.noRegression,
-        tolerance=e.tolerance,
-        data_fingerprint=result.fingerprint,
-        count=result.count,
-        shown=shown,
-        examples=examples,
-    )
-
-
-def _pairs(records: Callable[[], Iterator[Record]]) -> Iterator[Example]:
-    for record in records():
-        assert isinstance(record, Example)  # chat rows are refused when the manifest loads
-        yield record
-
-
-def _bad_pattern(examples: Callable[[], Iterator[Example]], shown: str) -> str:
-    for i, example in enumerate(examples(), 1):
-        try:
-            re.compile(example.output)
-        except re.error as err:
-            return (
-                f"{shown} example {i}: output {example.output!r} is not a regular expression: {err}"
-            )
-    return ""

@@ -29,9 +29,8 @@ from gitops_tune.manifest.models import (
     KINDS,
     TunedModelDocument,
     WorkspaceDocument,
-    json_schema,
-    schema_text,
 )
+from gitops_tune.manifest.schema import json_schema, schema_text
 
 __all__ = [
     "API_VERSION",

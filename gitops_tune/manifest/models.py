@@ -11,10 +11,9 @@ datasets, and with the same messages as data files); here they are only "a list"
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
@@ -45,7 +44,6 @@ ReviewRule = Literal[
 ]
 GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
 DISPLAY_NAME_LIMIT = 128  # the longest any backend takes; each backend's own limit is checked
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _field_title(name: str, _info: object) -> str:
@@ -393,22 +391,3 @@ DOCUMENT_MODELS: dict[str, type[BaseModel]] = {
     "TunedModel": TunedModelDocument,
     "Workspace": WorkspaceDocument,
 }
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one manifest document, either kind."""
-    schema = TypeAdapter(ManifestDocument).json_schema()
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "title": "gitops-tune manifest",
-        "description": (
-            f"One document of a gitops-tune manifest ({API_VERSION}): a TunedModel or a "
-            "Workspace. Files may hold several documents separated by ---."
-        ),
-        **schema,
-    }
-
-
-def schema_text() -> str:
-    """`json_schema` as committed in ``schemas/tuning.schema.json``: sorted, 2-space indent."""
-    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

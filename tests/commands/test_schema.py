@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from gitops_tune.cli import main
-from gitops_tune.manifest.models import schema_text
+from gitops_tune.manifest.schema import schema_text
 from tests import ROOT
 
 COMMITTED = ROOT / "schemas" / "tuning.schema.json"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
+from gitops_tune.emulator.vertex.options import identity, pre_tuned
 
 ObjectCheck = Callable[[str, str], "str | None"]
 """(bucket, object) -> its content type, None when there is no such object."""
@@ -67,8 +68,6 @@ _TOP_LEVEL = {
     "serviceAccount",
     "encryptionSpec",
 }
-_KMS_KEY = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+\Z")
-_SERVICE_ACCOUNT = re.compile(r"[^@\s]+@[^@\s]+\Z")
 _SPEC = {
     "trainingDatasetUri",
     "validationDatasetUri",
@@ -301,51 +300,9 @@ def _base_model(body: Mapping[str, Any], tunable: Sequence[str]) -> str:
     return base
 
 
-def _camel(raw: dict[str, Any]) -> dict[str, Any]:
-    """Proto3 JSON parsers accept a field's proto name as well as its lowerCamelCase JSON
-    name; google-genai 3.6 sends ``preTunedModel`` and ``encryptionSpec`` with the former."""
-    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in raw.items()}
-
-
-def _pre_tuned(raw: object) -> dict[str, str]:
-    """``preTunedModel`` (tuning_job.proto ``PreTunedModel``): the tuned Model to start from
-    and, optionally, which of its checkpoints."""
-    if not isinstance(raw, dict):
-        raise invalid("preTunedModel must be an object.")
-    raw = _camel(raw)
-    reject_unknown(raw, ("tunedModelName", "checkpointId"), "tuning_job.pre_tuned_model")
-    name = raw.get("tunedModelName")
-    if not isinstance(name, str) or not re.match(r"projects/[^/]+/locations/[^/]+/models/", name):
-        raise invalid("preTunedModel.tunedModelName must be projects/P/locations/L/models/M.")
-    out = {"tunedModelName": name}
-    if raw.get("checkpointId") is not None:
-        out["checkpointId"] = str(raw["checkpointId"])
-    return out
-
-
-def _identity(body: Mapping[str, Any]) -> tuple[str, dict[str, str] | None]:
-    """``serviceAccount`` and ``encryptionSpec`` (``kmsKeyName``), checked."""
-    account = body.get("serviceAccount", "")
-    if not isinstance(account, str) or (account and not _SERVICE_ACCOUNT.match(account)):
-        raise invalid(f"serviceAccount {account!r} is not a service account email.")
-    spec = body.get("encryptionSpec")
-    if spec is None:
-        return account, None
-    if not isinstance(spec, dict):
-        raise invalid("encryptionSpec must be an object.")
-    spec = _camel(spec)
-    reject_unknown(spec, ("kmsKeyName",), "tuning_job.encryption_spec")
-    key = spec.get("kmsKeyName")
-    if not isinstance(key, str) or not _KMS_KEY.match(key):
-        raise invalid(
-            "encryptionSpec.kmsKeyName must be projects/P/locations/L/keyRings/R/cryptoKeys/K."
-        )
-    return account, {"kmsKeyName": key}
-
-
 def new_job(body: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS) -> NewJob:
     reject_unknown(body, _TOP_LEVEL, "tuning_job")
-    pre = _pre_tuned(body["preTunedModel"]) if body.get("preTunedModel") is not None else None
+    pre = pre_tuned(body["preTunedModel"]) if body.get("preTunedModel") is not None else None
     if pre is not None and body.get("baseModel"):
         raise invalid("Only one of baseModel and preTunedModel may be set.")
     base = _base_model(body, tunable) if pre is None else ""
@@ -364,7 +321,7 @@ def new_job(body: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODEL
             "supervisedTuningSpec is required (the emulator supports supervised tuning only)."
         )
     reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
-    account, encryption = _identity(body)
+    account, encryption = identity(body)
     return NewJob(base, display, description, labels, spec, pre, account, encryption)
 
 

@@ -1,110 +1,31 @@
 """The `gitops-tune` command line: thin click wiring around one module per command.
 
-Each command lives in ``gitops_tune/commands/`` as a plain ``run(...) -> int`` function. This
-module only parses arguments, imports the command lazily (``validate`` and ``schema`` must
-never pay for google-genai), and turns expected failures into one clean line and exit 1.
+Each command lives in ``gitops_tune/commands/`` as a plain ``run(...) -> int`` function. The
+click commands here only parse arguments and import the command lazily (``validate`` and
+``schema`` must never pay for google-genai); `options` holds what several commands share and
+the group that turns expected failures into one clean line and exit 1.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import sys
-from dataclasses import replace
 from typing import Any
 
 import click
 
-from gitops_tune import __version__, backends, log
-from gitops_tune.errors import UserError
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-
-
-class _Group(click.Group):
-    """Maps expected failures to one line on stderr and exit 1; tracebacks only with --debug."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        debug = "--debug" in sys.argv[1:] or os.environ.get("GITOPS_TUNE_DEBUG") == "1"
-        log.reset()  # one process may run several commands (tests)
-        try:
-            rv = super().main(*args, **kwargs)
-        except click.exceptions.Abort:
-            log.error("Aborted.")
-            sys.exit(EXIT_ERROR)
-        except click.exceptions.Exit as e:
-            sys.exit(e.exit_code)
-        except click.ClickException as e:
-            if log.config().json:
-                log.error(f"error: {e.format_message()}")
-            else:
-                e.show()
-            sys.exit(EXIT_ERROR)
-        except UserError as e:
-            for diagnostic in e.diagnostics:
-                log.diagnostic(replace(diagnostic, severity="error"))
-            sys.exit(EXIT_ERROR)
-        except KeyboardInterrupt:
-            log.error("Interrupted.")
-            sys.exit(130)
-        except Exception as e:  # a bug: say so in one line unless asked for the traceback
-            if debug:
-                raise
-            log.error(f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)")
-            sys.exit(EXIT_ERROR)
-        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+from gitops_tune import __version__
+from gitops_tune.cli.emulator import emulator
+from gitops_tune.cli.options import (
+    Group,
+    engine_options,
+    log_options,
+    no_color_option,
+    paths_argument,
+    target_option,
+)
 
 
-def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        log.configure(quiet=True)
-
-
-def _set_log_format(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        log.configure(fmt=value)
-
-
-def _set_no_color(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        log.configure(no_color=True)
-
-
-def log_options(f: Any, *, color: bool = True, envvar: bool = False) -> Any:
-    """-q/--quiet, --log-format and --no-color: accepted by the group and by every command
-    (``gitops-tune -q apply`` and ``gitops-tune apply -q`` mean the same). See gitops_tune.log."""
-    f = click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        expose_value=False,
-        callback=_set_quiet,
-        help="Only results and errors: no warnings, progress or hints.",
-    )(f)
-    f = click.option(
-        "--log-format",
-        type=click.Choice(log.LOG_FORMATS),
-        expose_value=False,
-        callback=_set_log_format,
-        envvar="GITOPS_TUNE_LOG_FORMAT" if envvar else None,
-        help="Warnings, errors and apply events on stderr as text or JSON lines"
-        + (" [env GITOPS_TUNE_LOG_FORMAT; default text]." if envvar else "."),
-    )(f)
-    if color:
-        f = click.option(
-            "--no-color",
-            is_flag=True,
-            expose_value=False,
-            callback=_set_no_color,
-            help="Plain output (also with NO_COLOR set or without a terminal).",
-        )(f)
-    return f
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gitops-tune")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @functools.partial(log_options, envvar=True)
@@ -119,9 +40,6 @@ def main(debug: bool) -> None:
       gitops-tune apply --wait examples/
       gitops-tune --log-format json apply --auto-approve manifests/
     """
-
-
-paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 
 
 @main.command()
@@ -162,114 +80,7 @@ def schema(plan: bool) -> int:
     return command.run(plan=plan)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free).")
-@click.option("--db", type=click.Path(dir_okay=False), help="SQLite file; in memory if absent.")
-@click.option("--train-seconds", default=30.0, show_default=True, type=float)
-@click.option("--latency-ms", default=0, show_default=True, type=int)
-@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--fault-codes", default="429,503", show_default=True)
-@click.option(
-    "--fault-mode",
-    type=click.Choice(["before", "after", "both"]),
-    default="before",
-    show_default=True,
-)
-@click.option("--base-model", "base_models", multiple=True, help="Extra tunable base model.")
-@click.option(
-    "--catalog",
-    default="documented",
-    show_default=True,
-    metavar="documented|current|FILE",
-    help="Base models: the tuning docs' (documented), what Google serves now (current), a file.",
-)
-@click.option(
-    "--api-key",
-    "api_keys",
-    multiple=True,
-    metavar="KEY[=PROJECT]",
-    help="Accept only these API keys, each its own project (default: any key, one project).",
-)
-@click.option(
-    "--record",
-    "record_dir",
-    type=click.Path(file_okay=False),
-    help="Record every API exchange as JSON lines in this folder (for the conformance suite).",
-)
-@click.option(
-    "--dialect",
-    type=click.Choice([*backends.DIALECTS, "both"]),
-    default=backends.DEFAULT_DIALECT,
-    show_default=True,
-    help="Which API to set up and print the environment for (both are always served).",
-)
-@click.option(
-    "--bucket",
-    default="gitops-tune-staging",
-    show_default=True,
-    help="Vertex AI staging bucket to create.",
-)
-@click.option(
-    "--project", default="emulator", show_default=True, help="Vertex AI project to print."
-)
-@click.option(
-    "--location", default="us-central1", show_default=True, help="Vertex AI location to print."
-)
-@click.option(
-    "--operation-seconds",
-    default=2.0,
-    show_default=True,
-    type=float,
-    help="How long Vertex AI long-running operations (deletes, undeploys) take.",
-)
-@click.option(
-    "--refuse-model-delete", is_flag=True, help="Vertex AI refuses to delete tuned models."
-)
-@log_options
-def emulator(**options: Any) -> int:
-    """Run the emulator until interrupted: the Gemini API tuned-model REST API (v1beta) and
-    Vertex AI tuning jobs, tuned models and endpoints (v1beta1, v1) with Cloud Storage.
-
-    The first line printed is the base URL. With --dialect vertex (or both), the staging bucket
-    is created, a credentials file with a fixed token is written (the emulator accepts any
-    bearer token) and the lines to export follow.
-
-    \b
-    Examples:
-      gitops-tune emulator --port 8765 --train-seconds 5 &
-      GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8765 GEMINI_API_KEY=x gitops-tune plan
-    \b
-      gitops-tune emulator --dialect vertex > emulator.env &
-      sleep 1; eval "$(grep ^export emulator.env)"; gitops-tune plan --backend vertex
-    """
-    from gitops_tune.commands import emulator as command
-
-    return command.run(**options)
-
-
-def engine_options(f: Any) -> Any:
-    """Options every command that talks to a backend accepts."""
-    f = click.option(
-        "--workspace",
-        help="Ownership scope [env GITOPS_TUNE_WORKSPACE; Workspace document; default 'default'].",
-    )(f)
-    f = click.option(
-        "--backend",
-        type=click.Choice(backends.NAMES),
-        help="Where models live: gemini (the Gemini API), vertex (Vertex AI, also called Gemini "
-        "Enterprise Agent Platform) or local (the emulator) [env GITOPS_TUNE_BACKEND; Workspace "
-        "document; default gemini].",
-    )(f)
-    return f
-
-
-no_color_option = click.option(
-    "--no-color", is_flag=True, help="Plain output (also with NO_COLOR set or without a terminal)."
-)
-target_option = click.option(
-    "--target", "targets", multiple=True, metavar="NAME", help="Limit to these models."
-)
+main.add_command(emulator)
 
 
 @main.command()

@@ -1,0 +1,83 @@
+"""``spec.evaluation``: the held-out set a new model must score on before it serves."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+
+from gitops_tune import dataset as ds
+from gitops_tune import manifest as mf
+from gitops_tune.backends import Hyperparameters
+from gitops_tune.dataset import Example, Record
+from gitops_tune.desired.sources import source_of, tuned
+from gitops_tune.errors import Diagnostic
+from gitops_tune.evaluation import EvaluationSpec, Normalization
+
+
+def evaluation_of(
+    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters
+) -> EvaluationSpec | list[Diagnostic] | None:
+    """``spec.evaluation``: its held-out set read once and checked like training rows (and,
+    for ``regex``, every output compiled)."""
+    doc, spec = item.document, tuned(item).spec
+    e = spec.evaluation
+    if e is None:
+        return None
+    if e.dataset.uri is not None:
+        where = doc.locate(("spec", "evaluation", "dataset", "uri"))
+        why = "a gs:// evaluation set is not read by gitops-tune yet; use path or examples"
+        return [Diagnostic(why, where, "spec.evaluation.dataset.uri")]
+    found = source_of(item, "evaluation.dataset", spec.preamble)
+    if isinstance(found, Diagnostic):
+        return [found]
+    source, first_pass, shown = found
+    result = scans.scan(first_pass, spec.baseModel, hp.fields())
+    if result.errors:
+        return list(result.errors)
+    where = doc.locate(("spec", "evaluation", "dataset"))
+    if result.count == 0:
+        return [Diagnostic("no evaluation examples", where, "spec.evaluation.dataset")]
+    records = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
+    if any(not isinstance(r, Example) for r in records()):
+        return [
+            Diagnostic(
+                "an evaluation set holds text_input/output pairs: chat rows are not scored yet",
+                where,
+                "spec.evaluation.dataset",
+            )
+        ]
+    examples = functools.partial(_pairs, records)
+    if e.metric == "regex":
+        bad = _bad_pattern(examples, shown)
+        if bad:
+            return [Diagnostic(bad, where, "spec.evaluation.dataset")]
+    n = e.normalize
+    return EvaluationSpec(
+        metric=e.metric,
+        normalization=Normalization(n.ignoreCase, n.collapseWhitespace, n.stripPunctuation),
+        min_score=e.minScore,
+        no_regression=e.noRegression,
+        tolerance=e.tolerance,
+        data_fingerprint=result.fingerprint,
+        count=result.count,
+        shown=shown,
+        examples=examples,
+    )
+
+
+def _pairs(records: Callable[[], Iterator[Record]]) -> Iterator[Example]:
+    for record in records():
+        assert isinstance(record, Example)  # chat rows are refused when the manifest loads
+        yield record
+
+
+def _bad_pattern(examples: Callable[[], Iterator[Example]], shown: str) -> str:
+    for i, example in enumerate(examples(), 1):
+        try:
+            re.compile(example.output)
+        except re.error as err:
+            return (
+                f"{shown} example {i}: output {example.output!r} is not a regular expression: {err}"
+            )
+    return ""
