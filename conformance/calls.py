@@ -20,11 +20,18 @@ TOOL_CALLS: frozenset[tuple[str, str]] = frozenset(
         (GEMINI_V1BETA, "ModelService.DeleteTunedModel"),
         (GEMINI_V1BETA, "ModelService.GetModel"),
         (GEMINI_V1BETA, "GenerativeService.CountTokens"),
+        (GEMINI_V1BETA, "GenerativeService.GenerateContent"),
         (VERTEX, "GenAiTuningService.CreateTuningJob"),
         (VERTEX, "GenAiTuningService.GetTuningJob"),
         (VERTEX, "GenAiTuningService.ListTuningJobs"),
         (VERTEX, "GenAiTuningService.CancelTuningJob"),
         (VERTEX, "ModelService.DeleteModel"),
+        (VERTEX, "ModelService.ListModels"),
+        (VERTEX, "ModelService.GetModel"),
+        (VERTEX, "ModelService.UpdateModel"),
+        (VERTEX, "EndpointService.UpdateEndpoint"),
+        (VERTEX, "Operations.GetOperation"),
+        (VERTEX, "PredictionService.GenerateContent"),
         (VERTEX, "EndpointService.GetEndpoint"),
         (VERTEX, "EndpointService.DeleteEndpoint"),
         (VERTEX, "EndpointService.UndeployModel"),
@@ -35,6 +42,7 @@ TOOL_CALLS: frozenset[tuple[str, str]] = frozenset(
         (STORAGE, "objects.insert"),
         (STORAGE, "objects.list"),
         (STORAGE, "objects.get"),
+        (STORAGE, "objects.delete"),
     }
 )
 

@@ -40,10 +40,11 @@ VERTEX = (
         "prediction_service",
     ),
 )
-# Long-running-operation mixins every service repeats; Vertex AI's are hundreds of routes
-# over every resource, none of which the tool calls (its operations come back done).
+# Long-running-operation mixins every service repeats. Vertex AI's are hundreds of routes over
+# every resource: of those only GetOperation counts (the tool polls deletes and undeploys).
 MIXINS = ("GetOperation", "ListOperations", "CancelOperation", "DeleteOperation", "WaitOperation")
 MIXIN_APIS = ("google.ai.generativelanguage",)
+VERTEX_MIXINS = ("GetOperation",)
 IAM_AND_LOCATIONS = ("IamPolicy", "TestIamPermissions", "Location")
 
 
@@ -130,7 +131,7 @@ def _service_bindings(package: str, version: str, service: str) -> list[Binding]
         if any(word in method for word in IAM_AND_LOCATIONS):
             continue
         mixin = method in MIXINS
-        if mixin and package not in MIXIN_APIS:
+        if mixin and package not in MIXIN_APIS and method not in VERTEX_MIXINS:
             continue
         request, response = _signature(rest_cls, method)
         for option in inner._get_http_options():
