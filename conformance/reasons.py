@@ -65,6 +65,19 @@ RULES: tuple[tuple[str, str, str, str], ...] = (
         "",
         "Model Garden deployment and EULAs: the tool only reads a publisher model",
     ),
+    (
+        "aiplatform",
+        r"PredictionService\.(GenerateContent|CountTokens)",
+        "",
+        "another binding of a served method: the tool asks a tuned model's endpoint in a "
+        "project's location and counts tokens on a publisher model there",
+    ),
+    (
+        "aiplatform",
+        r"PredictionService\.",
+        "",
+        "prediction beyond generateContent: the tool only scores a tuned model's answers",
+    ),
     ("storage", r"buckets\.", "", _BUCKET),
     (
         "storage",

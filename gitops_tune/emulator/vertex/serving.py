@@ -82,6 +82,14 @@ class Serving:
                     ("GET", "/publishers/google/models/{model}", self.get_publisher_model),
                 ]
             ),
+            # Google's generated clients poll operations at the first binding GetOperation
+            # publishes, which has no API version: /ui/{name=projects/*/locations/*/operations/*}.
+            Route(
+                "GET",
+                f"/ui{wire.LOCATION}/operations/{{operation}}",
+                self.get_operation,
+                auth="bearer",
+            ),
             Route("POST", "/_emulator/vertex", self.configure, api=False),
         ]
 
