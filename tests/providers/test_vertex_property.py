@@ -17,22 +17,20 @@ from typing import Any
 
 import yaml
 from google.auth.credentials import Credentials
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from gitops_tune.apply import new_model
 from gitops_tune.backends import backend
 from gitops_tune.dataset.tuning_limits import table
-from gitops_tune.desired.load import load
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from gitops_tune.emulator.vertex.wire import KIND_JOB
-from gitops_tune.providers.base import NewModel, Owner
+from gitops_tune.providers.base import Owner
 from gitops_tune.providers.vertex import VertexProvider
-from gitops_tune.settings import Invocation
+from tests.providers.properties import TEXT, budget, load_one
 
 BUCKET = "prop-staging"
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60
-).filter(lambda s: s.strip() == s and s.strip())
+_text = TEXT
 _examples = st.lists(
     st.fixed_dictionaries({"text_input": _text, "output": _text}), min_size=20, max_size=30
 )
@@ -119,31 +117,15 @@ def _stored_lines(running: RunningEmulator, uri: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@budget(20)
 @given(spec=_specs)
 def test_random_valid_manifests_make_jobs_vertex_accepts(spec: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder, start(EmulatorConfig(port=0)) as running:
         root = Path(folder)
         _write(root, spec)
-        env = {"GITOPS_TUNE_HOME": str(root / ".home"), "GITOPS_TUNE_FINGERPRINT_CACHE": "0"}
-        (desired,) = load([str(root)], Invocation("prop", "vertex", env)).models
+        desired = load_one(root, "vertex")
         owner = Owner("prop", desired.name, desired.fingerprint)
-        new = NewModel(
-            model_id=f"prop-{next(_ids)}",
-            display_name=desired.display_name,
-            description=desired.description,
-            owner=owner,
-            base_model=desired.base_model,
-            hyperparameters=desired.hyperparameters,
-            examples=desired.examples,
-            training=desired.training,
-            validation=desired.validation,
-            options=desired.options,
-        )
+        new = new_model(desired, f"prop-{next(_ids)}", owner)
         created = _provider(running).create(new)
         assert created.owner == owner
         (doc,) = [d for _, d in running.store.docs(KIND_JOB, "p/us-central1/")]
