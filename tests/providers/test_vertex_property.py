@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
 from google.auth.credentials import Credentials
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,6 +26,7 @@ from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from gitops_tune.emulator.vertex.wire import KIND_JOB
 from gitops_tune.providers.base import Owner
 from gitops_tune.providers.vertex import VertexProvider
+from tests.harness import dump_all
 from tests.providers.properties import TEXT, budget, load_one
 
 BUCKET = "prop-staging"
@@ -95,7 +95,7 @@ def _write(root: Path, spec: dict[str, Any]) -> None:
     }
     model = {"apiVersion": "gitops-tune/v1", "kind": "TunedModel", "metadata": {"name": "m"}}
     docs = [workspace, {**model, "spec": spec}]
-    (root / "m.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    (root / "m.yaml").write_text(dump_all(docs), encoding="utf-8")
 
 
 def _provider(running: RunningEmulator) -> VertexProvider:
