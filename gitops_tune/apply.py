@@ -215,18 +215,7 @@ class Applier:
         return Owner(self.plan_options.workspace, d.name, d.fingerprint, d.prevent_destroy)
 
     def _new_model(self, d: DesiredModel, model_id: str) -> NewModel:
-        return NewModel(
-            model_id=model_id,
-            display_name=d.display_name,
-            description=d.description,
-            owner=self._owner(d),
-            base_model=d.base_model,
-            hyperparameters=d.hyperparameters,
-            examples=d.examples,
-            training=d.training,
-            validation=d.validation,
-            options=d.options,
-        )
+        return new_model(d, model_id, self._owner(d))
 
     # -- waiting and retirement --------------------------------------------------------------
 
@@ -298,3 +287,19 @@ def _current_models(
             if best is None or (best.state is not State.ACTIVE and m.state is State.ACTIVE):
                 out[d.name] = m
     return out
+
+
+def new_model(d: DesiredModel, model_id: str, owner: Owner) -> NewModel:
+    """What creating the desired model ``d`` as ``model_id`` sends."""
+    return NewModel(
+        model_id=model_id,
+        display_name=d.display_name,
+        description=d.description,
+        owner=owner,
+        base_model=d.base_model,
+        hyperparameters=d.hyperparameters,
+        examples=d.examples,
+        training=d.training,
+        validation=d.validation,
+        options=d.options,
+    )

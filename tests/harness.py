@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,23 @@ from typing import Any
 import yaml
 
 SOMEONE_ELSE = {"x-goog-api-key": "someone-else"}  # a caller that is not gitops-tune
+
+
+class ManifestDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting what the manifest reader reads as a number: it also takes
+    YAML 1.2's exponent floats without a dot (``0E0``, ``1e-3``), which PyYAML writes plain."""
+
+
+ManifestDumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+\Z"),
+    list("-+0123456789."),
+)
+
+
+def dump_all(docs: list[dict[str, Any]]) -> str:
+    """YAML documents as the manifest reader reads them back."""
+    return yaml.dump_all(docs, Dumper=ManifestDumper, sort_keys=False)
 
 
 def request_json(
@@ -50,5 +68,5 @@ def write_manifest(root: Path, name: str, spec: dict[str, Any]) -> Path:
         "spec": spec,
     }
     path = root / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    path.write_text(dump_all([doc]), encoding="utf-8")
     return path

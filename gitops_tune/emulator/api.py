@@ -96,6 +96,16 @@ def proto_json(value: Any, maps: frozenset[str] = frozenset(), path: str = "") -
     return out
 
 
+def mask_paths(mask: str | None) -> list[str]:
+    """A ``google.protobuf.FieldMask`` from a query parameter: comma-separated paths, each in
+    the proto's snake_case or in lowerCamelCase (parsers take both), as camelCase paths."""
+    return [
+        ".".join(_lower_camel(p) for p in path.strip().split("."))
+        for path in (mask or "").split(",")
+        if path.strip()
+    ]
+
+
 def proto_number(value: object) -> float | None:
     """A proto3 JSON number: a JSON number, or a string holding one (int64 travels as a
     string, and parsers take any number that way); None for anything else (bools, NaN and
@@ -109,6 +119,38 @@ def proto_number(value: object) -> float | None:
     if isinstance(value, str) and value.strip() != value:
         return None
     return number if math.isfinite(number) else None
+
+
+INT64_MAX = 2**63 - 1
+
+
+def positive_int(value: object, path: str) -> int:
+    """A proto3 JSON integer field (int32/int64: a JSON number or a decimal string) that must
+    be at least 1; anything else, or a value past int64, is a 400."""
+    number = proto_number(value)
+    if number is not None and number == int(number) and 1 <= number <= INT64_MAX:
+        return int(number)
+    raise invalid(f"{path} must be a positive integer, got {json.dumps(value)}.")
+
+
+def positive_number(value: object, path: str) -> float:
+    """A proto3 JSON float/double field that must be greater than 0."""
+    number = proto_number(value)
+    if number is not None and number > 0:
+        return number
+    raise invalid(f"{path} must be a positive number, got {json.dumps(value)}.")
+
+
+def proto_enum(value: object, values: Mapping[str, int], path: str) -> str:
+    """A proto3 JSON enum field: its value's name, or its number (parsers take both); the
+    name is returned. ``values`` maps every name but ``*_UNSPECIFIED`` to its number."""
+    if isinstance(value, str) and value in values:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        for name, number in values.items():
+            if number == value:
+                return name
+    raise invalid(f"Invalid value at '{path}': {json.dumps(value)}; one of {', '.join(values)}.")
 
 
 def not_found(message: str) -> ApiError:

@@ -15,20 +15,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from gitops_tune.desired.load import load
+from gitops_tune.apply import new_model
 from gitops_tune.emulator.server import EmulatorConfig, start
-from gitops_tune.providers.base import NewModel, Owner
+from gitops_tune.providers.base import Owner
 from gitops_tune.providers.gemini import GeminiProvider
-from gitops_tune.settings import Invocation
 from tests.harness import write_manifest
+from tests.providers.properties import TEXT, budget, load_one
 
 BASE = "models/gemini-1.5-flash-001-tuning"
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60
-).filter(lambda s: s.strip() == s and s.strip())
+_text = TEXT
 _examples = st.lists(
     st.fixed_dictionaries({"text_input": _text, "output": _text}), min_size=20, max_size=40
 )
@@ -57,30 +55,16 @@ _specs = st.fixed_dictionaries(
 _ids = itertools.count()
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@budget(25)
 @given(spec=_specs)
 def test_random_valid_manifests_make_bodies_the_api_accepts(spec: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder, start(EmulatorConfig(port=0)) as running:
         root = Path(folder)
         write_manifest(root, "prop", {"baseModel": BASE, **spec})
-        env = {"GITOPS_TUNE_HOME": str(root / ".home"), "GITOPS_TUNE_FINGERPRINT_CACHE": "0"}
-        (desired,) = load([str(root)], Invocation("prop", "gemini", env)).models
+        desired = load_one(root, "gemini")
         model_id = f"prop-{next(_ids)}"
         owner = Owner("prop", desired.name, desired.fingerprint)
-        new = NewModel(
-            model_id=model_id,
-            display_name=desired.display_name,
-            description=desired.description,
-            owner=owner,
-            base_model=desired.base_model,
-            hyperparameters=desired.hyperparameters,
-            examples=desired.examples,
-        )
-        created = GeminiProvider("k", running.url).create(new)
+        created = GeminiProvider("k", running.url).create(new_model(desired, model_id, owner))
         assert created.owner == owner
         stored = running.store.get(model_id)
         assert stored is not None

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.api import invalid, proto_number, reject_unknown
+from gitops_tune.emulator.api import (
+    invalid,
+    mask_paths,
+    positive_int,
+    positive_number,
+    proto_number,
+    reject_unknown,
+)
 from gitops_tune.emulator.gemini.access import reader_numbers
 from gitops_tune.emulator.gemini.catalog import BaseModel
 
@@ -42,20 +49,6 @@ _TASK_FIELDS = ("trainingData", "hyperparameters", "startTime", "completeTime", 
 
 
 # -- field checks ---------------------------------------------------------------------------
-
-
-def _positive_int(value: object, path: str) -> int:
-    number = proto_number(value)
-    if number is not None and number == int(number) and number >= 1:
-        return int(number)
-    raise invalid(f"{path} must be a positive integer, got {json.dumps(value)}.")
-
-
-def _positive_number(value: object, path: str) -> float:
-    number = proto_number(value)
-    if number is not None and number > 0:
-        return number
-    raise invalid(f"{path} must be a positive number, got {json.dumps(value)}.")
 
 
 def _string(value: object, path: str) -> str:
@@ -96,7 +89,7 @@ def _sampling(body: Mapping[str, Any]) -> dict[str, float | int]:
             raise invalid(f"topP must be a number in [0, 1], got {json.dumps(body['topP'])}.")
         out["topP"] = p
     if body.get("topK") is not None:
-        out["topK"] = _positive_int(body["topK"], "topK")
+        out["topK"] = positive_int(body["topK"], "topK")
     return out
 
 
@@ -117,15 +110,15 @@ def _hyperparameters(raw: object, example_count: int) -> dict[str, float | int]:
         "batchSize": training.DEFAULT_BATCH_SIZE,
     }
     if hp.get("epochCount") is not None:
-        out["epochCount"] = _positive_int(hp["epochCount"], "tuningTask.hyperparameters.epochCount")
+        out["epochCount"] = positive_int(hp["epochCount"], "tuningTask.hyperparameters.epochCount")
     if hp.get("batchSize") is not None:
-        out["batchSize"] = _positive_int(hp["batchSize"], "tuningTask.hyperparameters.batchSize")
+        out["batchSize"] = positive_int(hp["batchSize"], "tuningTask.hyperparameters.batchSize")
     if hp.get("learningRateMultiplier") is not None:
-        out["learningRateMultiplier"] = _positive_number(
+        out["learningRateMultiplier"] = positive_number(
             hp["learningRateMultiplier"], "tuningTask.hyperparameters.learningRateMultiplier"
         )
     elif hp.get("learningRate") is not None:
-        out["learningRate"] = _positive_number(
+        out["learningRate"] = positive_number(
             hp["learningRate"], "tuningTask.hyperparameters.learningRate"
         )
     else:
@@ -251,13 +244,8 @@ def new_model(body: Mapping[str, Any], base_models: Mapping[str, BaseModel]) -> 
     )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
 def _mask_fields(mask: str) -> list[str]:
-    fields = [_camel(f.strip()) for f in mask.split(",") if f.strip()]
+    fields = mask_paths(mask)
     for f in fields:
         if f in IMMUTABLE or f.split(".")[0] in IMMUTABLE:
             raise invalid(f"updateMask: field {f!r} is immutable and cannot be updated.")

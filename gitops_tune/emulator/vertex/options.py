@@ -1,5 +1,7 @@
 """What a tuning job may carry beyond its data and hyperparameters (tuning_job.proto):
-``preTunedModel`` (continuous tuning), ``serviceAccount`` and ``encryptionSpec`` (CMEK)."""
+``preTunedModel`` (continuous tuning), ``serviceAccount`` and ``encryptionSpec`` (CMEK).
+Field names arrive in camelCase: `wire.new_job` reads the body with `api.proto_json` first
+(google-genai 3.6 sends these two messages' fields under their snake_case proto names)."""
 
 from __future__ import annotations
 
@@ -13,18 +15,11 @@ _KMS_KEY = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys
 _SERVICE_ACCOUNT = re.compile(r"[^@\s]+@[^@\s]+\Z")
 
 
-def _camel(raw: dict[str, Any]) -> dict[str, Any]:
-    """Proto3 JSON parsers accept a field's proto name as well as its lowerCamelCase JSON
-    name; google-genai 3.6 sends ``preTunedModel`` and ``encryptionSpec`` with the former."""
-    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in raw.items()}
-
-
 def pre_tuned(raw: object) -> dict[str, str]:
     """``preTunedModel`` (tuning_job.proto ``PreTunedModel``): the tuned Model to start from
     and, optionally, which of its checkpoints."""
     if not isinstance(raw, dict):
         raise invalid("preTunedModel must be an object.")
-    raw = _camel(raw)
     reject_unknown(raw, ("tunedModelName", "checkpointId"), "tuning_job.pre_tuned_model")
     name = raw.get("tunedModelName")
     if not isinstance(name, str) or not re.match(r"projects/[^/]+/locations/[^/]+/models/", name):
@@ -45,7 +40,6 @@ def identity(body: Mapping[str, Any]) -> tuple[str, dict[str, str] | None]:
         return account, None
     if not isinstance(spec, dict):
         raise invalid("encryptionSpec must be an object.")
-    spec = _camel(spec)
     reject_unknown(spec, ("kmsKeyName",), "tuning_job.encryption_spec")
     key = spec.get("kmsKeyName")
     if not isinstance(key, str) or not _KMS_KEY.match(key):

@@ -24,6 +24,7 @@ from gitops_tune.emulator.api import (
     Response,
     Route,
     invalid,
+    mask_paths,
     not_found,
     proto_json,
     reject_unknown,
@@ -234,7 +235,7 @@ class Serving:
 
     def undeploy_model(self, req: Request) -> Response:
         doc = self._endpoint_doc(req)
-        body = req.json()
+        body = proto_json(req.json(), wire.MAP_FIELDS)
         reject_unknown(body, ("deployedModelId", "trafficSplit"), "undeploy_model_request")
         wanted = body.get("deployedModelId")
         if not isinstance(wanted, str) or not wanted:
@@ -298,14 +299,15 @@ class Serving:
 
 def _patch(req: Request, allowed: set[str], what: str) -> dict[str, Any]:
     """The fields ``updateMask`` names, from the body (``models.patch``/``endpoints.patch``:
-    the mask is required; fields outside it are ignored)."""
-    mask = [m.strip() for m in (req.arg("updateMask") or "").split(",") if m.strip()]
+    the mask is required; fields outside it are ignored). As proto3 JSON parsers do, the
+    query parameter, its paths and the body's field names may use either spelling."""
+    mask = mask_paths(req.arg("updateMask") or req.arg("update_mask"))
     if not mask:
         raise invalid("update_mask is required.")
     unknown = [m for m in mask if m not in allowed]
     if unknown:
         raise invalid(f"Unsupported update_mask path(s) for {what}: {', '.join(unknown)}.")
-    body = req.json()
+    body = proto_json(req.json(), wire.MAP_FIELDS)
     out: dict[str, Any] = {}
     for field in mask:
         value = body.get(field)

@@ -15,13 +15,21 @@ and endpoint it produces; the helpers at the end read that document.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_tune.emulator.api import Handler, Route, invalid, reject_unknown
+from gitops_tune.emulator.api import (
+    Handler,
+    Route,
+    invalid,
+    positive_int,
+    positive_number,
+    proto_enum,
+    proto_json,
+    reject_unknown,
+)
 from gitops_tune.emulator.vertex.options import identity, pre_tuned
 
 ObjectCheck = Callable[[str, str], "str | None"]
@@ -39,14 +47,18 @@ TUNABLE_BASE_MODELS = (
     "gemini-2.0-flash-lite-001",
 )
 OTHER_BASE_MODELS = ("gemini-2.5-flash-image", "gemini-1.5-pro-002")
-ADAPTER_SIZES = (
-    "ADAPTER_SIZE_ONE",
-    "ADAPTER_SIZE_TWO",
-    "ADAPTER_SIZE_FOUR",
-    "ADAPTER_SIZE_EIGHT",
-    "ADAPTER_SIZE_SIXTEEN",
-    "ADAPTER_SIZE_THIRTY_TWO",
-)
+#: ``SupervisedHyperParameters.AdapterSize`` (tuning_job.proto): name -> enum number
+ADAPTER_SIZE_NUMBERS = {
+    "ADAPTER_SIZE_ONE": 1,
+    "ADAPTER_SIZE_TWO": 6,
+    "ADAPTER_SIZE_FOUR": 2,
+    "ADAPTER_SIZE_EIGHT": 3,
+    "ADAPTER_SIZE_SIXTEEN": 4,
+    "ADAPTER_SIZE_THIRTY_TWO": 5,
+}
+ADAPTER_SIZES = tuple(ADAPTER_SIZE_NUMBERS)
+#: Map fields of the request messages: their keys are data, not field names.
+MAP_FIELDS = frozenset({"labels", "trafficSplit"})
 DEFAULT_EPOCH_COUNT = 5
 DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
 #: What recorded real TuningJob responses carry when no adapter size was sent (a
@@ -81,21 +93,6 @@ def bearer_routes(table: Sequence[tuple[str, str, Handler]]) -> list[Route]:
     """Each ``(method, path after the version, handler)`` under every API version, for
     callers with an OAuth bearer token."""
     return [Route(m, f"/{v}{path}", h, auth="bearer") for v in VERSIONS for m, path, h in table]
-
-
-def _number(value: object, path: str, integer: bool = False) -> float:
-    """A proto3 JSON number: a JSON number or a numeric string (int64 travels as a string)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise invalid(f"Invalid value at '{path}': {json.dumps(value)}.")
-    try:
-        number = float(value) if not integer else int(str(value))
-    except ValueError:
-        raise invalid(
-            f"Invalid value at '{path}' ({'int64' if integer else 'double'}): {json.dumps(value)}."
-        ) from None
-    if not math.isfinite(number) or number <= 0:
-        raise invalid(f"{path} must be greater than 0, got {json.dumps(value)}.")
-    return number
 
 
 def _labels(raw: object) -> dict[str, str]:
@@ -300,7 +297,10 @@ def _base_model(body: Mapping[str, Any], tunable: Sequence[str]) -> str:
     return base
 
 
-def new_job(body: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS) -> NewJob:
+def new_job(raw: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS) -> NewJob:
+    """The body as a proto3 JSON parser reads a ``TuningJob``: field names in either spelling
+    (`proto_json`), unknown ones refused."""
+    body: dict[str, Any] = proto_json(dict(raw), MAP_FIELDS)
     reject_unknown(body, _TOP_LEVEL, "tuning_job")
     pre = pre_tuned(body["preTunedModel"]) if body.get("preTunedModel") is not None else None
     if pre is not None and body.get("baseModel"):
@@ -343,21 +343,17 @@ def hyperparameters(spec: Mapping[str, Any], base: str) -> dict[str, Any]:
     }
     path = "supervisedTuningSpec.hyperParameters"
     if raw.get("epochCount") is not None:
-        hyper["epochCount"] = int(_number(raw["epochCount"], f"{path}.epochCount", True))
+        hyper["epochCount"] = positive_int(raw["epochCount"], f"{path}.epochCount")
     if raw.get("learningRateMultiplier") is not None:
-        hyper["learningRateMultiplier"] = _number(
+        hyper["learningRateMultiplier"] = positive_number(
             raw["learningRateMultiplier"], f"{path}.learningRateMultiplier"
         )
-    if raw.get("adapterSize") is not None:
-        size = raw["adapterSize"]
-        if size not in ADAPTER_SIZES:
-            raise invalid(
-                f"Invalid value at '{path}.adapterSize': {json.dumps(size)}; one of "
-                f"{', '.join(ADAPTER_SIZES)}."
-            )
-        hyper["adapterSize"] = size
-    else:
-        hyper["adapterSize"] = DEFAULT_ADAPTER_SIZE
+    size = raw.get("adapterSize")
+    hyper["adapterSize"] = (
+        DEFAULT_ADAPTER_SIZE
+        if size is None
+        else proto_enum(size, ADAPTER_SIZE_NUMBERS, f"{path}.adapterSize")
+    )
     return hyper
 
 
