@@ -102,3 +102,20 @@ def test_concurrent_processes_never_both_create_an_id(tmp_path: Path) -> None:
     codes = [c for r in results for c in r]
     assert codes.count(200) == 15
     assert codes.count(409) == 30
+
+
+def test_a_finished_models_snapshots_are_kept_for_the_next_process(tmp_path: Path) -> None:
+    from gitops_tune.emulator.gemini import resources
+    from gitops_tune.emulator.gemini.handlers import SNAPSHOTS
+
+    db = str(tmp_path / "local.db")
+    with start(EmulatorConfig(port=0, db_path=db, train_seconds=0.2)) as first:
+        assert Api(first.url).create("kept").status_code == 200
+        time.sleep(0.3)
+        listed = Api(first.url).call("GET", "/v1beta/tunedModels").json()
+        assert first.store.get_doc(SNAPSHOTS, "kept") is not None
+    resources.finished_snapshots_text.cache_clear()  # as a new process would start
+    with start(EmulatorConfig(port=0, db_path=db)) as second:
+        assert Api(second.url).call("GET", "/v1beta/tunedModels").json() == listed
+    snapshots = listed["tunedModels"][0]["tuningTask"]["snapshots"]
+    assert len(snapshots) == 5

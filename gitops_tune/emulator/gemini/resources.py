@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from gitops_tune.emulator import training
@@ -78,9 +79,16 @@ def tuned_model_json(rec: ModelRecord, now: float) -> dict[str, Any]:
     return out
 
 
-def tuned_model_text(rec: ModelRecord, now: float) -> str:
-    """`tuned_model_json`, encoded; a finished job's snapshots are encoded once and cached
-    (they never change), which is what makes a list of 1,000 finished models cheap."""
+FinishedSnapshots = Callable[[ModelRecord, training.Job, int], str]
+"""(record, simulation, completed steps) -> a finished job's snapshots as JSON text."""
+
+
+def tuned_model_text(
+    rec: ModelRecord, now: float, finished: FinishedSnapshots | None = None
+) -> str:
+    """`tuned_model_json`, encoded; a finished job's snapshots never change, so they are
+    encoded once and kept (``finished``: the store's copy, which outlives the process; by
+    default this process's cache): that is what makes a list of 1,000 finished models cheap."""
     out, sim, completed = _tuned_model(rec, now)
     if not completed:
         return json.dumps(out, ensure_ascii=False)
@@ -88,14 +96,19 @@ def tuned_model_text(rec: ModelRecord, now: float) -> str:
     head = json.dumps(out, ensure_ascii=False)[:-1]
     task_head = json.dumps(task, ensure_ascii=False)[:-1]
     if completed == sim.steps or training.progress(sim, now).state != "CREATING":
-        snaps = _finished_snapshots_text(sim, completed)
+        snaps = (finished or _cached)(rec, sim, completed)
     else:
         snaps = json.dumps(_snapshots_json(sim, completed))
     return f'{head}, "tuningTask": {task_head}, "snapshots": {snaps}}}}}'
 
 
+def _cached(rec: ModelRecord, sim: training.Job, completed: int) -> str:
+    return finished_snapshots_text(sim, completed)
+
+
 @functools.lru_cache(maxsize=4096)
-def _finished_snapshots_text(sim: training.Job, completed: int) -> str:
+def finished_snapshots_text(sim: training.Job, completed: int) -> str:
+    """A finished job's snapshots as JSON text, computed once per process."""
     return json.dumps(_snapshots_json(sim, completed))
 
 
