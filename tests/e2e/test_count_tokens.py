@@ -45,7 +45,9 @@ def test_plan_counts_training_tokens_with_the_backend(
 
     text = repo.cli("plan", "--count-tokens")
     assert text.exit_code == 0, text.output
-    assert f"# cost: {per_epoch * 3:,} training tokens, no price" in text.stdout
+    # the shipped price table prices the Vertex AI base model (gemini-2.5-flash: $5 a million)
+    price = f"${per_epoch * 3 * 5 / 1e6:,.2f}" if repo.vertex else "no price"
+    assert f"# cost: {per_epoch * 3:,} training tokens, {price}" in text.stdout
     markdown = repo.cli("plan", "--count-tokens", "--format", "markdown").stdout
     assert "counted by the backend" in markdown
 

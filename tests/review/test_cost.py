@@ -13,7 +13,12 @@ from gitops_tune.review.cost import cost, estimate_tokens, load_prices
 def test_the_shipped_table_is_dated_and_sourced_and_guesses_no_price() -> None:
     table = load_prices(None)
     assert table.prices and all(p.source.startswith("https://") for p in table.prices)
-    assert all(p.usd_per_million is None for p in table.prices)
+    priced = {p.base_model: p.usd_per_million for p in table.prices if p.usd_per_million}
+    assert priced == {"gemini-2.5-pro": 25, "gemini-2.5-flash": 5, "gemini-2.5-flash-lite": 1.5}
+    for p in table.prices:  # every price says who quoted it; a price nobody quoted is null
+        assert ("as quoted by" in p.source) == (p.usd_per_million is not None), p
+    assert cost(400_000, 5, True, "gemini-2.5-flash", table).usd == 10.0
+    assert cost(400_000, 5, True, "gemini-2.0-flash-001", table).usd is None
     text = (Path(__file__).parents[2] / "gitops_tune/review/prices.yaml").read_text()
     assert 'date: "2026-12-02"' in text
 
