@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
+from gitops_tune.manifest.serving import checkpoint_word
 
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
@@ -214,37 +214,15 @@ class EncryptionSpec(BaseModel):
     )
 
 
-#: Why ``serving.checkpoint: best`` is refused (docs/vertex.md, "Choosing the checkpoint").
-NO_BEST = (
-    "best is not available: Vertex AI reports no loss per checkpoint (TunedModelCheckpoint in"
-    " tuning_job.proto, and google-genai's, carry checkpointId, epoch, step and endpoint only),"
-    " so no checkpoint can be called best; read the job's loss curve in its Vertex AI"
-    " Experiment and name that epoch, or use last"
-)
-
-
 class Serving(BaseModel):
     model_config = _CONFIG
 
-    checkpoint: Literal["last"] | Annotated[int, Field(gt=0)] = Field(
+    checkpoint: Annotated[
+        Literal["last"] | Annotated[int, Field(gt=0)], BeforeValidator(checkpoint_word)
+    ] = Field(
         description="The checkpoint the tuned model's endpoint serves: last, or an epoch "
         "number. A switch needs no training when that checkpoint exists."
     )
-
-    @field_validator("checkpoint", mode="before")
-    @classmethod
-    def _named(cls, value: Any) -> Any:
-        """One clear line for a string other than ``last`` (and why ``best`` is not one)."""
-        if value == "best":
-            raise PydanticCustomError("checkpoint_best", NO_BEST)
-        wrong = isinstance(value, str) and value != "last"
-        if wrong or (isinstance(value, int) and not isinstance(value, bool) and value < 1):
-            raise PydanticCustomError(
-                "checkpoint_name",
-                "must be last or an epoch number, 1 or more (got {value})",
-                {"value": repr(value)},
-            )
-        return value
 
 
 class Normalize(BaseModel):
