@@ -109,6 +109,8 @@ class Applier:
 
     def run(self, the_plan: Plan) -> ApplyResult:
         result = ApplyResult()
+        if the_plan.migration is not None:  # first: the changes read what it writes
+            self.provider.migrate()
         self._execute(the_plan.actionable, result)
         if self.options.wait and not the_plan.destroy:
             waiting = [c for c in the_plan.changes if c.desired is not None]

@@ -14,6 +14,7 @@ from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, Change, PlanOptions, plan, tuned_model_id
 from gitops_tune.providers.base import (
     BaseModel,
+    Migration,
     NewModel,
     Owner,
     Provider,
@@ -92,6 +93,12 @@ class FakeProvider:
     def delete(self, model_id: str) -> None:
         self._call(f"delete {model_id}")
         self.models.pop(model_id, None)
+
+    def migration(self) -> Migration | None:
+        return None
+
+    def migrate(self) -> None:
+        self._call("migrate")
 
     def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
         self._call(f"generate {model.id}")
@@ -205,3 +212,15 @@ def test_provider_refusal_is_a_failure_not_a_crash() -> None:
     result = apply(provider, [desired("a"), desired("b", fp="b" * 64)])
     assert sorted(f.split(":")[0] for f in result.failed) == ["a", "b"]
     assert result.done == []
+
+
+def test_a_plan_that_migrates_migrates_before_its_changes() -> None:
+    provider = FakeProvider()
+    models = [desired("m")]
+    options = PlanOptions(WS)
+    the_plan = plan(models, provider.list_models(WS), options, "local")
+    the_plan = dataclasses.replace(the_plan, migration=Migration("gs://b/old/", ("x",)))
+    provider.calls.clear()
+    applier = Applier(provider, models, ApplyOptions(poll_s=0, retry=FAST), Quiet(), options)
+    assert not applier.run(the_plan).failed
+    assert provider.calls[0] == "migrate" and provider.calls[1].startswith("create ")

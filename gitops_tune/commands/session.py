@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gitops_tune import log
 from gitops_tune.apply import Reporter
@@ -50,7 +50,7 @@ class Session:
         options = self.plan_options(destroy, targets)
         p = plan(self.desired.models, self.observe(), options, self.settings.backend.name)
         check_base_models(p, self.provider, self.settings.retry)
-        return p
+        return replace(p, migration=self.provider.migration())
 
     def plan_options(self, destroy: bool = False, targets: Sequence[str] = ()) -> PlanOptions:
         return PlanOptions(

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
+from gitops_tune.manifest.serving import checkpoint_word
 
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
@@ -216,7 +217,9 @@ class EncryptionSpec(BaseModel):
 class Serving(BaseModel):
     model_config = _CONFIG
 
-    checkpoint: Literal["last"] | Annotated[int, Field(gt=0)] = Field(
+    checkpoint: Annotated[
+        Literal["last"] | Annotated[int, Field(gt=0)], BeforeValidator(checkpoint_word)
+    ] = Field(
         description="The checkpoint the tuned model's endpoint serves: last, or an epoch "
         "number. A switch needs no training when that checkpoint exists."
     )

@@ -13,14 +13,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from gitops_tune.desired import DesiredModel
-from gitops_tune.providers.base import State
+from gitops_tune.providers.base import Migration, Retirement, State
 
 if TYPE_CHECKING:
     from gitops_tune.review.model import Review
 
 # "2": each change carries ``reason_codes`` next to its ``reasons`` sentences.
 # "3": the plan carries its ``review`` (dataset diff, data-quality findings, cost).
-FORMAT_VERSION = "3"
+# "4": each change carries its ``retirements`` (what deleting each model it retires does, and
+#      whether the backend is expected to refuse); the plan its pending ``migration``.
+FORMAT_VERSION = "4"
 
 
 class Action(str, Enum):
@@ -139,6 +141,18 @@ class AttributeChange:
 
 
 @dataclass(frozen=True)
+class Retiring:
+    """A model a change deletes (now, or once its replacement is ACTIVE), and what that does
+    on the backend beyond one delete call."""
+
+    model: str
+    retirement: Retirement
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, **self.retirement.to_json()}
+
+
+@dataclass(frozen=True)
 class Change:
     """One action on one name. ``remote`` is the existing model acted on, ``new_id`` the model
     a training action creates; ``superseded`` are retired only once ``new_id`` is ACTIVE.
@@ -155,6 +169,7 @@ class Change:
     desired: DesiredModel | None = field(default=None, compare=False, repr=False)
     notes: tuple[str, ...] = ()  # advice for the reviewer; never changes what apply does
     reason_codes: tuple[Reason, ...] = ()
+    retirements: tuple[Retiring, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = self.desired
@@ -170,6 +185,7 @@ class Change:
             "fingerprint": d.fingerprint if d else None,
             "diff": [c.to_json() for c in self.diff],
             "notes": list(self.notes),
+            "retirements": [r.to_json() for r in self.retirements],
         }
 
 
@@ -191,6 +207,7 @@ class Plan:
     destroy: bool = False
     targets: tuple[str, ...] = ()
     review: Review | None = field(default=None, compare=False)  # attached by the command
+    migration: Migration | None = None  # attached by the session: apply writes it first
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -198,7 +215,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actionable)
+        return bool(self.actionable) or self.migration is not None
 
     def summary(self) -> dict[str, int]:
         counts = {a.value: 0 for a in Action}
@@ -218,4 +235,5 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "summary": self.summary(),
             "review": self.review.to_json() if self.review is not None else None,
+            "migration": self.migration.to_json() if self.migration is not None else None,
         }

@@ -37,6 +37,7 @@ from gitops_tune.plan.model import (
     PlanOptions,
     Reason,
 )
+from gitops_tune.plan.retirement import with_retirements
 from gitops_tune.plan.training import further_notes
 from gitops_tune.providers.base import RemoteModel, State
 
@@ -82,7 +83,7 @@ def plan(
         changes = [
             replace(c, notes=(*c.notes, note)) if c.action is Action.CANCEL else c for c in changes
         ]
-    changes = further_notes(changes)
+    changes = with_retirements(further_notes(changes), observed)
     changes.sort(key=lambda c: (c.name, ACTION_ORDER[c.action], c.remote or ""))
     return Plan(
         workspace=options.workspace,

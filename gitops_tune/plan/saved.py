@@ -28,6 +28,7 @@ class SavedPlan:
     observed_digest: str
     desired_digest: str
     changes: tuple[tuple[str, str, str | None, str | None], ...]  # name, action, remote, new
+    migration: tuple[str, ...] = ()  # the models whose facts it moves off an old side store
 
     def check_still_valid(self, fresh: Plan) -> None:
         moved = []
@@ -35,7 +36,8 @@ class SavedPlan:
             moved.append("the manifests or datasets changed")
         if fresh.observed_digest != self.observed_digest:
             moved.append("the remote models changed")
-        if not moved and _change_keys(fresh) != self.changes:
+        migrating = fresh.migration.models if fresh.migration is not None else ()
+        if not moved and (_change_keys(fresh) != self.changes or migrating != self.migration):
             moved.append("the plan would differ")
         if moved:
             raise UserError(
@@ -76,6 +78,7 @@ def read(path: str) -> SavedPlan:
             observed_digest=p["observed_digest"],
             desired_digest=p["desired_digest"],
             changes=tuple((c["name"], c["action"], c["remote"], c["new"]) for c in p["changes"]),
+            migration=tuple((p["migration"] or {}).get("models", ())),
         )
     except (KeyError, TypeError) as e:
         raise UserError(f"{path}: saved plan is incomplete ({e})") from None

@@ -30,6 +30,7 @@ def plan_schema() -> dict[str, Any]:
             "changes",
             "summary",
             "review",
+            "migration",
         ],
         "properties": {
             "format_version": {"const": FORMAT_VERSION},
@@ -47,8 +48,46 @@ def plan_schema() -> dict[str, Any]:
                 "properties": {a: {"type": "integer", "minimum": 0} for a in actions},
             },
             "review": {"oneOf": [{"type": "null"}, _review_schema()]},
+            "migration": {"oneOf": [{"type": "null"}, _migration_schema()]},
         },
     }
+
+
+def _migration_schema() -> dict[str, Any]:
+    return _object(
+        {
+            "source": {"type": "string", "description": "Where the facts are now."},
+            "models": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The models whose facts apply writes onto their resources.",
+            },
+        },
+        "Facts an earlier version kept outside the resources (the Vertex AI backend's"
+        " gs://{stagingBucket}/gitops-tune/jobs/ index): apply writes them onto the"
+        " resources first; the source is then no longer read.",
+    )
+
+
+def _retirement_schema() -> dict[str, Any]:
+    steps = {"type": "array", "items": {"type": "string"}}
+    return _object(
+        {
+            "model": {"type": "string"},
+            "steps": {**steps, "description": "What apply does to retire it, in order."},
+            "if_refused": {
+                **steps,
+                "description": "What apply does instead when the backend refuses the delete.",
+            },
+            "refused_before": {
+                "type": ["string", "null"],
+                "description": "The earlier refusal on record that makes one expected; null:"
+                " none known.",
+            },
+        },
+        "A model the change deletes, now or once its replacement is ACTIVE, where that is"
+        " more than one delete call.",
+    )
 
 
 def _object(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
@@ -189,6 +228,7 @@ def _change_schema() -> dict[str, Any]:
             "fingerprint",
             "diff",
             "notes",
+            "retirements",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -219,6 +259,7 @@ def _change_schema() -> dict[str, Any]:
                 },
             },
             "notes": {"type": "array", "items": {"type": "string"}},
+            "retirements": {"type": "array", "items": _retirement_schema()},
         },
     }
 

@@ -95,6 +95,36 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class Retirement:
+    """What retiring (deleting) a model does on its backend when that is more than one delete,
+    said by the plan in advance: ``steps`` in order, what happens instead when the backend
+    refuses the delete, and the earlier refusal on record that makes one expected ("": none)."""
+
+    steps: tuple[str, ...]
+    if_refused: tuple[str, ...] = ()
+    refused_before: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "steps": list(self.steps),
+            "if_refused": list(self.if_refused),
+            "refused_before": self.refused_before or None,
+        }
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Facts an earlier version kept outside the resources (``source``), which apply writes
+    onto the resources of ``models`` (their IDs); after that ``source`` is no longer read."""
+
+    source: str
+    models: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": self.source, "models": list(self.models)}
+
+
+@dataclass(frozen=True)
 class RemoteModel:
     """A tuned model as the backend reports it."""
 
@@ -117,6 +147,7 @@ class RemoteModel:
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
     scores: Scores | None = None  # the last evaluation, from the marker
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
+    retirement: Retirement | None = None  # None: retiring it is one plain delete
 
     @property
     def call_name(self) -> str:
@@ -234,6 +265,13 @@ class Provider(Protocol):
 
     def delete(self, model_id: str) -> None:
         """Remove the model (stopping its training first); a model already gone is success."""
+
+    def migration(self) -> Migration | None:
+        """What the last ``list_models`` read from an earlier version's side store and used
+        without writing it: apply's `migrate` writes it onto the resources."""
+
+    def migrate(self) -> None:
+        """Write the pending `migration` onto the resources (apply only; plan writes nothing)."""
 
     def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
         """Ask the tuned model (``generateContent`` on what an application calls): its answer

@@ -16,6 +16,7 @@ from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
 from gitops_tune.providers.base import (
     BaseModel,
+    Migration,
     NewModel,
     Owner,
     ProviderError,
@@ -216,6 +217,12 @@ class GeminiProvider:
 
     def delete(self, model_id: str) -> None:
         or_none(partial(self.sdk.request, "delete", _resource(model_id)))
+
+    def migration(self) -> Migration | None:
+        return None  # the marker has always lived on the tuned model itself
+
+    def migrate(self) -> None:
+        pass
 
     def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
         """``models/{model}:countTokens`` (v1beta), through ``models.count_tokens``."""

@@ -25,9 +25,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from gitops_tune.providers import vertex_migrate
 from gitops_tune.providers.base import (
     BaseModel,
     DatasetRef,
+    Migration,
     NewModel,
     Owner,
     ProviderError,
@@ -48,7 +50,6 @@ from gitops_tune.providers.vertex_jobs import (
     ENDED_BADLY,
     L_ID,
     L_JOB,
-    L_NAME,
     L_SCHEMA,
     L_UPDATED,
     L_WORKSPACE,
@@ -62,10 +63,10 @@ from gitops_tune.providers.vertex_jobs import (
     model_name,
     now_label,
     owner_from,
+    resolve,
     score_labels,
     to_remote,
 )
-from gitops_tune.providers.vertex_migrate import migrate
 from gitops_tune.providers.vertex_models import Models
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class VertexProvider:
         self.staging = StagingBucket(Storage(storage_endpoint), bucket)
         self.models = Models(self.sdk, PAGE_SIZE, poll_s)
         self.notices: list[str] = []  # said once per run (the session prints them)
+        self.pending: vertex_migrate.Pending | None = None  # what the last listing read
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -150,7 +152,7 @@ class VertexProvider:
     def list_models(self, workspace: str) -> list[RemoteModel]:
         jobs = self.workspace_jobs(workspace)
         models = self.models.list(workspace)
-        self.notices += migrate(self.staging, self.models, jobs, models)
+        self.pending = vertex_migrate.read(self.staging, jobs, models)
         listed = {j.name for j in jobs}
         # Jobs made ours later (import) are marked on their Model only.
         for m in models.values():
@@ -159,7 +161,16 @@ class VertexProvider:
                 job = self._get_job(name)
                 if job is not None and model_name(job) == m.name:
                     jobs.append(job)
-        return sorted(_resolve(jobs, models, workspace), key=lambda m: m.id)
+        return sorted(resolve(jobs, models, workspace), key=lambda m: m.id)
+
+    def migration(self) -> Migration | None:
+        return self.pending.migration() if self.pending is not None else None
+
+    def migrate(self) -> None:
+        """Write what the last listing read from the old index onto the tuned models."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            self.notices += vertex_migrate.write(self.models, pending)
 
     def get(self, model_id: str) -> RemoteModel | None:
         job = self._get_job(self._name(model_id))
@@ -357,31 +368,6 @@ def _all_models(models: Models, jobs: Iterable[TuningJob]) -> list[TunedModelInf
     """The Models of ``jobs`` that still exist, one ``models.list`` per workspace involved."""
     workspaces = {j.labels.get(L_WORKSPACE, "") for j in jobs if j.tuned_model}
     return [m for ws in sorted(workspaces - {""}) for m in models.list(ws).values()]
-
-
-def _resolve(
-    jobs: list[TuningJob], models: dict[str, TunedModelInfo], workspace: str
-) -> list[RemoteModel]:
-    """Each job with its Model, judged; the dead left out, and anything not ours."""
-    newest: dict[str, TuningJob] = {}
-    for j in jobs:
-        key = j.labels.get(L_NAME, "") or j.name
-        if key not in newest or _created(j) > _created(newest[key]):
-            newest[key] = j
-    out = []
-    for j in jobs:
-        model = models.get(model_name(j)) if j.tuned_model else None
-        verdict = judge(j, model, newest=newest.get(j.labels.get(L_NAME, "") or j.name) is j)
-        if verdict.state is None:
-            continue
-        remote = to_remote(j, model, verdict)
-        if remote.owner is not None and remote.owner.workspace == workspace:
-            out.append(remote)
-    return out
-
-
-def _created(job: TuningJob) -> str:
-    return job.create_time.isoformat() if job.create_time else ""
 
 
 def open(settings: Settings) -> VertexProvider:

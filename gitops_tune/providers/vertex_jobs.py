@@ -18,13 +18,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gitops_tune.dataset import Conversation, Record
-from gitops_tune.providers.base import VERDICTS, Owner, RemoteModel, Scores, State
+from gitops_tune.providers.base import VERDICTS, Owner, RemoteModel, Retirement, Scores, State
 from gitops_tune.providers.sdk_genai import TuningJob
 
 PREFIX = "gitops_tune_"
 L_WORKSPACE, L_NAME, L_ID = f"{PREFIX}workspace", f"{PREFIX}name", f"{PREFIX}id"
 L_FP1, L_FP2, L_PROTECT = f"{PREFIX}fp1", f"{PREFIX}fp2", f"{PREFIX}protect"
 L_RETIRED = f"{PREFIX}retired"  # on a Model Vertex AI refused to delete: it is not ours to serve
+L_REFUSED = f"{PREFIX}delete_refused"  # with it: the HTTP status of the refusal ("refused": none)
 L_UPDATED = f"{PREFIX}updated"  # microseconds since the epoch of our last update or restore
 L_JOB = f"{PREFIX}job"  # on an imported Model: the ID of the tuning job that made it
 L_SCHEMA = f"{PREFIX}schema"  # "2": the job keeps no facts in a staging-bucket index
@@ -210,9 +211,52 @@ def judge(job: TuningJob, model: TunedModelInfo | None, newest: bool) -> Verdict
     return Verdict(State.TRAINING)
 
 
-def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) -> RemoteModel:
+def refusal(model: TunedModelInfo) -> str:
+    """The refused delete ``model``'s labels record (see `Models.retire`), as a sentence; ""
+    when they record none."""
+    status = model.labels.get(L_REFUSED, "")
+    if not status:
+        return ""
+    when = _label_time(model.labels.get(L_UPDATED, ""))[:10]
+    how = f" (HTTP {status})" if status.isdigit() else ""
+    on = f" on {when}" if when else ""
+    return f"Vertex AI refused to delete {_short(model.name)}{how}{on}"
+
+
+def last_refusal(models: Iterable[TunedModelInfo]) -> str:
+    """The latest refused delete the workspace's models record, as a sentence ("": none)."""
+    refused = [m for m in models if m.labels.get(L_REFUSED)]
+    latest = max(refused, key=lambda m: (m.labels.get(L_UPDATED, ""), m.name), default=None)
+    return refusal(latest) if latest is not None else ""
+
+
+def retirement(job: TuningJob, model: TunedModelInfo | None, refused: str = "") -> Retirement:
+    """What `VertexProvider.delete` does to the job's tuned Model and Endpoints; ``refused``:
+    an earlier refusal on record in the workspace (the model's own labels are read too)."""
+    name = _short(model_name(job))
+    endpoints = sorted({job.endpoint, *job.checkpoint_endpoints} - {""})
+    endpoints += sorted(set(model.endpoints if model is not None else ()) - set(endpoints))
+    steps = [f"undeploy {name} from {_short(e)} and delete {_short(e)}" for e in endpoints]
+    steps.append(f"delete tuned model {name}")
+    own = refusal(model) if model is not None else ""
+    return Retirement(
+        steps=tuple(steps),
+        if_refused=(f"label {name} {L_RETIRED}=true (kept by Vertex AI, never served again)",),
+        refused_before=own or refused,
+    )
+
+
+def _short(resource: str) -> str:
+    """``projects/P/locations/L/models/M`` -> ``models/M`` (the plan names the project once)."""
+    parts = resource.split("/")
+    return "/".join(parts[-2:]) if len(parts) >= 2 else resource
+
+
+def to_remote(
+    job: TuningJob, model: TunedModelInfo | None, verdict: Verdict, refused: str = ""
+) -> RemoteModel:
     """The job as a model: the Model's labels, display name and description override the
-    job's (they are what ``models.patch`` changed)."""
+    job's (they are what ``models.patch`` changed). ``refused``: see `retirement`."""
     assert verdict.state is not None
     values = {**job.labels, **(model.labels if model is not None else {})}
     return RemoteModel(
@@ -234,6 +278,7 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         serving_checkpoint=serving_checkpoint(job, model),
         scores=scores_from(model.labels) if model is not None else None,
         billable_tokens=job.billable_tokens,
+        retirement=retirement(job, model, refused) if job.tuned_model else None,
     )
 
 
@@ -255,3 +300,30 @@ def checkpoint_for(job: TuningJob, serving: str) -> str:
         return max(job.checkpoints, key=lambda c: (c.epoch, c.step)).checkpoint_id
     found = [c for c in job.checkpoints if str(c.epoch) == serving]
     return max(found, key=lambda c: c.step).checkpoint_id if found else ""
+
+
+def resolve(
+    jobs: list[TuningJob], models: dict[str, TunedModelInfo], workspace: str
+) -> list[RemoteModel]:
+    """Each job with its Model, judged; the dead left out, and anything not ours. A refused
+    delete the models record makes each retirement say that a refusal is expected."""
+    refused = last_refusal(models.values())
+    newest: dict[str, TuningJob] = {}
+    for j in jobs:
+        key = j.labels.get(L_NAME, "") or j.name
+        if key not in newest or _created(j) > _created(newest[key]):
+            newest[key] = j
+    out = []
+    for j in jobs:
+        model = models.get(model_name(j)) if j.tuned_model else None
+        verdict = judge(j, model, newest=newest.get(j.labels.get(L_NAME, "") or j.name) is j)
+        if verdict.state is None:
+            continue
+        remote = to_remote(j, model, verdict, refused)
+        if remote.owner is not None and remote.owner.workspace == workspace:
+            out.append(remote)
+    return out
+
+
+def _created(job: TuningJob) -> str:
+    return job.create_time.isoformat() if job.create_time else ""

@@ -4,21 +4,24 @@ Earlier versions kept one object per tuning job under ``gs://{bucket}/gitops-tun
 whose custom metadata overrode the job's labels (display name, description, protection, the
 update time, "retired"). Models made by those versions lack the ``gitops_tune_schema`` label
 (which a job's labels give its Model from this version on);
-while any of the workspace's models does, the index is listed once and its facts are written
-onto each such model with ``models.patch`` (which adds the label), after which the index is
-never read again. When the patch is refused (read-only credentials), the facts are used for
-this run only and the next run tries again.
+while any of the workspace's models does, each listing reads the index once and uses its facts;
+the plan announces the move (`Pending.migration`), and apply writes the facts onto each such
+model with ``models.patch`` (which adds the label), after which the index is never read again.
+When the patch is refused (read-only credentials), the facts are used for that run only and
+the next apply tries again.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from gitops_tune.providers.base import ProviderError
+from gitops_tune.providers.base import Migration, ProviderError
 from gitops_tune.providers.sdk_genai import TuningJob
+from gitops_tune.providers.vertex_bucket import LEGACY_INDEX
 from gitops_tune.providers.vertex_jobs import (
     L_FP1,
     L_FP2,
@@ -53,50 +56,61 @@ def legacy_labels(model: TunedModelInfo, marker: dict[str, str]) -> dict[str, st
     return labels
 
 
-def migrate(
-    staging: StagingBucket,
-    models: Models,
-    jobs: list[TuningJob],
-    found: dict[str, TunedModelInfo],
-) -> list[str]:
-    """Write the index's facts onto the models in ``found`` that predate this scheme (``found``
-    is updated in place); the notices to show."""
+@dataclass(frozen=True)
+class Pending:
+    """What the index said, not yet written: job name -> (its Model, the ``models.patch``)."""
+
+    source: str  # gs://{bucket}/gitops-tune/jobs/
+    patches: Mapping[str, tuple[str, Mapping[str, Any]]]
+
+    def migration(self) -> Migration:
+        return Migration(self.source, tuple(sorted(self.patches)))
+
+
+def read(
+    staging: StagingBucket, jobs: list[TuningJob], found: dict[str, TunedModelInfo]
+) -> Pending | None:
+    """The index's facts about the models in ``found`` that predate this scheme, used at once
+    (``found`` is updated in place) but written by `write` only: a plan writes nothing."""
     legacy = [
         j for j in jobs if model_name(j) in found and L_SCHEMA not in found[model_name(j)].labels
     ]
     if not legacy:
-        return []
+        return None
     index = staging.legacy_index()
-    moved = kept = 0
+    patches: dict[str, tuple[str, Mapping[str, Any]]] = {}
     for job in legacy:
         model = found[model_name(job)]
         marker = index.get(job_id(job.name), {})
-        fields = {
-            "displayName": marker.get("displayName", model.display_name),
-            "description": marker.get("description", model.description),
-            "labels": legacy_labels(model, marker),
-        }
+        labels = legacy_labels(model, marker)
+        display = marker.get("displayName", model.display_name)
+        description = marker.get("description", model.description)
+        found[model.name] = replace(
+            model, display_name=display, description=description, labels=labels
+        )
+        fields = {"displayName": display, "description": description, "labels": labels}
+        patches[job.name] = (model.name, fields)
+    return Pending(f"gs://{staging.bucket}/{LEGACY_INDEX}", patches)
+
+
+def write(models: Models, pending: Pending) -> list[str]:
+    """Write the pending facts onto the models (``models.patch``); the notices to show."""
+    moved = kept = 0
+    for name, fields in pending.patches.values():
         try:
-            found[model.name] = TunedModelInfo.from_json(models.patch(model.name, fields))
+            models.patch(name, fields)
             moved += 1
         except ProviderError:
-            found[model.name] = replace(
-                model,
-                display_name=str(fields["displayName"]),
-                description=str(fields["description"]),
-                labels=legacy_labels(model, marker),
-            )
             kept += 1
-    where = f"gs://{staging.bucket}/gitops-tune/jobs/"
     notices = []
     if moved:
         notices.append(
-            f"moved what {where} said about {moved} job(s) onto their tuned models; that "
-            "index is no longer read and may be deleted"
+            f"moved what {pending.source} said about {moved} job(s) onto their tuned models; "
+            "that index is no longer read and may be deleted"
         )
     if kept:
         notices.append(
-            f"read {where} for {kept} job(s) but could not write it onto their models; "
-            "the next run tries again"
+            f"read {pending.source} for {kept} job(s) but could not write it onto their "
+            "models; the next apply tries again"
         )
     return notices

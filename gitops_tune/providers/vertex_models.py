@@ -19,7 +19,14 @@ from urllib.parse import quote
 
 from gitops_tune.providers.base import ProviderError, TransientError
 from gitops_tune.providers.sdk_genai import Genai, or_none, paged
-from gitops_tune.providers.vertex_jobs import L_RETIRED, L_WORKSPACE, TunedModelInfo
+from gitops_tune.providers.vertex_jobs import (
+    L_REFUSED,
+    L_RETIRED,
+    L_UPDATED,
+    L_WORKSPACE,
+    TunedModelInfo,
+    now_label,
+)
 
 #: Answers to ``models.delete`` that mean "this model will not be deleted" (rather than "try
 #: again"): FAILED_PRECONDITION, PERMISSION_DENIED, ABORTED/conflict.
@@ -67,7 +74,8 @@ class Models:
 
     def retire(self, name: str, endpoints: set[str]) -> bool:
         """Undeploy the model from ``endpoints`` and delete them, then delete the model. When
-        Vertex AI refuses that last step, label the model retired instead: False then."""
+        Vertex AI refuses that last step, label the model retired instead, with the refusal
+        and its time (so later plans can say a refusal is expected): False then."""
         for endpoint in sorted(e for e in endpoints if e):
             self.delete_endpoint(endpoint)
         model = self.get(name)
@@ -78,7 +86,8 @@ class Models:
         except ProviderError as e:
             if e.status not in REFUSED or isinstance(e, TransientError):
                 raise
-            self.patch(model.name, {"labels": {**model.labels, L_RETIRED: "true"}})
+            refused = {L_RETIRED: "true", L_REFUSED: str(e.status or "refused")}
+            self.patch(model.name, {"labels": {**model.labels, **refused, L_UPDATED: now_label()}})
             return False
         return True
 

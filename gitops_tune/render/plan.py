@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gitops_tune.plan.model import Action, AttributeChange, Change, Plan
+from gitops_tune.plan.model import Action, AttributeChange, Change, Plan, Retiring
 from gitops_tune.render import review as rv
 
 SYMBOLS = {
@@ -69,6 +69,8 @@ def summary_line(plan: Plan) -> str:
         line = "No changes."
     else:
         parts = [f"{counts[a.value]} {label}" for a, label in _SUMMARY_ORDER if counts[a.value]]
+        if plan.migration is not None:
+            parts.append(f"{len(plan.migration.models)} to migrate")
         line = "Plan: " + ", ".join(parts) + "."
     extra = []
     if counts[Action.NO_OP.value]:
@@ -102,6 +104,29 @@ def _diff_line(a: AttributeChange) -> str:
     return f"~ {a.path}: {_value(a.before)} -> {_value(a.after)}"
 
 
+def migration_line(plan: Plan) -> str:
+    """What apply writes first, before any change ("": nothing)."""
+    m = plan.migration
+    if m is None:
+        return ""
+    return (
+        f"migration: {len(m.models)} model(s)' facts in {m.source} (written by an earlier"
+        " version) will be written onto their resources; the index is then ignored"
+    )
+
+
+def retiring_lines(r: Retiring) -> list[str]:
+    """What retiring one model does: its steps, then what happens if the delete is refused
+    (said as expected when a refusal is on record)."""
+    out = [f"retiring {r.model}: {'; '.join(r.retirement.steps)}"]
+    instead = "; ".join(r.retirement.if_refused)
+    if instead and r.retirement.refused_before:
+        out.append(f"  refusal expected ({r.retirement.refused_before}): then {instead}")
+    elif instead:
+        out.append(f"  if the delete is refused: {instead}")
+    return out
+
+
 def text(plan: Plan, color: bool = False) -> str:
     def style(s: str, action: Action, bold: bool = False) -> str:
         fg = _COLORS[action]
@@ -111,6 +136,8 @@ def text(plan: Plan, color: bool = False) -> str:
     if plan.destroy:
         head += " (destroy)"
     lines = [head, ""]
+    if plan.migration is not None:
+        lines += [migration_line(plan), ""]
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
     if not shown:
         lines.append("Remote models match the manifests.")
@@ -121,22 +148,25 @@ def text(plan: Plan, color: bool = False) -> str:
             style(f"{symbol} {c.name.ljust(width)}  {c.action.value:<11} ", c.action, bold=True)
             + _target(c)
         )
-        for reason in c.reasons:
-            lines.append(f"      # {reason}")
-        for a in c.diff:
-            lines.append("      " + _diff_line(a))
-        if c.superseded:
-            retired = ", ".join(c.superseded)
-            when = "passes its evaluation" if c.action is Action.EVALUATE else "is ACTIVE"
-            lines.append(f"      # retires {retired} once {c.new_id or c.remote} {when}")
-        for note in c.notes:
-            lines.append(f"      # note: {note}")
+        lines += [f"      {line}" for line in _change_lines(c)]
         lines += _review_lines(plan, c.name)
     lines += [f"    {name}: {note}" for name, note in _unchanged_notes(plan)]
     lines += ["", summary_line(plan)]
     if plan.review is not None:
         lines += [line for line in [rv.total(plan.review)] if line]
     return "\n".join(lines) + "\n"
+
+
+def _change_lines(c: Change) -> list[str]:
+    """What the text plan says under a change's headline: why, what, and what follows."""
+    lines = [f"# {reason}" for reason in c.reasons]
+    lines += [_diff_line(a) for a in c.diff]
+    if c.superseded:
+        retired = ", ".join(c.superseded)
+        when = "passes its evaluation" if c.action is Action.EVALUATE else "is ACTIVE"
+        lines.append(f"# retires {retired} once {c.new_id or c.remote} {when}")
+    lines += [f"# note: {note}" for note in c.notes]
+    return lines + [f"# {line}" for r in c.retirements for line in retiring_lines(r)]
 
 
 def _unchanged_notes(plan: Plan) -> list[tuple[str, str]]:
@@ -163,15 +193,14 @@ def markdown(plan: Plan) -> str:
     headline = f"**{summary_line(plan)}**"
     training = rv.total(review) if review is not None else None
     out = [MARKDOWN_MARKER, title, "", headline + (f" {training}" if training else ""), ""]
+    if plan.migration is not None:
+        out += [f"> **Migration**: {migration_line(plan).removeprefix('migration: ')}", ""]
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
     out += [f"> **Note** on `{name}`: {note}\n" for name, note in _unchanged_notes(plan)]
     if shown:
         out += _md_table(plan, shown)
         out.append("")
-        for c in shown:
-            for note in c.notes:
-                out.append(f"> **Note** on `{c.name}`: {note}")
-                out.append("")
+        out += [line for c in shown for line in _md_notes(c)]
         if review is not None:
             for c in shown:
                 r = review.of(c.name)
@@ -192,6 +221,19 @@ def markdown(plan: Plan) -> str:
                 out.append(f"| `{a.path}` | {_md_cell(a.before)} | {_md_cell(a.after)} |")
             out += ["", "</details>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_notes(c: Change) -> list[str]:
+    """A change's notes and retirements, each a quoted paragraph."""
+    out = []
+    for note in c.notes:
+        out += [f"> **Note** on `{c.name}`: {note}", ""]
+    for retiring in c.retirements:
+        first, *rest = retiring_lines(retiring)
+        out.append(f"> **Retirement** on `{c.name}`: {first}")
+        out += [f"> {line.strip()}" for line in rest]
+        out.append("")
+    return out
 
 
 def _md_table(plan: Plan, shown: list[Change]) -> list[str]:

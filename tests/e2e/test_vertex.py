@@ -150,9 +150,69 @@ def test_refused_model_delete_retires_by_label(vrepo: Repo) -> None:
     assert "refused to delete" in result.stderr
     model = model_of(vrepo, job)
     assert model["labels"]["gitops_tune_retired"] == "true"
+    assert model["labels"]["gitops_tune_delete_refused"] == "400"
     assert "deployedModels" not in model
     assert vrepo.models() == []
     assert "No changes." in vrepo.cli("plan").stdout
+
+
+@pytest.fixture
+def refusing(tmp_path: Path) -> Iterator[Repo]:
+    """The vertex backend on an emulator started as `emulator --refuse-model-delete` is."""
+    config = EmulatorConfig(
+        port=0, train_seconds=1.0, operation_seconds=0.2, refuse_model_delete=True
+    )
+    with start(config) as running:
+        yield repo_for("vertex", tmp_path, running)
+
+
+def retirement_of(repo: Repo, name: str) -> dict[str, Any]:
+    (change,) = [c for c in repo.plan_json()["changes"] if c["name"] == name]
+    assert change["action"] == "delete"
+    (retiring,) = change["retirements"]
+    assert retiring["model"] == change["remote"]
+    return dict(retiring)
+
+
+def test_the_plan_says_what_retirement_does_and_when_a_refusal_is_expected(
+    refusing: Repo,
+) -> None:
+    refusing.write("alpha")
+    refusing.write("beta", description="another")
+    assert refusing.apply("--wait").exit_code == 0
+    by_name = {m["owner"][1]: jobs(refusing)[m["name"]] for m in refusing.models()}
+    alpha, beta = by_name["alpha"], by_name["beta"]
+    refusing.remove("alpha")
+    # Nothing refused yet: the plan says what is tried, and what happens if Vertex AI refuses.
+    first = retirement_of(refusing, "alpha")
+    model = alpha["tunedModel"]["model"].split("@")[0].rsplit("/", 2)
+    endpoint = alpha["tunedModel"]["endpoint"].rsplit("/", 2)
+    assert first["steps"] == [
+        f"undeploy models/{model[-1]} from endpoints/{endpoint[-1]} and delete "
+        f"endpoints/{endpoint[-1]}",
+        f"delete tuned model models/{model[-1]}",
+    ]
+    assert "gitops_tune_retired=true" in first["if_refused"][0]
+    assert first["refused_before"] is None
+    text = refusing.cli("plan").stdout
+    assert f"# retiring {alpha['name']}: undeploy" in text
+    assert "#   if the delete is refused: label" in text
+    assert refusing.apply().exit_code == 0
+    # The refusal is on record (the retired model's labels): the next plan expects another.
+    refusing.remove("beta")
+    second = retirement_of(refusing, "beta")
+    assert second["refused_before"].startswith(
+        f"Vertex AI refused to delete models/{model[-1]} (HTTP 400) on 20"
+    )
+    text = refusing.cli("plan").stdout
+    assert f"# retiring {beta['name']}" in text and "#   refusal expected (Vertex AI" in text
+    markdown = refusing.cli("plan", "--format", "markdown").stdout
+    assert "> **Retirement** on `beta`: retiring" in markdown
+    assert "> refusal expected (Vertex AI refused to delete" in markdown
+    result = refusing.apply()
+    assert result.exit_code == 0, result.output
+    assert "refused to delete" in result.stderr
+    assert refusing.models() == []
 
 
 def test_destroy_removes_staged_data(vrepo: Repo) -> None:
@@ -184,11 +244,12 @@ def test_a_hyperparameter_change_trains_from_the_data_already_staged(vrepo: Repo
     assert staged(vrepo) == []
 
 
-def test_an_index_from_earlier_versions_is_moved_onto_the_models(vrepo: Repo) -> None:
-    job = trained(vrepo)
-    model = model_of(vrepo, job)
+def legacy_index_for(repo: Repo, job: str) -> None:
+    """Make the job's model look made by an earlier version: no schema label, and an index
+    object in the staging bucket that says what changed after the job was created."""
+    model = model_of(repo, job)
     labels = {k: v for k, v in model["labels"].items() if k != "gitops_tune_schema"}
-    patch(vrepo, model["name"], "labels", {"labels": labels})
+    patch(repo, model["name"], "labels", {"labels": labels})
     marker = {"job": job, "displayName": "From the index", "description": "old words"}
     name = f"gitops-tune/jobs/{job.rsplit('/', 1)[-1]}"
     metadata = json.dumps({"name": name, "metadata": marker}).encode()
@@ -200,21 +261,48 @@ def test_an_index_from_earlier_versions_is_moved_onto_the_models(vrepo: Repo) ->
         f"--{boundary}--\r\n".encode()
     )
     request = urllib.request.Request(
-        f"{vrepo.url}/upload/storage/v1/b/{BUCKET}/o?uploadType=multipart",
+        f"{repo.url}/upload/storage/v1/b/{BUCKET}/o?uploadType=multipart",
         data=body,
         method="POST",
         headers={"Content-Type": f"multipart/related; boundary={boundary}"},
     )
     urllib.request.urlopen(request).read()
 
-    result = vrepo.cli("plan", "--format", "json")
-    assert "moved what" in result.stderr, result.output
-    (change,) = json.loads(result.stdout)["changes"]
+
+def test_an_index_from_earlier_versions_is_announced_by_plan_and_moved_by_apply(
+    vrepo: Repo,
+) -> None:
+    job = trained(vrepo)
+    legacy_index_for(vrepo, job)
+
+    doc = vrepo.plan_json()
+    where = f"gs://{BUCKET}/gitops-tune/jobs/"
+    assert doc["migration"] == {"source": where, "models": [job]}
+    (change,) = doc["changes"]
     assert change["action"] == "update"  # the manifest says "alpha": the index's name goes
+    before = {a["path"]: a["before"] for a in change["diff"]}
+    assert before["displayName"] == "From the index"  # its facts are used at once
+    text = vrepo.cli("plan", "--detailed-exitcode")
+    assert text.exit_code == 2
+    assert f"migration: 1 model(s)' facts in {where}" in text.stdout
+    assert "the index is then ignored" in text.stdout
+    assert "to migrate" in text.stdout
+    markdown = vrepo.cli("plan", "--format", "markdown").stdout
+    assert f"> **Migration**: 1 model(s)' facts in {where}" in markdown
+    model = model_of(vrepo, job)
+    assert "gitops_tune_schema" not in model["labels"]  # a plan writes nothing
+
+    # With nothing else to change, the migration alone is what apply does.
+    vrepo.write("alpha", displayName="From the index", description="old words")
+    result = vrepo.apply()
+    assert result.exit_code == 0, result.output
+    assert "moved what" in result.stderr
     model = model_of(vrepo, job)
     assert model["displayName"] == "From the index"
     assert model["labels"]["gitops_tune_schema"] == "2"
-    assert "moved what" not in vrepo.cli("plan").stderr  # read once
+    after = vrepo.cli("plan")
+    assert "migration" not in after.stdout and "No changes." in after.stdout  # read once
+    assert vrepo.plan_json()["migration"] is None
 
 
 def test_status_says_plainly_that_vertex_reports_no_loss_curve(vrepo: Repo) -> None:

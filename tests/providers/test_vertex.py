@@ -260,3 +260,15 @@ def test_a_serving_checkpoint_that_cannot_exist_is_an_error(tmp_path: Path) -> N
         tmp_path, "vertex", serving={"checkpoint": 2}, exportLastCheckpointOnly=True
     )
     assert "exportLastCheckpointOnly keeps the last only" in only_last
+
+
+def test_best_is_one_line_that_says_why_and_what_to_use_instead(tmp_path: Path) -> None:
+    """Vertex AI reports no loss per checkpoint (TunedModelCheckpoint: ID, epoch, step,
+    endpoint), so "best" cannot be chosen; any other word is one clear line too."""
+    (best,) = errors(tmp_path, "vertex", serving={"checkpoint": "best"})
+    assert "spec.serving.checkpoint: best is not available: Vertex AI reports no loss" in best
+    assert "name that epoch, or use last" in best
+    (word,) = errors(tmp_path, "vertex", serving={"checkpoint": "lates"})
+    assert "spec.serving.checkpoint: must be last or an epoch number, 1 or more" in word
+    (zero,) = errors(tmp_path, "vertex", serving={"checkpoint": 0})
+    assert "(got 0)" in zero

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import jsonschema
 
 from gitops_tune.plan import Plan
 from gitops_tune.plan.schema import plan_schema
-from gitops_tune.providers.base import State
+from gitops_tune.providers.base import Migration, Retirement, State
 from gitops_tune.render import MARKDOWN_MARKER, markdown, text, to_json
 from tests import ROOT
 from tests.factories import desired, remote, run
@@ -78,7 +79,7 @@ def test_markdown_has_summary_table_and_collapsible_diffs() -> None:
 
 def test_json_plan_matches_committed_schema() -> None:
     doc = json.loads(to_json(mixed_plan()))
-    assert doc["format_version"] == "3"
+    assert doc["format_version"] == "4"
     jsonschema.Draft202012Validator(plan_schema()).validate(doc)
     names = [(c["name"], c["action"]) for c in doc["changes"]]
     assert ("rep", "replace") in names and ("stopme", "cancel") in names
@@ -91,3 +92,40 @@ def test_plan_schema_file_is_up_to_date() -> None:
         "schemas/plan.schema.json is out of date: run `gitops-tune schema --plan > "
         "schemas/plan.schema.json`"
     )
+
+
+RETIRE = Retirement(
+    ("undeploy models/5 from endpoints/7 and delete endpoints/7", "delete tuned model models/5"),
+    ("label models/5 gitops_tune_retired=true",),
+)
+
+
+def retiring_plan(refused_before: str = "") -> Plan:
+    gone = remote("gone", retirement=dataclasses.replace(RETIRE, refused_before=refused_before))
+    p = run([], [gone])
+    return dataclasses.replace(p, migration=Migration("gs://b/gitops-tune/jobs/", (gone.id,)))
+
+
+def test_retirement_and_migration_are_said_in_every_format() -> None:
+    out = text(retiring_plan())
+    assert "migration: 1 model(s)' facts in gs://b/gitops-tune/jobs/" in out
+    assert "# retiring tunedModels/gone-" in out
+    assert ": undeploy models/5 from endpoints/7 and delete endpoints/7; delete tuned" in out
+    assert "#   if the delete is refused: label models/5 gitops_tune_retired=true" in out
+    assert out.rstrip().endswith("Plan: 1 to delete, 1 to migrate.")
+    md = markdown(retiring_plan("refused models/4 on 2026-01-01"))
+    assert "> **Migration**: 1 model(s)' facts in gs://b/gitops-tune/jobs/" in md
+    assert "> **Retirement** on `gone`: retiring tunedModels/gone-" in md
+    assert "> refusal expected (refused models/4 on 2026-01-01): then label models/5" in md
+    doc = json.loads(to_json(retiring_plan()))
+    jsonschema.Draft202012Validator(plan_schema()).validate(doc)
+    (retiring,) = doc["changes"][0]["retirements"]
+    assert retiring["if_refused"] == ["label models/5 gitops_tune_retired=true"]
+    assert retiring["refused_before"] is None
+    assert doc["migration"]["models"] == [doc["changes"][0]["remote"]]
+
+
+def test_a_migration_alone_is_a_change() -> None:
+    p = dataclasses.replace(run([desired()], [remote()]), migration=Migration("gs://b/x/", ("a",)))
+    assert p.has_changes
+    assert text(p).rstrip().endswith("Plan: 1 to migrate. (1 unchanged)")
