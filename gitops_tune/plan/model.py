@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 # "2": each change carries ``reason_codes`` next to its ``reasons`` sentences.
 # "3": the plan carries its ``review`` (dataset diff, data-quality findings, cost).
-FORMAT_VERSION = "3"
+# "4": each change carries ``depends_on`` (the stage it continues from, ``spec.from.model``).
+FORMAT_VERSION = "4"
 
 
 class Action(str, Enum):
@@ -95,6 +96,7 @@ class Reason(str, Enum):
     DESTROY = "destroy"
     NOT_EVALUATED = "not_evaluated"
     EVALUATION_FAILED = "evaluation_failed"
+    PARENT_CHANGED = "parent_changed"
 
 
 REASON_DOCS: dict[Reason, str] = {
@@ -125,6 +127,8 @@ REASON_DOCS: dict[Reason, str] = {
     " spec.evaluation yet (or, with noRegression, the serving model is not)",
     Reason.EVALUATION_FAILED: "rejected: the current model scored below its spec.evaluation"
     " gate; the previous model keeps serving",
+    Reason.PARENT_CHANGED: "create/replace: the model this one continues from (spec.from.model)"
+    " is retrained, so this one is trained again from the parent's new model",
 }
 
 
@@ -155,6 +159,7 @@ class Change:
     desired: DesiredModel | None = field(default=None, compare=False, repr=False)
     notes: tuple[str, ...] = ()  # advice for the reviewer; never changes what apply does
     reason_codes: tuple[Reason, ...] = ()
+    depends_on: tuple[str, ...] = ()  # the stage this model continues from (spec.from.model)
 
     def to_json(self) -> dict[str, Any]:
         d = self.desired
@@ -170,6 +175,7 @@ class Change:
             "fingerprint": d.fingerprint if d else None,
             "diff": [c.to_json() for c in self.diff],
             "notes": list(self.notes),
+            "depends_on": list(self.depends_on),
         }
 
 

@@ -189,6 +189,7 @@ def _change_schema() -> dict[str, Any]:
             "fingerprint",
             "diff",
             "notes",
+            "depends_on",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -219,6 +220,12 @@ def _change_schema() -> dict[str, Any]:
                 },
             },
             "notes": {"type": "array", "items": {"type": "string"}},
+            "depends_on": {
+                "description": "The models this one continues from (spec.from.model): apply"
+                " trains them first, and destroys this one first.",
+                "type": "array",
+                "items": {"type": "string"},
+            },
         },
     }
 

@@ -30,5 +30,5 @@ def test_a_plan_saved_in_format_1_is_refused(tmp_path: Path) -> None:
     doc = json.loads(path.read_text())
     doc["plan"]["format_version"] = "1"
     path.write_text(json.dumps(doc))
-    with pytest.raises(UserError, match="saved plan format '1'; this version reads '3'"):
+    with pytest.raises(UserError, match="saved plan format '1'; this version reads '4'"):
         saved.read(str(path))

@@ -78,7 +78,7 @@ def test_markdown_has_summary_table_and_collapsible_diffs() -> None:
 
 def test_json_plan_matches_committed_schema() -> None:
     doc = json.loads(to_json(mixed_plan()))
-    assert doc["format_version"] == "3"
+    assert doc["format_version"] == "4"
     jsonschema.Draft202012Validator(plan_schema()).validate(doc)
     names = [(c["name"], c["action"]) for c in doc["changes"]]
     assert ("rep", "replace") in names and ("stopme", "cancel") in names
