@@ -87,6 +87,9 @@ def run(
     result.rejected += [r for r in rejected if r.split(":", 1)[0] not in told]
     result.raise_if_failed()
     _done(p, len(result.done), destroy=destroy, wait=wait)
+    if result.deferred:
+        click.echo("Deferred until their parent is ready (apply again, or apply --wait):")
+        click.echo("\n".join(f"  {d}" for d in result.deferred))
     return 0
 
 

@@ -117,6 +117,7 @@ class RemoteModel:
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
     scores: Scores | None = None  # the last evaluation, from the marker
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
+    tuned_model: str = ""  # what a later run continues from (Vertex AI: the tuned Model)
 
     @property
     def call_name(self) -> str:

@@ -234,6 +234,7 @@ def to_remote(job: TuningJob, model: TunedModelInfo | None, verdict: Verdict) ->
         serving_checkpoint=serving_checkpoint(job, model),
         scores=scores_from(model.labels) if model is not None else None,
         billable_tokens=job.billable_tokens,
+        tuned_model=job.tuned_model if verdict.state is State.ACTIVE else "",
     )
 
 
