@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from typing import Protocol, TypeVar
 
-from gitops_tune.desired import DesiredModel, graph
+from gitops_tune.apply_stages import Deferred, checkpoint_id, parent_problem, pipelines
+from gitops_tune.desired import DesiredModel
 from gitops_tune.desired.state import Stage
 from gitops_tune.errors import UserError
 from gitops_tune.gatekeeper import Gatekeeper, Outcome
 from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan
-from gitops_tune.plan.gate import Gate, GateStatus
+from gitops_tune.plan.gate import Gate
 from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.providers.base import (
     NewModel,
@@ -172,7 +173,7 @@ class Applier:
             try:
                 self.reporter.action(c, "start")
                 judged = self._run_change(c)
-            except _Deferred as e:  # a stage whose parent is not ready, and no --wait
+            except Deferred as e:  # a stage whose parent is not ready, and no --wait
                 out.deferred += [f"{_label(n)}: {e}" for n in changes[i:]]
                 self.reporter.action(c, "deferred", str(e))
                 return out
@@ -272,9 +273,9 @@ class Applier:
             found = gate_status(d, current, mine)
             if found.gate is Gate.OPEN and current is not None:
                 return current
-            waits = _parent_problem(d, current, found)
+            waits = parent_problem(d, current, found)
             if not self.options.wait:
-                raise _Deferred(f"{waits}; `gitops-tune apply --wait` waits for it")
+                raise Deferred(f"{waits}; `gitops-tune apply --wait` waits for it")
             if current is not None and found.gate is Gate.UNSCORED:
                 keeper = Gatekeeper(self.provider, self._call, self.reporter)
                 keeper.check(d, current.id, observed)
@@ -342,51 +343,8 @@ class Applier:
         return self._call(lambda: self.provider.list_models(ws), "list models")
 
 
-class _Deferred(Exception):
-    """A stage whose parent is not ready yet, in an apply that does not wait."""
-
-
 def _label(c: Change) -> str:
     return f"{c.name}: {c.action.value} {c.new_id or c.remote}"
-
-
-def pipelines(
-    groups: Mapping[str, list[Change]], parents: Mapping[str, str], children_first: bool
-) -> list[list[list[Change]]]:
-    """``groups`` (one per name) by pipeline (the names of a graph's tree, `graph.root`), in
-    topological order: parents first, or children first."""
-    chains: dict[str, list[list[Change]]] = {}
-    for name in graph.topological(groups, parents):
-        chains.setdefault(graph.root(name, parents), []).append(groups[name])
-    return [chain[::-1] if children_first else chain for chain in chains.values()]
-
-
-def _parent_problem(d: DesiredModel, current: RemoteModel | None, found: GateStatus) -> str:
-    """Why the parent ``d`` is not ready: raised as an error when it cannot become ready."""
-    if current is None:
-        raise ProviderError(f"parent {d.name} has no model to continue from")
-    if current.state is State.FAILED:
-        error = f": {current.error}" if current.error else ""
-        raise ProviderError(f"parent {d.name} ({current.id}) FAILED{error}")
-    if found.gate is Gate.REJECTED:
-        why = found.judgement.why if found.judgement is not None else "below its gate"
-        raise ProviderError(f"parent {d.name} was rejected by its evaluation: {why}")
-    if found.gate is Gate.UNSCORED:
-        return f"parent {d.name} is ACTIVE but not scored on its evaluation yet"
-    return f"waits for parent {d.name} ({current.id}) to be ACTIVE"
-
-
-def checkpoint_id(parent: RemoteModel, stage: Stage) -> str:
-    """The ID of the parent's checkpoint ``stage`` names ("last" or an epoch); "" where the
-    backend lists no checkpoints (the parent's default)."""
-    if not parent.checkpoints:
-        return ""
-    if stage.checkpoint == "last":
-        return max(parent.checkpoints, key=lambda c: (c.epoch, c.step)).checkpoint_id
-    found = [c for c in parent.checkpoints if str(c.epoch) == stage.checkpoint]
-    if not found:
-        raise ProviderError(f"parent {parent.id} has no checkpoint for epoch {stage.checkpoint}")
-    return max(found, key=lambda c: c.step).checkpoint_id
 
 
 def _current_models(
