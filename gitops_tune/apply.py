@@ -1,7 +1,10 @@
 """Execute a Plan through a provider: ordering, parallelism, retries, waiting, retirement.
 
 Changes for one name run in order (clean-up first, then training, then patches); names run in
-parallel. Nothing here remembers anything between runs: ``apply --wait`` waits, then asks the
+parallel, except the stages of one pipeline (``spec.from.model``): those run parents first
+(children first when destroying), and a child is created only once its parent is ACTIVE and
+passed its evaluation gate, from the parent's tuned model. Nothing here remembers anything
+between runs: ``apply --wait`` waits, then asks the
 planner again, and retires superseded models only when the fresh plan says their replacement
 is ACTIVE. A run killed at any point is repaired by the next run.
 """
@@ -12,13 +15,17 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Protocol, TypeVar
 
+from gitops_tune.apply_stages import Deferred, checkpoint_id, parent_problem, pipelines
 from gitops_tune.desired import DesiredModel
+from gitops_tune.desired.state import Stage
 from gitops_tune.errors import UserError
 from gitops_tune.gatekeeper import Gatekeeper, Outcome
 from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan
+from gitops_tune.plan.gate import Gate
+from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.providers.base import (
     NewModel,
     Owner,
@@ -62,6 +69,11 @@ class ApplyResult:
     trained: list[str] = field(default_factory=list)  # tuned model IDs started or awaited
     evaluated: list[Outcome] = field(default_factory=list)  # evaluations run by this apply
     rejected: list[str] = field(default_factory=list)  # "name: rejected at ..." (plan's words)
+    deferred: list[str] = field(default_factory=list)  # stages waiting for a parent (no --wait)
+
+    def merge(self, other: ApplyResult) -> None:
+        for f in fields(self):
+            getattr(self, f.name).extend(getattr(other, f.name))
 
     def raise_if_failed(self) -> None:
         """One error that says what was done, what failed and what was not attempted; then
@@ -106,12 +118,16 @@ class Applier:
         self.options = options
         self.reporter = reporter
         self.plan_options = plan_options
+        self.parents = {d.name: d.stage.parent for d in self.desired if d.stage is not None}
+        self._deadline = math.inf
 
     def run(self, the_plan: Plan) -> ApplyResult:
         result = ApplyResult()
+        timeout = self.options.timeout_s
+        self._deadline = time.monotonic() + timeout if timeout else math.inf
         if the_plan.migration is not None:  # first: the changes read what it writes
             self.provider.migrate()
-        self._execute(the_plan.actionable, result)
+        self._execute(the_plan.actionable, result, children_first=the_plan.destroy)
         if self.options.wait and not the_plan.destroy:
             waiting = [c for c in the_plan.changes if c.desired is not None]
             self._wait_and_retire(waiting, result)
@@ -119,32 +135,53 @@ class Applier:
 
     # -- execution ---------------------------------------------------------------------------
 
-    def _execute(self, changes: Sequence[Change], result: ApplyResult) -> None:
+    def _execute(
+        self, changes: Sequence[Change], result: ApplyResult, children_first: bool = False
+    ) -> None:
+        """Each pipeline of stages in its own worker, its names parents first (or children
+        first); models without stages are pipelines of one."""
         groups: dict[str, list[Change]] = {}
         for c in changes:
             groups.setdefault(c.name, []).append(c)
-        workers = max(1, min(self.options.parallelism, len(groups)))
+        chains = pipelines(groups, self.parents, children_first)
+        workers = max(1, min(self.options.parallelism, len(chains)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for outcome in pool.map(self._run_group, groups.values()):
-                result.done += outcome.done
-                result.failed += outcome.failed
-                result.not_attempted += outcome.not_attempted
-                result.trained += outcome.trained
-                result.evaluated += outcome.evaluated
-                result.rejected += outcome.rejected
+            for outcome in pool.map(self._run_chain, chains):
+                result.merge(outcome)
+
+    def _run_chain(self, chain: list[list[Change]]) -> ApplyResult:
+        """One pipeline's groups in order; a stage whose parent failed is not attempted, one
+        whose parent is deferred is deferred too."""
+        out = ApplyResult()
+        stopped: dict[str, str] = {}  # name -> "failed" or "deferred"
+        for changes in chain:
+            name = changes[0].name
+            parent = self.parents.get(name, "")
+            if parent in stopped:
+                stopped[name] = stopped[parent]
+                told = out.deferred if stopped[parent] == "deferred" else out.not_attempted
+                told += [f"{_label(c)}: parent {parent} {stopped[parent]}" for c in changes]
+                continue
+            part = self._run_group(changes)
+            out.merge(part)
+            if part.failed or part.deferred:
+                stopped[name] = "failed" if part.failed else "deferred"
+        return out
 
     def _run_group(self, changes: list[Change]) -> ApplyResult:
         out = ApplyResult()
         for i, c in enumerate(changes):
-            label = f"{c.name}: {c.action.value} {c.new_id or c.remote}"
+            label = _label(c)
             try:
                 self.reporter.action(c, "start")
                 judged = self._run_change(c)
+            except Deferred as e:  # a stage whose parent is not ready, and no --wait
+                out.deferred += [f"{_label(n)}: {e}" for n in changes[i:]]
+                self.reporter.action(c, "deferred", str(e))
+                return out
             except (ProviderError, UserError) as e:  # UserError: a dataset changed mid-run
                 out.failed.append(f"{label}: {e}")
-                out.not_attempted += [
-                    f"{n.name}: {n.action.value} {n.new_id or n.remote}" for n in changes[i + 1 :]
-                ]
+                out.not_attempted += [_label(n) for n in changes[i + 1 :]]
                 self.reporter.action(c, "failed", str(e))
                 return out
             out.done.append(label)
@@ -217,7 +254,37 @@ class Applier:
         return Owner(self.plan_options.workspace, d.name, d.fingerprint, d.prevent_destroy)
 
     def _new_model(self, d: DesiredModel, model_id: str) -> NewModel:
-        return new_model(d, model_id, self._owner(d))
+        made = new_model(d, model_id, self._owner(d))
+        if d.stage is None:
+            return made
+        parent = self._ready_parent(d.stage)
+        checkpoint = checkpoint_id(parent, d.stage)
+        options = replace(
+            d.options, pre_tuned_model=parent.tuned_model, pre_tuned_checkpoint=checkpoint
+        )
+        return replace(made, options=options)
+
+    def _ready_parent(self, stage: Stage) -> RemoteModel:
+        """The parent's current model once it is ACTIVE and passed its evaluation gate
+        (scored here, with --wait); a parent that FAILED or was rejected stops the child."""
+        d = next(m for m in self.desired if m.name == stage.parent)
+        while True:
+            observed = self._observe()
+            mine = [m for m in observed if m.owner is not None and m.owner.name == d.name]
+            current = _current_models(observed, {d.name: d}).get(d.name)
+            found = gate_status(d, current, mine)
+            if found.gate is Gate.OPEN and current is not None:
+                return current
+            waits = parent_problem(d, current, found)
+            if not self.options.wait:
+                raise Deferred(f"{waits}; `gitops-tune apply --wait` waits for it")
+            if current is not None and found.gate is Gate.UNSCORED:
+                keeper = Gatekeeper(self.provider, self._call, self.reporter)
+                keeper.check(d, current.id, observed)
+                continue
+            if time.monotonic() >= self._deadline:
+                raise UserError(f"timed out: {waits}; run `gitops-tune apply --wait` again")
+            time.sleep(self.options.poll_s)
 
     # -- waiting and retirement --------------------------------------------------------------
 
@@ -276,6 +343,10 @@ class Applier:
     def _observe(self) -> list[RemoteModel]:
         ws = self.plan_options.workspace
         return self._call(lambda: self.provider.list_models(ws), "list models")
+
+
+def _label(c: Change) -> str:
+    return f"{c.name}: {c.action.value} {c.new_id or c.remote}"
 
 
 def _current_models(

@@ -12,7 +12,7 @@ desired-state resolution, planning, status and rendering read these records.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
 BackendName = Literal["local", "gemini", "vertex"]
@@ -127,6 +127,8 @@ class Api:
     #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
     #: continuous tuning, the job's identity and encryption key); others are refused.
     training_fields: tuple[str, ...] = ()
+    #: Why a refused training key is refused, where there is more to say than "no such setting".
+    training_refusals: Mapping[str, str] = field(default_factory=dict)
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -183,6 +185,14 @@ GEMINI_API = Api(
     # google-ai-generativelanguage); deleting the model is the only way to stop its training.
     cancel="delete the model that is still training (the Gemini API has no cancel)",
     in_place_update=True,
+    # v1beta TunedModel.tuned_model_source ("TunedModel to use as the starting point for
+    # training the new model", google-ai-generativelanguage) exists, but google-genai 3.6
+    # sends base_model only, and the API takes no new tuning jobs.
+    training_refusals={
+        "from": "continuing from a tuned model is Vertex AI's continuous tuning; the Gemini "
+        "API's TunedModel.tunedModelSource is not sent by google-genai, and the Gemini API "
+        "accepts no new tuning jobs",
+    },
 )
 
 VERTEX_API = Api(
@@ -211,6 +221,7 @@ VERTEX_API = Api(
     # SupervisedTuningSpec.export_last_checkpoint_only (tuning_job.proto); the default
     # checkpoint a tuned model serves is Model.default_checkpoint_id (model.proto).
     training_fields=(
+        "from",
         "preTunedModel",
         "exportLastCheckpointOnly",
         "serviceAccount",

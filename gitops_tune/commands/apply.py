@@ -86,14 +86,17 @@ def run(
     told = {r.split(":", 1)[0] for r in result.rejected}
     result.rejected += [r for r in rejected if r.split(":", 1)[0] not in told]
     result.raise_if_failed()
-    _done(p, len(result.done), destroy=destroy, wait=wait)
+    _done(p, len(result.done), destroy=destroy, wait=wait, deferred=result.deferred)
     return 0
 
 
-def _done(p: Plan, made: int, *, destroy: bool, wait: bool) -> None:
+def _done(p: Plan, made: int, *, destroy: bool, wait: bool, deferred: list[str]) -> None:
     verb = "Destroy" if destroy else "Apply"
     gap = "" if log.config().quiet else "\n"
     click.echo(f"{gap}{verb} complete: {made} change(s) made.")
+    if deferred:
+        click.echo("Deferred until their parent is ready (apply again, or apply --wait):")
+        click.echo("\n".join(f"  {d}" for d in deferred))
     trains = any(c.action.trains for c in p.changes)
     if p.has_changes and not wait and trains and not log.config().quiet:
         click.echo(

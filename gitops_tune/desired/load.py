@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_tune import dataset, manifest
+from gitops_tune.desired import stages
 from gitops_tune.desired.resolve import resolve, scan_jobs
 from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes, RemoteObjects
 from gitops_tune.errors import Diagnostic, Location, UserError
@@ -99,8 +100,14 @@ def collect(
     scans = dataset.Scans(settings.scan_cache, settings.scan_workers)
     scans.prefetch(job for item, _, _ in docs.pending for job in scan_jobs(item, settings))
     models: dict[str, DesiredModel] = {}
-    for item, where, file_errors in docs.pending:
-        desired, problems = resolve(item, where, settings, remote_hashes, scans, remote_objects)
+    for item, where, file_errors in stages.ordered(docs.pending):  # parents first
+        parent_name = stages.parent_of(item)
+        parent = models.get(parent_name) if parent_name else None
+        if parent_name and parent is None:
+            continue  # the parent has errors of its own: the child cannot be fingerprinted
+        desired, problems = resolve(
+            item, where, settings, remote_hashes, scans, remote_objects, parent=parent
+        )
         file_errors.extend(problems)
         if desired is not None:
             models[desired.name] = desired

@@ -15,11 +15,12 @@ from gitops_tune.dataset import Record
 from gitops_tune.desired import limits
 from gitops_tune.desired.evaluation import evaluation_of
 from gitops_tune.desired.sources import source_of, tuned
-from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
+from gitops_tune.desired.stages import stage_of
+from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects, Stage
 from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.evaluation import EvaluationSpec
-from gitops_tune.providers.base import DatasetRef, ProviderError
+from gitops_tune.providers.base import DatasetRef, ProviderError, TrainingOptions
 from gitops_tune.settings import Settings
 
 
@@ -60,9 +61,12 @@ def resolve(
     hashes: RemoteHashes | None,
     scans: ds.Scans | None = None,
     objects: RemoteObjects | None = None,
+    *,
+    parent: DesiredModel | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
     """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
-    its scan from ``scans``); ``objects`` looks up a chat dataset's media (`desired.limits`)."""
+    its scan from ``scans``); ``objects`` looks up a chat dataset's media (`desired.limits`).
+    ``parent``: the resolved model ``spec.from.model`` names (`desired.stages`)."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
@@ -74,15 +78,10 @@ def resolve(
     data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
-    held_out = _held_out(item, scans, settings, hyperparameters, remote)
-    if isinstance(held_out, list):
-        return None, held_out
-    validation, validation_source = held_out
-    fingerprint = with_options(data.fingerprint, options)
-    fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
-    evaluation = evaluation_of(item, scans, hyperparameters)
-    if not isinstance(evaluation, (EvaluationSpec, type(None))):
-        return None, evaluation
+    rest = _rest(item, scans, settings, hyperparameters, remote, options, data, parent)
+    if isinstance(rest, list):
+        return None, rest
+    validation, validation_source, fingerprint, evaluation, stage = rest
     return (
         DesiredModel(
             name=model.metadata.name,
@@ -110,9 +109,41 @@ def resolve(
             options=options,
             serving=serving,
             evaluation=evaluation,
+            stage=stage,
         ),
         [],
     )
+
+
+_Rest = tuple["DatasetRef | None", "ds.Source | None", str, "EvaluationSpec | None", "Stage | None"]
+
+
+def _rest(
+    item: mf.Parsed,
+    scans: ds.Scans,
+    settings: Settings,
+    hp: Hyperparameters,
+    remote: _Remote,
+    options: TrainingOptions,
+    data: _Data,
+    parent: DesiredModel | None,
+) -> _Rest | list[Diagnostic]:
+    """After the training data: the validation set, the fingerprint (with the parent's, for a
+    stage: `desired.stages`), the evaluation gate and the stage."""
+    held_out = _held_out(item, scans, settings, hp, remote)
+    if isinstance(held_out, list):
+        return held_out
+    validation, validation_source = held_out
+    fingerprint = with_options(data.fingerprint, options)
+    fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
+    evaluation = evaluation_of(item, scans, hp)
+    if not isinstance(evaluation, (EvaluationSpec, type(None))):
+        return evaluation
+    stage = stage_of(item, parent, fingerprint) if parent is not None else None
+    if isinstance(stage, list):
+        return stage
+    fingerprint = stage.fingerprint if stage is not None else fingerprint
+    return validation, validation_source, fingerprint, evaluation, stage
 
 
 def _held_out(

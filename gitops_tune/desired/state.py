@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +24,44 @@ if TYPE_CHECKING:
     from gitops_tune.evaluation import EvaluationSpec
     from gitops_tune.providers.base import DatasetRef
     from gitops_tune.settings import Settings, WorkspaceDoc
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``spec.from.model``: this model continues from ``parent``, a model of the workspace,
+    at ``checkpoint`` ("last" or an epoch number). ``fingerprint`` (the model's own inputs)
+    and the parent's fingerprint make the model's fingerprint, so a retrained parent means a
+    new child (`gitops_tune.desired.stages`)."""
+
+    parent: str
+    checkpoint: str
+    parent_fingerprint: str
+    own_fingerprint: str
+    location: Location  # where spec.from.model is written
+    parent_gated: bool = False  # the parent has an evaluation gate to pass first
+
+    def fingerprint_with(self, parent_fingerprint: str) -> str:
+        """The model's fingerprint were its parent's ``parent_fingerprint``."""
+        line = json.dumps(
+            {
+                "data": self.own_fingerprint,
+                "from": {
+                    "checkpoint": self.checkpoint,
+                    "fingerprint": parent_fingerprint,
+                    "model": self.parent,
+                },
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256((line + "\n").encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        return self.fingerprint_with(self.parent_fingerprint)
+
+    def fields(self) -> dict[str, object]:
+        """As the plan's attribute diff shows it."""
+        return {"from": {"model": self.parent, "checkpoint": self.checkpoint}}
 
 
 @dataclass(frozen=True)
@@ -53,6 +93,7 @@ class DesiredModel:
     options: TrainingOptions = field(default_factory=TrainingOptions)  # how the run is set up
     serving: str = ""  # spec.serving.checkpoint: "last", an epoch number, or "" (unset)
     evaluation: EvaluationSpec | None = None  # spec.evaluation: the gate a new model must pass
+    stage: Stage | None = None  # spec.from.model: the workspace model this one continues from
 
     @property
     def total_steps(self) -> int:

@@ -25,14 +25,15 @@ def training_options(
     """(options, serving checkpoint: "last", an epoch number or "", problems)."""
     assert isinstance(item.model, mf.TunedModelDocument)
     spec, doc = item.model.spec, item.document
-    given = [k for k in backend.api.training_fields + _ALL if k in spec.model_fields_set]
+    written = {_WRITTEN.get(k, k) for k in spec.model_fields_set}
+    given = [k for k in backend.api.training_fields + _ALL if k in written]
     refused = [k for k in dict.fromkeys(given) if k not in backend.api.training_fields]
     if refused:
         return TrainingOptions(), "", [_not_here(item, backend, k) for k in refused]
-    pre = spec.preTunedModel
+    name, checkpoint = _pre_tuned(item.model)
     options = TrainingOptions(
-        pre_tuned_model=pre.tunedModelName if pre is not None else "",
-        pre_tuned_checkpoint=(pre.checkpointId or "") if pre is not None else "",
+        pre_tuned_model=name,
+        pre_tuned_checkpoint=checkpoint,
         export_last_checkpoint_only=bool(spec.exportLastCheckpointOnly),
         service_account=spec.serviceAccount or "",
         kms_key_name=spec.encryptionSpec.kmsKeyName if spec.encryptionSpec else "",
@@ -50,12 +51,33 @@ def training_options(
     return options, serving, []
 
 
-_ALL = ("preTunedModel", "exportLastCheckpointOnly", "serviceAccount", "encryptionSpec", "serving")
+_ALL = (
+    "preTunedModel",
+    "from",
+    "exportLastCheckpointOnly",
+    "serviceAccount",
+    "encryptionSpec",
+    "serving",
+)
+_WRITTEN = {"from_": "from"}  # pydantic's field name -> the key as written
+
+
+def _pre_tuned(model: mf.TunedModelDocument) -> tuple[str, str]:
+    """(tuned Model, checkpoint ID) a model outside the workspace continues from: ``spec.from``
+    with ``tunedModel``, or its earlier spelling ``spec.preTunedModel`` (the same options, so
+    the same fingerprint). A workspace parent (``from.model``) is known at apply only."""
+    pre, stage = model.spec.preTunedModel, model.spec.from_
+    if pre is not None:
+        return pre.tunedModelName, pre.checkpointId or ""
+    if stage is not None and stage.tunedModel is not None:
+        return stage.tunedModel, stage.checkpointId or ""
+    return "", ""
 
 
 def _not_here(item: mf.Parsed, backend: Backend, key: str) -> Diagnostic:
+    why = backend.api.training_refusals.get(key) or f"{backend.api.title} has no such setting"
     return Diagnostic(
-        f"{key} does not apply to backend {backend.label}: {backend.api.title} has no such setting",
+        f"{key} does not apply to backend {backend.label}: {why}",
         item.document.locate(("spec", key)),
         f"spec.{key}",
     )

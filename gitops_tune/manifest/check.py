@@ -22,6 +22,7 @@ from gitops_tune.manifest.models import (
     TunedModelDocument,
     WorkspaceDocument,
 )
+from gitops_tune.manifest.stages import check_from
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnos
         problems.extend(_check_dataset(model.spec.validation, doc, ("spec", "validation")))
     if model.spec.evaluation is not None:
         problems.extend(_check_evaluation(model.spec.evaluation, doc))
+    problems.extend(check_from(model.spec.from_, model.spec.preTunedModel, doc))
     hp = model.spec.hyperparameters
     if hp.learningRate is not None and hp.learningRateMultiplier is not None:
         problems.append(

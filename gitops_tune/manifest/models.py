@@ -17,7 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
+from gitops_tune.manifest._base import CONFIG as _CONFIG
 from gitops_tune.manifest.serving import checkpoint_word
+from gitops_tune.manifest.stages import PreTunedModel, StageFrom
 
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
@@ -46,18 +48,6 @@ ReviewRule = Literal[
 GCS_URI_PATTERN = r"^gs://[a-z0-9][a-z0-9._-]{1,220}/.+$"
 DISPLAY_NAME_LIMIT = 128  # the longest any backend takes; each backend's own limit is checked
 
-
-def _field_title(name: str, _info: object) -> str:
-    return name
-
-
-_CONFIG = ConfigDict(
-    extra="forbid",
-    strict=True,
-    allow_inf_nan=False,
-    defer_build=True,
-    field_title_generator=_field_title,
-)
 
 _INLINE_EXAMPLES_SCHEMA: dict[str, Any] = {
     "type": "array",
@@ -193,18 +183,6 @@ class Review(BaseModel):
     )
 
 
-class PreTunedModel(BaseModel):
-    model_config = _CONFIG
-
-    tunedModelName: str = Field(
-        pattern=r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?$",
-        description="The tuned Model to tune further: projects/P/locations/L/models/M.",
-    )
-    checkpointId: str | None = Field(
-        default=None, min_length=1, description="Which of its checkpoints; default its default."
-    )
-
-
 class EncryptionSpec(BaseModel):
     model_config = _CONFIG
 
@@ -289,9 +267,17 @@ class TunedModelSpec(BaseModel):
     hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     review: Review = Field(default_factory=Review)
+    from_: StageFrom | None = Field(
+        default=None,
+        alias="from",
+        description="vertex only: a stage, continuing from another tuned model (Vertex AI "
+        '"Use continuous tuning for Gemini models"): a model of this workspace, or one '
+        "outside it by resource name.",
+    )
     preTunedModel: PreTunedModel | None = Field(
         default=None,
-        description="vertex only: continuous tuning, from an existing tuned model.",
+        description="vertex only: the earlier spelling of from.tunedModel (continuous tuning "
+        "from a tuned model outside the workspace); same meaning, same fingerprint.",
     )
     exportLastCheckpointOnly: bool | None = Field(
         default=None,

@@ -39,11 +39,24 @@ def attributes_of(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
     attributes["hyperparameters"] = {
         k: v for k, v in attributes["hyperparameters"].items() if k in declared
     }
-    if d.options.pre_tuned_model:  # the base is the pre-tuned model's own: compared through it
+    if d.options.pre_tuned_model or d.stage:  # the base is the pre-tuned model's own
         attributes["baseModel"] = d.base_model
     # A matching fingerprint says the run was set up as declared: no need to read it back.
-    attributes |= r.options.fields() if fingerprint != d.fingerprint else d.options.fields()
-    return attributes | _serving(r, d)
+    attributes |= _options(r, d) if fingerprint != d.fingerprint else d.options.fields()
+    return attributes | _serving(r, d) | _stage(d)
+
+
+def _options(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
+    """The run's options as the backend reports them; a stage's ``preTunedModel`` is its
+    parent's model, which the fingerprint compares (through the parent's fingerprint)."""
+    fields = r.options.fields()
+    if d.stage is not None:
+        fields.pop("preTunedModel", None)
+    return fields
+
+
+def _stage(d: DesiredModel) -> dict[str, Any]:
+    return d.stage.fields() if d.stage is not None else {}
 
 
 def attributes_of_desired(d: DesiredModel) -> dict[str, Any]:
@@ -54,6 +67,7 @@ def attributes_of_desired(d: DesiredModel) -> dict[str, Any]:
         attributes
         | d.options.fields()
         | ({"serving": {"checkpoint": d.serving}} if d.serving else {})
+        | _stage(d)
     )
 
 

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # "2": each change carries ``reason_codes`` next to its ``reasons`` sentences.
 # "3": the plan carries its ``review`` (dataset diff, data-quality findings, cost).
 # "4": each change carries its ``retirements`` (what deleting each model it retires does, and
-#      whether the backend is expected to refuse); the plan its pending ``migration``.
+#      whether the backend is expected to refuse) and ``depends_on`` (the stage it continues
+#      from, ``spec.from.model``); the plan its pending ``migration``.
 FORMAT_VERSION = "4"
 
 
@@ -97,6 +98,7 @@ class Reason(str, Enum):
     DESTROY = "destroy"
     NOT_EVALUATED = "not_evaluated"
     EVALUATION_FAILED = "evaluation_failed"
+    PARENT_CHANGED = "parent_changed"
 
 
 REASON_DOCS: dict[Reason, str] = {
@@ -127,6 +129,8 @@ REASON_DOCS: dict[Reason, str] = {
     " spec.evaluation yet (or, with noRegression, the serving model is not)",
     Reason.EVALUATION_FAILED: "rejected: the current model scored below its spec.evaluation"
     " gate; the previous model keeps serving",
+    Reason.PARENT_CHANGED: "create/replace: the model this one continues from (spec.from.model)"
+    " is retrained, so this one is trained again from the parent's new model",
 }
 
 
@@ -170,6 +174,7 @@ class Change:
     notes: tuple[str, ...] = ()  # advice for the reviewer; never changes what apply does
     reason_codes: tuple[Reason, ...] = ()
     retirements: tuple[Retiring, ...] = ()
+    depends_on: tuple[str, ...] = ()  # the stage this model continues from (spec.from.model)
 
     def to_json(self) -> dict[str, Any]:
         d = self.desired
@@ -186,6 +191,7 @@ class Change:
             "diff": [c.to_json() for c in self.diff],
             "notes": list(self.notes),
             "retirements": [r.to_json() for r in self.retirements],
+            "depends_on": list(self.depends_on),
         }
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import Diagnostic, UserError
+from gitops_tune.plan import stages
 from gitops_tune.plan.advice import epoch_notes as _epoch_notes
 from gitops_tune.plan.diff import (
     attributes_of,
@@ -29,7 +30,6 @@ from gitops_tune.plan.gate import notes as gate_notes
 from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
 from gitops_tune.plan.model import (
-    ACTION_ORDER,
     Action,
     AttributeChange,
     Change,
@@ -66,7 +66,8 @@ def plan(
     changes: list[Change] = []
     errors: list[Diagnostic] = []
     protected = {d.name: d for d in desired if d.prevent_destroy}
-    for name in _names(wanted, by_name, desired, options.targets):
+    targets = stages.targets(options.targets, desired, options.destroy)
+    for name in _names(wanted, by_name, desired, targets):
         remotes = sorted(by_name.get(name, []), key=_age_key)
         d = wanted.get(name)
         if d is None:
@@ -83,8 +84,8 @@ def plan(
         changes = [
             replace(c, notes=(*c.notes, note)) if c.action is Action.CANCEL else c for c in changes
         ]
-    changes = with_retirements(further_notes(changes), observed)
-    changes.sort(key=lambda c: (c.name, ACTION_ORDER[c.action], c.remote or ""))
+    changes = with_retirements(stages.carry_parents(further_notes(changes), by_name), observed)
+    changes = stages.in_order(changes, desired)
     return Plan(
         workspace=options.workspace,
         backend=backend,

@@ -229,6 +229,7 @@ def _change_schema() -> dict[str, Any]:
             "diff",
             "notes",
             "retirements",
+            "depends_on",
         ],
         "properties": {
             "name": {"type": "string"},
@@ -260,6 +261,12 @@ def _change_schema() -> dict[str, Any]:
             },
             "notes": {"type": "array", "items": {"type": "string"}},
             "retirements": {"type": "array", "items": _retirement_schema()},
+            "depends_on": {
+                "description": "The models this one continues from (spec.from.model): apply"
+                " trains them first, and destroys this one first.",
+                "type": "array",
+                "items": {"type": "string"},
+            },
         },
     }
 

@@ -148,6 +148,7 @@ class RemoteModel:
     scores: Scores | None = None  # the last evaluation, from the marker
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
     retirement: Retirement | None = None  # None: retiring it is one plain delete
+    tuned_model: str = ""  # what a later run continues from (Vertex AI: the tuned Model)
 
     @property
     def call_name(self) -> str:

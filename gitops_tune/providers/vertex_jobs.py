@@ -279,6 +279,7 @@ def to_remote(
         scores=scores_from(model.labels) if model is not None else None,
         billable_tokens=job.billable_tokens,
         retirement=retirement(job, model, refused) if job.tuned_model else None,
+        tuned_model=job.tuned_model if verdict.state is State.ACTIVE else "",
     )
 
 

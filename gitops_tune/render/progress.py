@@ -37,9 +37,9 @@ def describe(d: DesiredModel, m: RemoteModel | None) -> tuple[str, float]:
 
 def action_line(change: Change, status: str) -> tuple[str, str]:
     """The model an action is on, and the line that reports the action's ``status`` (start,
-    done or failed)."""
+    done, failed, or deferred: a stage whose parent is not ready)."""
     target = change.new_id or change.remote or ""
-    verb = {"start": "...", "done": "done", "failed": "FAILED"}[status]
+    verb = {"start": "...", "done": "done", "failed": "FAILED", "deferred": "deferred"}[status]
     return target, f"{change.name}: {change.action.value} {target} {verb}"
 
 

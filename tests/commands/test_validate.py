@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
+from gitops_tune.desired import collect
+from gitops_tune.settings import Invocation
 from tests import ROOT
 from tests.conftest import Tree, tuned_model
 
@@ -135,6 +137,20 @@ def test_the_vertex_example_is_valid_there_and_refused_on_the_gemini_api(
     for key in ("exportLastCheckpointOnly", "serving", "serviceAccount", "encryptionSpec"):
         assert f": spec.{key}: {key} does not apply to backend gemini" in refused.output
     assert ": spec.preTunedModel: preTunedModel does not apply" in refused.output
+    assert "pipeline.yaml:48:3: spec.from: from does not apply to backend gemini" in (
+        refused.output
+    )
+
+
+def test_the_example_pipeline_is_two_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
+    state, errors = collect(["examples-vertex-features/"], Invocation.from_environ())
+    assert errors == []
+    stages = {m.name: m.stage for m in state.models}
+    assert stages["ticket-intent"] is None
+    child = stages["ticket-intent-tone"]
+    assert child is not None and (child.parent, child.checkpoint) == ("ticket-intent", "last")
 
 
 @pytest.mark.parametrize(

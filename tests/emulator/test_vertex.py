@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from gitops_tune.emulator.vertex import timeline
 from gitops_tune.emulator.vertex.resources import job_json
+from gitops_tune.emulator.vertex.wire import KIND_JOB
 from tests.harness import request_json
 
 BUCKET = "data"
@@ -221,3 +223,34 @@ def test_cancel_is_asynchronous(vertex: RunningEmulator) -> None:
     now = request_json(url, "GET", f"v1beta1/{job['name']}", headers=AUTH)
     assert now["state"] == "JOB_STATE_CANCELLING"
     wait_for(url, job["name"], "JOB_STATE_CANCELLED")
+
+
+def test_a_job_from_a_pre_tuned_model_whose_job_has_not_finished_is_refused(
+    vertex: RunningEmulator,
+) -> None:
+    parent = create(vertex.url, "parent")
+    (stored,) = [d for _, d in vertex.emulator.store.docs(KIND_JOB, "p/us-central1/")]
+    model = f"projects/p/locations/us-central1/models/{stored['model_id']}"
+
+    def child(checkpoint: str | None = None) -> dict[str, Any]:
+        pre = {"tunedModelName": model} | ({"checkpointId": checkpoint} if checkpoint else {})
+        body = {
+            "preTunedModel": pre,
+            "tunedModelDisplayName": "child",
+            "supervisedTuningSpec": {"trainingDatasetUri": f"gs://{BUCKET}/d.jsonl"},
+        }
+        job: dict[str, Any] = call(vertex.url, "POST", "tuningJobs", body)
+        return job
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        child()
+    error = json.loads(refused.value.read())["error"]
+    assert (refused.value.code, error["status"]) == (400, "FAILED_PRECONDITION")
+    assert "is not ready to tune further" in error["message"]
+    done = wait_for(vertex.url, parent["name"], "JOB_STATE_SUCCEEDED")
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        child("99")
+    assert json.loads(wrong.value.read())["error"]["status"] == "INVALID_ARGUMENT"
+    made = child(done["tunedModel"]["checkpoints"][-1]["checkpointId"])
+    assert made["preTunedModel"]["tunedModelName"] == model
+    assert made["preTunedModel"]["baseModel"] == "gemini-2.5-flash"

@@ -163,7 +163,10 @@ class TuningJobs:
         self, new: wire.NewJob, params: Mapping[str, str]
     ) -> tuple[dict[str, str] | None, str]:
         """(``preTunedModel`` as echoed, with its output-only ``baseModel``; the base model).
-        The tuned Model must exist here, and a named checkpoint must be one of its own."""
+        The tuned Model must exist here, made by a job that has finished (SUCCEEDED), and a
+        named checkpoint must be one of its own. Google documents no error for a pre-tuned
+        model whose job is still running; this answers 400 FAILED_PRECONDITION, the status
+        AIP-193 gives a request the resource's state does not allow yet."""
         if new.pre_tuned is None:
             return None, new.base_model
         name = new.pre_tuned["tunedModelName"]
@@ -172,8 +175,14 @@ class TuningJobs:
         for _, d in self.store.docs(KIND_JOB, f"{params['project']}/{params['location']}/"):
             if d["model_id"] != model_id or d["model_deleted"]:
                 continue
-            if timeline.status(d, now).state != "JOB_STATE_SUCCEEDED":
-                break
+            state = timeline.status(d, now).state
+            if state != "JOB_STATE_SUCCEEDED":
+                raise ApiError(
+                    400,
+                    f"preTunedModel.tunedModelName: {name} is not ready to tune further: the "
+                    f"tuning job that makes it is {state}.",
+                    "FAILED_PRECONDITION",
+                )
             wanted = new.pre_tuned.get("checkpointId")
             if wanted is not None and wanted not in {c["id"] for c in d.get("checkpoints") or []}:
                 raise invalid(f"preTunedModel.checkpointId {wanted} is not a checkpoint of {name}.")
