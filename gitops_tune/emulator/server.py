@@ -38,6 +38,7 @@ from gitops_tune.emulator.api import (
     invalid,
 )
 from gitops_tune.emulator.callers import parse_keys, project_of
+from gitops_tune.emulator.degrade import Degraded, DegradeError
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -75,6 +76,7 @@ class EmulatorConfig:
     operation_seconds: float = 0.0  # Vertex AI long-running operations are done after this
     refuse_model_delete: bool = False  # Vertex AI models.delete refuses tuned models
     api_keys: tuple[str, ...] = ()  # "KEY" or "KEY=PROJECT_NUMBER"; empty: any key (`callers`)
+    degrade_models: tuple[str, ...] = ()  # tuned models that answer wrongly, or "all" (`degrade`)
 
 
 class Stats:
@@ -119,11 +121,13 @@ class Emulator:
         self.api_keys = parse_keys(config.api_keys)
         self.catalog = load(config.catalog).with_tunable(config.base_models)
         self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
+        self.degraded = Degraded(config.degrade_models)
         self.gemini = GeminiDialect(
             self.store,
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
             base_models=self.catalog.gemini,
+            degraded=self.degraded,
         )
         self.vertex_jobs = TuningJobs(
             self.store,
@@ -137,6 +141,7 @@ class Emulator:
             publisher_models=self.catalog.vertex_tunable + self.catalog.vertex_other,
             operation_seconds=config.operation_seconds,
             refuse_model_delete=config.refuse_model_delete,
+            degraded=self.degraded,
         )
         self.gcs = GcsDialect(self.store, clock=time.time)
         self.count_tokens = CountTokens(lambda: self.gemini.base_models)
@@ -173,15 +178,19 @@ class Emulator:
             "retry_after_seconds": s.retry_after_seconds,
             "train_seconds": self.config.train_seconds,
             "db_path": self.config.db_path,
+            "degrade_models": list(self.degraded.names),
         }
 
     def _get_config(self, _: Request) -> Response:
         return Response(200, self._config_json())
 
     def _post_config(self, req: Request) -> Response:
+        changes = req.json()
         try:
-            self.faults.update(req.json())
-        except FaultConfigError as e:
+            if "degrade_models" in changes:
+                self.degraded.set(changes.pop("degrade_models"))
+            self.faults.update(changes)
+        except (FaultConfigError, DegradeError) as e:
             raise invalid(str(e)) from None
         return Response(200, self._config_json())
 
