@@ -117,6 +117,9 @@ class RemoteModel:
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
     scores: Scores | None = None  # the last evaluation, from the marker
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
+    # FAILED because cancelled mid-training, and the model is kept and answers: Google's tuning
+    # guide ("Canceled models") calls it usable, its inference performance unpredictable
+    cancelled: bool = False
 
     @property
     def call_name(self) -> str:

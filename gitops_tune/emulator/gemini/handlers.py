@@ -226,18 +226,26 @@ class GeminiDialect:
         return Response(200, {})
 
     def generate_content(self, req: Request) -> Response:
+        """A tuned model answers from its training examples (`answers.answer_for`). A model
+        cancelled mid-training answers too, from the examples its completed steps covered:
+        the fine-tuning guide ("Canceled models") calls its inference performance
+        unpredictable, particularly if the job is canceled early."""
         rec = self._readable(req)
-        state = training.progress(resources.job(rec), self.clock()).state
-        if state != "ACTIVE":
+        prog = training.progress(resources.job(rec), self.clock())
+        examples = self.store.examples(rec.id)
+        if prog.cancelled and prog.completed_steps:
+            learned = -(-len(examples) * prog.completed_steps // max(1, rec.total_steps))
+            examples = examples[: max(1, learned)]
+        elif prog.state != "ACTIVE":
             raise ApiError(
                 400,
-                f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
+                f"Tuned model tunedModels/{rec.id} is not ready for use: its state is "
+                f"{prog.state}.",
                 "FAILED_PRECONDITION",
             )
         body = proto_json(req.json())
         answers.check_supported(body, f"tunedModels/{rec.id}")
         prompt = answers.prompt_text(body)
-        examples = self.store.examples(rec.id)
         text = answers.answer_for(prompt, examples)
         if self.degraded.matches(f"tunedModels/{rec.id}", rec.display_name):
             text = worse(text, examples)
