@@ -8,7 +8,13 @@ from pathlib import Path
 
 from gitops_tune import dataset, manifest
 from gitops_tune.desired.resolve import resolve, scan_jobs
-from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes, RemoteObjects
+from gitops_tune.desired.state import (
+    DesiredModel,
+    DesiredState,
+    RemoteHashes,
+    RemoteObjects,
+    RemoteRead,
+)
 from gitops_tune.errors import Diagnostic, Location, UserError
 from gitops_tune.settings import Invocation, VertexTarget, WorkspaceDoc
 
@@ -19,6 +25,7 @@ def load(
     *,
     remote_hashes: RemoteHashes | None = None,
     remote_objects: RemoteObjects | None = None,
+    remote_read: RemoteRead | None = None,
 ) -> DesiredState:
     """Load, validate and fingerprint every manifest under ``paths``.
 
@@ -27,11 +34,15 @@ def load(
     hyperparameter defaults. Each dataset is streamed once (count, limits, fingerprint);
     ``gs://`` datasets are fingerprinted by ``remote_hashes`` (a missing one is an error where
     such a dataset is declared), the media objects of chat datasets by ``remote_objects``
-    (batched lookups). Raises `UserError` with every problem found; warnings are
-    returned in `DesiredState.warnings`.
+    (batched lookups); a ``gs://`` evaluation set is read by ``remote_read``. Raises
+    `UserError` with every problem found; warnings are returned in `DesiredState.warnings`.
     """
     state, errors = collect(
-        paths, invocation, remote_hashes=remote_hashes, remote_objects=remote_objects
+        paths,
+        invocation,
+        remote_hashes=remote_hashes,
+        remote_objects=remote_objects,
+        remote_read=remote_read,
     )
     if errors:
         raise UserError(errors)
@@ -83,6 +94,7 @@ def collect(
     *,
     remote_hashes: RemoteHashes | None = None,
     remote_objects: RemoteObjects | None = None,
+    remote_read: RemoteRead | None = None,
 ) -> tuple[DesiredState, list[Diagnostic]]:
     """Like `load`, but returns the errors along with the models that had none."""
     files, found = manifest.discover(paths)
@@ -100,7 +112,9 @@ def collect(
     scans.prefetch(job for item, _, _ in docs.pending for job in scan_jobs(item, settings))
     models: dict[str, DesiredModel] = {}
     for item, where, file_errors in docs.pending:
-        desired, problems = resolve(item, where, settings, remote_hashes, scans, remote_objects)
+        desired, problems = resolve(
+            item, where, settings, remote_hashes, scans, remote_objects, remote_read
+        )
         file_errors.extend(problems)
         if desired is not None:
             models[desired.name] = desired

@@ -15,10 +15,9 @@ from gitops_tune.dataset import Record
 from gitops_tune.desired import limits
 from gitops_tune.desired.evaluation import evaluation_of
 from gitops_tune.desired.sources import source_of, tuned
-from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects
+from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects, RemoteRead
 from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
-from gitops_tune.evaluation import EvaluationSpec
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.settings import Settings
 
@@ -60,9 +59,10 @@ def resolve(
     hashes: RemoteHashes | None,
     scans: ds.Scans | None = None,
     objects: RemoteObjects | None = None,
+    read: RemoteRead | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
     """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
-    its scan from ``scans``); ``objects`` looks up a chat dataset's media (`desired.limits`)."""
+    its scan from ``scans``); ``objects``: a chat dataset's media, ``read``: gs:// objects."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend)
@@ -77,11 +77,10 @@ def resolve(
     held_out = _held_out(item, scans, settings, hyperparameters, remote)
     if isinstance(held_out, list):
         return None, held_out
-    validation, validation_source = held_out
-    fingerprint = with_options(data.fingerprint, options)
+    (validation, validation_source), fingerprint = held_out, with_options(data.fingerprint, options)
     fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
-    evaluation = evaluation_of(item, scans, hyperparameters)
-    if not isinstance(evaluation, (EvaluationSpec, type(None))):
+    evaluation = evaluation_of(item, scans, hyperparameters, read, settings.home)
+    if isinstance(evaluation, list):
         return None, evaluation
     return (
         DesiredModel(
@@ -175,6 +174,10 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
     if spec.validation is not None:
         where = doc.locate(("spec", "validation"))
         problems.append(_not_here("a validation dataset", backend, where, "spec.validation"))
+    if spec.evaluation is not None and spec.evaluation.dataset.uri is not None:
+        at = doc.locate(("spec", "evaluation", "dataset", "uri"))
+        field = "spec.evaluation.dataset.uri"
+        problems.append(_not_here("a gs:// evaluation set", backend, at, field))
     return problems
 
 

@@ -1,10 +1,9 @@
 """The emulator's HTTP server: sockets, routing, API keys, latency, faults and stats.
 
 Stdlib only: `http.server.ThreadingHTTPServer` answers each connection in its own thread
-(HTTP/1.1 keep-alive), which is plenty for a local emulator and keeps the install light. The
-meaning of each route lives in a dialect: `gemini` (the Gemini API), `vertex` (Vertex AI
-``/v1beta1/projects/{p}/locations/{l}/tuningJobs`` and what they produce) and `gcs` (the Cloud
-Storage JSON API), all on the same `Router` and store.
+(HTTP/1.1 keep-alive): plenty for a local emulator, and a light install. Each route's meaning
+lives in a dialect: `gemini` (the Gemini API), `vertex` (Vertex AI ``/v1beta1/projects/{p}/
+locations/{l}/tuningJobs`` and what they produce), `gcs` (Cloud Storage's JSON API).
 
 In-process use (the ``local`` backend, tests, benchmarks)::
 
@@ -185,10 +184,9 @@ class Emulator:
         return Response(200, self._config_json())
 
     def _post_config(self, req: Request) -> Response:
-        changes = req.json()
         try:
-            if "degrade_models" in changes:
-                self.degraded.set(changes.pop("degrade_models"))
+            changes = req.json()
+            self.degraded.set(changes.pop("degrade_models", list(self.degraded.names)))
             self.faults.update(changes)
         except (FaultConfigError, DegradeError) as e:
             raise invalid(str(e)) from None
