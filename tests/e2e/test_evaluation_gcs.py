@@ -49,7 +49,7 @@ def test_a_gs_evaluation_set_is_read_on_vertex(tmp_path: Path, emulator: Running
     gated(repo, bad)
     result = repo.cli("validate", str(repo.root))
     assert result.exit_code == 1
-    assert f"{bad}:2: " in result.output, result.output
+    assert f"{bad}:2:2: invalid JSON" in result.output, result.output
     gated(repo, f"gs://{BUCKET}/held/missing.jsonl")
     result = repo.cli("plan")
     assert result.exit_code == 1
