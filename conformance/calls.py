@@ -21,6 +21,7 @@ TOOL_CALLS: frozenset[tuple[str, str]] = frozenset(
         (GEMINI_V1BETA, "ModelService.GetModel"),
         (GEMINI_V1BETA, "GenerativeService.CountTokens"),
         (GEMINI_V1BETA, "GenerativeService.GenerateContent"),
+        (GEMINI_V1BETA, "Operations.ListOperations"),  # a FAILED model: was it cancelled?
         (VERTEX, "GenAiTuningService.CreateTuningJob"),
         (VERTEX, "GenAiTuningService.GetTuningJob"),
         (VERTEX, "GenAiTuningService.ListTuningJobs"),

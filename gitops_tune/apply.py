@@ -23,7 +23,7 @@ from gitops_tune.desired import DesiredModel
 from gitops_tune.desired.state import Stage
 from gitops_tune.errors import UserError
 from gitops_tune.gatekeeper import Gatekeeper, Outcome
-from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan
+from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan, usable
 from gitops_tune.plan.gate import Gate
 from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.providers.base import (
@@ -316,7 +316,11 @@ class Applier:
                     "remotely: run `gitops-tune apply --wait` again to finish"
                 )
             time.sleep(self.options.poll_s)
-        failed = sorted(n for n in names if (m := current.get(n)) and m.state is State.FAILED)
+        failed = sorted(
+            n
+            for n in names
+            if (m := current.get(n)) and m.state is State.FAILED and not usable(by_name[n], m)
+        )
         for n in failed:
             m = current[n]
             result.failed.append(f"{n}: {m.id} FAILED{': ' + m.error if m.error else ''}")

@@ -15,8 +15,8 @@ from typing import Protocol, TypeVar
 
 from gitops_tune.desired import DesiredModel
 from gitops_tune.evaluation import EvaluationSpec, Judgement, Result, evaluate, judge
-from gitops_tune.plan.gate import Gate, status
-from gitops_tune.providers.base import Provider, ProviderError, RemoteModel, Scores, State
+from gitops_tune.plan.gate import Gate, status, usable
+from gitops_tune.providers.base import Provider, ProviderError, RemoteModel, Scores
 
 T = TypeVar("T")
 
@@ -69,7 +69,7 @@ class Gatekeeper:
         spec = d.evaluation
         mine = [m for m in observed if m.owner is not None and m.owner.name == d.name]
         current = next((m for m in mine if m.id == model_id), None)
-        if spec is None or current is None or current.state is not State.ACTIVE:
+        if spec is None or current is None or not usable(d, current):
             raise ProviderError(f"{model_id}: not ACTIVE any more; nothing to evaluate")
         found = status(d, current, mine)
         if found.gate is not Gate.UNSCORED:

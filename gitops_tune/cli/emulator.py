@@ -74,6 +74,14 @@ from gitops_tune.cli.options import log_options
 @click.option(
     "--refuse-model-delete", is_flag=True, help="Vertex AI refuses to delete tuned models."
 )
+@click.option(
+    "--degrade-model",
+    "degrade_models",
+    multiple=True,
+    metavar="NAME|all",
+    help="This tuned model (ID or display name; all: every one) answers wrongly, "
+    "so an evaluation gate rejects it.",
+)
 @log_options
 def emulator(**options: Any) -> int:
     """Run the emulator until interrupted: the Gemini API tuned-model REST API (v1beta) and

@@ -41,6 +41,7 @@ def run(
     refuse_model_delete: bool = False,
     api_keys: tuple[str, ...] = (),
     catalog: str = "documented",
+    degrade_models: tuple[str, ...] = (),
 ) -> int:
     """Serve, print the base URL (one flushed line), block until SIGINT/SIGTERM, return 0."""
     from gitops_tune.emulator.server import EmulatorConfig, start
@@ -64,6 +65,7 @@ def run(
         refuse_model_delete=refuse_model_delete,
         api_keys=tuple(api_keys),
         catalog=catalog,
+        degrade_models=_degraded(degrade_models),
     )
     try:
         running = start(config)
@@ -119,6 +121,15 @@ def _checked(
     if not 0 <= fault_rate <= 1:
         raise UserError("--fault-rate: must be between 0 and 1")
     return codes
+
+
+def _degraded(names: tuple[str, ...]) -> tuple[str, ...]:
+    from gitops_tune.emulator.degrade import DegradeError, parse
+
+    try:
+        return parse(names)
+    except DegradeError as e:
+        raise UserError(f"--degrade-model: {e}") from None
 
 
 def _check_keys_and_catalog(api_keys: tuple[str, ...], catalog: str) -> None:

@@ -23,13 +23,15 @@ def run(
     for d in session.desired.models:
         mine = [m for m in observed if m.owner is not None and m.owner.name == d.name]
         current = next((m for m in mine if m.owner and m.owner.fingerprint == d.fingerprint), None)
+        serves = current is not None and current.state is State.ACTIVE
         if d.evaluation is not None:  # gated: what serves until the current model passes
-            current = serving_model(d, mine) or current
+            gated = serving_model(d, mine)
+            current, serves = gated or current, gated is not None
         out[d.name] = {
             "model": current.call_name if current else None,
             "state": current.state.value if current else "MISSING",
             "preamble": d.preamble,
-            "serving": current is not None and current.state is State.ACTIVE,
+            "serving": serves,
         }
         if d.evaluation is not None:
             scores = current.scores if current is not None else None

@@ -69,7 +69,11 @@ def open_session(
     early = EarlyList.start(invocation) if prefetch else None
     storage = RemoteHashes()
     desired = load(
-        paths or (".",), invocation, remote_hashes=storage, remote_objects=storage.objects
+        paths or (".",),
+        invocation,
+        remote_hashes=storage,
+        remote_objects=storage.objects,
+        remote_read=storage.read,
     )
     print_warnings(desired.warnings)
     settings = desired.settings

@@ -20,7 +20,11 @@ def run(paths: Sequence[str], *, fmt: str = "text", strict: bool = False) -> int
     findings (docs/data-quality.md) are warnings or errors like any other."""
     storage = RemoteHashes()
     state, errors = collect(
-        paths, Invocation.from_environ(), remote_hashes=storage, remote_objects=storage.objects
+        paths,
+        Invocation.from_environ(),
+        remote_hashes=storage,
+        remote_objects=storage.objects,
+        remote_read=storage.read,
     )
     checked = {m.name: review.check(m) for m in state.models}
     found = [f.diagnostic() for c in checked.values() for f in c.findings]

@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example, Record
 from gitops_tune.desired.sources import source_of, tuned
+from gitops_tune.desired.state import RemoteRead
 from gitops_tune.errors import Diagnostic
 from gitops_tune.evaluation import EvaluationSpec, Normalization
+from gitops_tune.providers.base import ProviderError
 
 
 def evaluation_of(
-    item: mf.Parsed, scans: ds.Scans, hp: Hyperparameters
+    item: mf.Parsed,
+    scans: ds.Scans,
+    hp: Hyperparameters,
+    read: RemoteRead | None = None,
+    home: Path | None = None,
 ) -> EvaluationSpec | list[Diagnostic] | None:
     """``spec.evaluation``: its held-out set read once and checked like training rows (and,
-    for ``regex``, every output compiled)."""
+    for ``regex``, every output compiled). A ``gs://`` set (where the backend takes ``gs://``
+    data, checked by `resolve`) is read whole through ``read`` into ``home``/evaluation and
+    then read like a local file of the same format; diagnostics name ``gs://bucket/object``."""
     doc, spec = item.document, tuned(item).spec
     e = spec.evaluation
     if e is None:
         return None
     if e.dataset.uri is not None:
-        where = doc.locate(("spec", "evaluation", "dataset", "uri"))
-        why = "a gs:// evaluation set is not read by gitops-tune yet; use path or examples"
-        return [Diagnostic(why, where, "spec.evaluation.dataset.uri")]
-    found = source_of(item, "evaluation.dataset", spec.preamble)
+        found = _remote_source(item, e.dataset.uri, read, home)
+    else:
+        found = source_of(item, "evaluation.dataset", spec.preamble)
     if isinstance(found, Diagnostic):
         return [found]
     source, first_pass, shown = found
@@ -64,6 +73,41 @@ def evaluation_of(
         shown=shown,
         examples=examples,
     )
+
+
+def _remote_source(
+    item: mf.Parsed, uri: str, read: RemoteRead | None, home: Path | None
+) -> tuple[ds.Source, ds.Source, str] | Diagnostic:
+    """A ``gs://`` evaluation set, downloaded to a content-addressed file whose suffix keeps
+    the object's format (``.jsonl``, ``.json``, ``.csv``)."""
+    where = item.document.locate(("spec", "evaluation", "dataset", "uri"))
+    field = "spec.evaluation.dataset.uri"
+    if read is None or home is None:
+        return Diagnostic(f"cannot read {uri}: no storage client", where, field)
+    try:
+        data = read(uri)
+    except ProviderError as err:
+        return Diagnostic(f"cannot read {uri}: {err}", where, field)
+    if data is None:
+        return Diagnostic(f"no such object: {uri}", where, field)
+    e = tuned(item).spec.evaluation
+    assert e is not None
+    folder = home / "evaluation"
+    path = folder / (hashlib.sha256(data).hexdigest()[:24] + PurePosixPath(uri).suffix)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_bytes(data)
+    except OSError as err:
+        return Diagnostic(f"cannot keep {uri} in {folder}: {err.strerror or err}", where, field)
+    source = ds.file_source(
+        str(path),
+        uri,
+        input_field=e.dataset.inputField,
+        output_field=e.dataset.outputField,
+        preamble=tuned(item).spec.preamble,
+    )
+    return source, source, uri
 
 
 def _pairs(records: Callable[[], Iterator[Record]]) -> Iterator[Example]:

@@ -9,7 +9,13 @@ from pathlib import Path
 from gitops_tune import dataset, manifest
 from gitops_tune.desired import stages
 from gitops_tune.desired.resolve import resolve, scan_jobs
-from gitops_tune.desired.state import DesiredModel, DesiredState, RemoteHashes, RemoteObjects
+from gitops_tune.desired.state import (
+    DesiredModel,
+    DesiredState,
+    RemoteHashes,
+    RemoteObjects,
+    RemoteRead,
+)
 from gitops_tune.errors import Diagnostic, Location, UserError
 from gitops_tune.settings import Invocation, VertexTarget, WorkspaceDoc
 
@@ -20,6 +26,7 @@ def load(
     *,
     remote_hashes: RemoteHashes | None = None,
     remote_objects: RemoteObjects | None = None,
+    remote_read: RemoteRead | None = None,
 ) -> DesiredState:
     """Load, validate and fingerprint every manifest under ``paths``.
 
@@ -28,11 +35,15 @@ def load(
     hyperparameter defaults. Each dataset is streamed once (count, limits, fingerprint);
     ``gs://`` datasets are fingerprinted by ``remote_hashes`` (a missing one is an error where
     such a dataset is declared), the media objects of chat datasets by ``remote_objects``
-    (batched lookups). Raises `UserError` with every problem found; warnings are
-    returned in `DesiredState.warnings`.
+    (batched lookups); a ``gs://`` evaluation set is read by ``remote_read``. Raises
+    `UserError` with every problem found; warnings are returned in `DesiredState.warnings`.
     """
     state, errors = collect(
-        paths, invocation, remote_hashes=remote_hashes, remote_objects=remote_objects
+        paths,
+        invocation,
+        remote_hashes=remote_hashes,
+        remote_objects=remote_objects,
+        remote_read=remote_read,
     )
     if errors:
         raise UserError(errors)
@@ -84,6 +95,7 @@ def collect(
     *,
     remote_hashes: RemoteHashes | None = None,
     remote_objects: RemoteObjects | None = None,
+    remote_read: RemoteRead | None = None,
 ) -> tuple[DesiredState, list[Diagnostic]]:
     """Like `load`, but returns the errors along with the models that had none."""
     files, found = manifest.discover(paths)
@@ -106,7 +118,7 @@ def collect(
         if parent_name and parent is None:
             continue  # the parent has errors of its own: the child cannot be fingerprinted
         desired, problems = resolve(
-            item, where, settings, remote_hashes, scans, remote_objects, parent=parent
+            item, where, settings, remote_hashes, scans, remote_objects, remote_read, parent=parent
         )
         file_errors.extend(problems)
         if desired is not None:

@@ -16,7 +16,13 @@ from gitops_tune.desired import limits
 from gitops_tune.desired.evaluation import evaluation_of
 from gitops_tune.desired.sources import source_of, tuned
 from gitops_tune.desired.stages import stage_of
-from gitops_tune.desired.state import DesiredModel, RemoteHashes, RemoteObjects, Stage
+from gitops_tune.desired.state import (
+    DesiredModel,
+    RemoteHashes,
+    RemoteObjects,
+    RemoteRead,
+    Stage,
+)
 from gitops_tune.desired.training import training_options, with_options
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.evaluation import EvaluationSpec
@@ -61,11 +67,12 @@ def resolve(
     hashes: RemoteHashes | None,
     scans: ds.Scans | None = None,
     objects: RemoteObjects | None = None,
+    read: RemoteRead | None = None,
     *,
     parent: DesiredModel | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
     """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
-    its scan from ``scans``); ``objects`` looks up a chat dataset's media (`desired.limits`).
+    its scan from ``scans``); ``objects``: a chat dataset's media, ``read``: gs:// objects,
     ``parent``: the resolved model ``spec.from.model`` names (`desired.stages`)."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
@@ -78,7 +85,7 @@ def resolve(
     data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
-    rest = _rest(item, scans, settings, hyperparameters, remote, options, data, parent)
+    rest = _rest(item, scans, settings, hyperparameters, remote, options, data, parent, read)
     if isinstance(rest, list):
         return None, rest
     validation, validation_source, fingerprint, evaluation, stage = rest
@@ -127,6 +134,7 @@ def _rest(
     options: TrainingOptions,
     data: _Data,
     parent: DesiredModel | None,
+    read: RemoteRead | None,
 ) -> _Rest | list[Diagnostic]:
     """After the training data: the validation set, the fingerprint (with the parent's, for a
     stage: `desired.stages`), the evaluation gate and the stage."""
@@ -136,7 +144,7 @@ def _rest(
     validation, validation_source = held_out
     fingerprint = with_options(data.fingerprint, options)
     fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
-    evaluation = evaluation_of(item, scans, hp)
+    evaluation = evaluation_of(item, scans, hp, read, settings.home)
     if not isinstance(evaluation, (EvaluationSpec, type(None))):
         return evaluation
     stage = stage_of(item, parent, fingerprint) if parent is not None else None
@@ -206,6 +214,10 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
     if spec.validation is not None:
         where = doc.locate(("spec", "validation"))
         problems.append(_not_here("a validation dataset", backend, where, "spec.validation"))
+    if spec.evaluation is not None and spec.evaluation.dataset.uri is not None:
+        at = doc.locate(("spec", "evaluation", "dataset", "uri"))
+        field = "spec.evaluation.dataset.uri"
+        problems.append(_not_here("a gs:// evaluation set", backend, at, field))
     return problems
 
 

@@ -19,6 +19,9 @@ RemoteObjects = Callable[[Iterable[str]], "Mapping[str, Mapping[str, str] | None
 """``gs://`` URIs -> what the storage API reports of each (generation, crc32c, contentType,
 size; None: no such object), looked up in batches: the media a chat dataset names."""
 
+RemoteRead = Callable[[str], "bytes | None"]
+"""``gs://`` URI -> the object's bytes (None: no such object): an evaluation set read in full."""
+
 if TYPE_CHECKING:
     from gitops_tune.dataset import Record, Source
     from gitops_tune.evaluation import EvaluationSpec

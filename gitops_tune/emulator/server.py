@@ -1,10 +1,9 @@
 """The emulator's HTTP server: sockets, routing, API keys, latency, faults and stats.
 
 Stdlib only: `http.server.ThreadingHTTPServer` answers each connection in its own thread
-(HTTP/1.1 keep-alive), which is plenty for a local emulator and keeps the install light. The
-meaning of each route lives in a dialect: `gemini` (the Gemini API), `vertex` (Vertex AI
-``/v1beta1/projects/{p}/locations/{l}/tuningJobs`` and what they produce) and `gcs` (the Cloud
-Storage JSON API), all on the same `Router` and store.
+(HTTP/1.1 keep-alive): plenty for a local emulator, and a light install. Each route's meaning
+lives in a dialect: `gemini` (the Gemini API), `vertex` (Vertex AI ``/v1beta1/projects/{p}/
+locations/{l}/tuningJobs`` and what they produce), `gcs` (Cloud Storage's JSON API).
 
 In-process use (the ``local`` backend, tests, benchmarks)::
 
@@ -38,6 +37,7 @@ from gitops_tune.emulator.api import (
     invalid,
 )
 from gitops_tune.emulator.callers import parse_keys, project_of
+from gitops_tune.emulator.degrade import Degraded, DegradeError
 from gitops_tune.emulator.faults import (
     FaultConfigError,
     FaultInjector,
@@ -75,6 +75,7 @@ class EmulatorConfig:
     operation_seconds: float = 0.0  # Vertex AI long-running operations are done after this
     refuse_model_delete: bool = False  # Vertex AI models.delete refuses tuned models
     api_keys: tuple[str, ...] = ()  # "KEY" or "KEY=PROJECT_NUMBER"; empty: any key (`callers`)
+    degrade_models: tuple[str, ...] = ()  # tuned models that answer wrongly, or "all" (`degrade`)
 
 
 class Stats:
@@ -119,11 +120,13 @@ class Emulator:
         self.api_keys = parse_keys(config.api_keys)
         self.catalog = load(config.catalog).with_tunable(config.base_models)
         self.recorder = WireRecorder(config.record_dir) if config.record_dir else None
+        self.degraded = Degraded(config.degrade_models)
         self.gemini = GeminiDialect(
             self.store,
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
             base_models=self.catalog.gemini,
+            degraded=self.degraded,
         )
         self.vertex_jobs = TuningJobs(
             self.store,
@@ -137,6 +140,7 @@ class Emulator:
             publisher_models=self.catalog.vertex_tunable + self.catalog.vertex_other,
             operation_seconds=config.operation_seconds,
             refuse_model_delete=config.refuse_model_delete,
+            degraded=self.degraded,
         )
         self.gcs = GcsDialect(self.store, clock=time.time)
         self.count_tokens = CountTokens(lambda: self.gemini.base_models)
@@ -173,6 +177,7 @@ class Emulator:
             "retry_after_seconds": s.retry_after_seconds,
             "train_seconds": self.config.train_seconds,
             "db_path": self.config.db_path,
+            "degrade_models": list(self.degraded.names),
         }
 
     def _get_config(self, _: Request) -> Response:
@@ -180,8 +185,10 @@ class Emulator:
 
     def _post_config(self, req: Request) -> Response:
         try:
-            self.faults.update(req.json())
-        except FaultConfigError as e:
+            changes = req.json()
+            self.degraded.set(changes.pop("degrade_models", list(self.degraded.names)))
+            self.faults.update(changes)
+        except (FaultConfigError, DegradeError) as e:
             raise invalid(str(e)) from None
         return Response(200, self._config_json())
 

@@ -3,6 +3,7 @@
 (``saved``) and the JSON plan's schema (``schema``). This face only re-exports."""
 
 from gitops_tune.plan.gate import serving as serving_model
+from gitops_tune.plan.gate import usable
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
 from gitops_tune.plan.model import (
     FORMAT_VERSION,
@@ -28,4 +29,5 @@ __all__ = [
     "plan",
     "serving_model",
     "tuned_model_id",
+    "usable",
 ]

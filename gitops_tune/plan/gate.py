@@ -28,13 +28,20 @@ class GateStatus:
     judgement: Judgement | None = None
 
 
+def usable(d: DesiredModel, r: RemoteModel) -> bool:
+    """Can ``r`` serve ``d`` once it passes? ACTIVE, or, with an evaluation declared, a model
+    cancelled mid-training: usable but unpredictable (the fine-tuning guide, "Canceled
+    models"), so it is evaluated like any other. Without one it counts as FAILED, as before."""
+    return r.state is State.ACTIVE or (r.cancelled and d.evaluation is not None)
+
+
 def serving_before(d: DesiredModel, remotes: Sequence[RemoteModel]) -> RemoteModel | None:
     """The superseded model that serves until the current one passes: the most recently
-    serving ACTIVE one that was not itself rejected."""
+    serving ACTIVE one that was not itself rejected (a cancelled one only if it passed)."""
     candidates = [
         r
         for r in remotes
-        if r.state is State.ACTIVE
+        if (r.state is State.ACTIVE or (usable(d, r) and r.scores is not None))
         and r.owner is not None
         and r.owner.fingerprint != d.fingerprint
         and (r.scores is None or r.scores.verdict != "rejected")
@@ -45,7 +52,7 @@ def serving_before(d: DesiredModel, remotes: Sequence[RemoteModel]) -> RemoteMod
 def status(
     d: DesiredModel, current: RemoteModel | None, remotes: Sequence[RemoteModel]
 ) -> GateStatus:
-    if current is None or current.state is not State.ACTIVE:
+    if current is None or not usable(d, current):
         return GateStatus(Gate.CLOSED)
     spec = d.evaluation
     if spec is None:
@@ -67,7 +74,7 @@ def serving(d: DesiredModel, remotes: Sequence[RemoteModel]) -> RemoteModel | No
     """What an application should call for ``d``: its current model once it may serve;
     with an evaluation declared, the model serving before until then."""
     matching = [r for r in remotes if r.owner is not None and r.owner.fingerprint == d.fingerprint]
-    current = next((r for r in matching if r.state is State.ACTIVE), None)
+    current = next((r for r in matching if usable(d, r)), None)
     found = status(d, current, remotes)
     if found.gate is Gate.OPEN:
         return current

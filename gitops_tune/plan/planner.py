@@ -25,7 +25,7 @@ from gitops_tune.plan.diff import (
     mutable_changes,
     reasons_of,
 )
-from gitops_tune.plan.gate import Gate, GateStatus, gated_change
+from gitops_tune.plan.gate import Gate, GateStatus, gated_change, usable
 from gitops_tune.plan.gate import notes as gate_notes
 from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.plan.ids import desired_digest, observed_digest, tuned_model_id
@@ -214,7 +214,7 @@ def _sort_others(
 ) -> _Others:
     """``admitted``: the current model passed its evaluation gate (or has none)."""
     others = _Others([], [], [])
-    serving = current is not None and current.state is State.ACTIVE and admitted
+    serving = current is not None and usable(d, current) and admitted
     for r in remotes:
         if r is current or not r.removable:
             continue
@@ -224,7 +224,7 @@ def _sort_others(
         if r.state is State.TRAINING:
             retire = _retire(d.name, r, Action.CANCEL, f"{why}; stop its training", (code,))
             others.retired.append(retire)
-        elif r.state is State.FAILED:
+        elif r.state is State.FAILED and not usable(d, r):
             retire = _retire(d.name, r, Action.DELETE, f"{why} and FAILED", (code, Reason.FAILED))
             others.retired.append(retire)
         elif not serving:
@@ -285,8 +285,10 @@ def _plan_current(
     """The current model exists: retrain it, wait for it, restore, update it, or nothing."""
     changes = diff(attributes_of(current, d), attributes_of_desired(d))
     immutable = immutable_changes(changes)
-    if current.state is State.FAILED:
+    if current.state is State.FAILED and (not usable(d, current) or found.gate is Gate.REJECTED):
         why = f"{current.id} FAILED" + (f": {current.error}" if current.error else "")
+        if found.judgement is not None:  # cancelled mid-training, evaluated, and rejected
+            why += f"; {found.judgement.why.split(';')[0]}"
         return [_retrain(d, current, new_id, changes, others, (why,), Reason.FAILED)]
     if immutable:
         drifted = ", ".join(c.path for c in immutable)

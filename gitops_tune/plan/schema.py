@@ -183,9 +183,13 @@ def _model_schema() -> dict[str, Any]:
             "usd": {"type": ["number", "null"]},
             "usd_per_million_tokens": {"type": ["number", "null"]},
             "price_source": _NSTR,
+            "evaluation_tokens": _INT,
+            "evaluation_calls": _INT,
         },
         "Training tokens (examples x epochs) and their price;"
-        " estimated: about 4 characters a token.",
+        " estimated: about 4 characters a token. evaluation_tokens: the inference tokens"
+        " apply's evaluation spends (each held-out input and expected output, estimated,"
+        " times evaluation_calls / examples passes), not priced.",
     )
     return _object(
         {
@@ -205,7 +209,13 @@ def _review_schema() -> dict[str, Any]:
             "base": _NSTR,
             "base_commit": _NSTR,
             "models": {"type": "array", "items": _model_schema()},
-            "total": _object({"training_tokens": _INT, "usd": {"type": ["number", "null"]}}),
+            "total": _object(
+                {
+                    "training_tokens": _INT,
+                    "usd": {"type": ["number", "null"]},
+                    "evaluation_tokens": _INT,
+                }
+            ),
         },
         "Pull-request review: models that train, and with --base every model that changed.",
     )

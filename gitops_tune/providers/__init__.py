@@ -34,6 +34,10 @@ class RemoteHashes:
     def __call__(self, uri: str) -> Mapping[str, str] | None:
         return self._storage().hashes(uri)
 
+    def read(self, uri: str) -> bytes | None:
+        """A ``gs://`` object's bytes (None: no such object): a ``gs://`` evaluation set."""
+        return self._storage().read(uri)
+
     def objects(self, uris: Iterable[str]) -> Mapping[str, Mapping[str, str] | None]:
         """Media objects, batched (`Storage.objects`): what desired state checks them by."""
         return self._storage().objects(uris)

@@ -149,6 +149,9 @@ class RemoteModel:
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
     retirement: Retirement | None = None  # None: retiring it is one plain delete
     tuned_model: str = ""  # what a later run continues from (Vertex AI: the tuned Model)
+    # FAILED because cancelled mid-training, and the model is kept and answers: Google's tuning
+    # guide ("Canceled models") calls it usable, its inference performance unpredictable
+    cancelled: bool = False
 
     @property
     def call_name(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -131,8 +132,20 @@ class GeminiProvider:
         for doc in paged(self._page):
             model = to_remote(doc)
             if model.owner is not None and model.owner.workspace == workspace:
-                found.append(model)
+                found.append(self._cancelled(model))
         return found
+
+    def _cancelled(self, model: RemoteModel) -> RemoteModel:
+        """A FAILED model that completed some steps may have been cancelled, which its
+        operation says (error code 1, CANCELLED, in google.rpc.Code): such a model is kept and
+        answers, unpredictably (the fine-tuning guide, "Canceled models")."""
+        if model.state is not State.FAILED or not model.snapshots:
+            return model
+        ops = or_none(partial(self.sdk.request, "get", f"{_resource(model.id)}/operations"))
+        listed = ops.get("operations", []) if isinstance(ops, dict) else []
+        if any((op.get("error") or {}).get("code") == 1 for op in listed):
+            return replace(model, cancelled=True, error="cancelled mid-training")
+        return model
 
     def _page(self, token: str) -> tuple[list[dict[str, Any]], str]:
         query = {"pageSize": PAGE_SIZE} | ({"pageToken": token} if token else {})
@@ -141,7 +154,7 @@ class GeminiProvider:
 
     def get(self, model_id: str) -> RemoteModel | None:
         doc = or_none(partial(self.sdk.request, "get", _resource(model_id)))
-        return None if doc is None else to_remote(doc)
+        return None if doc is None else self._cancelled(to_remote(doc))
 
     def base_model(self, name: str) -> BaseModel | None:
         path = name if name.startswith("models/") else f"models/{name}"

@@ -129,6 +129,18 @@ class Storage:
                     out[blob.name] = _object_info(blob)
         return out
 
+    def read(self, uri: str) -> bytes | None:
+        """The object's bytes; None when it does not exist."""
+        bucket, name = parse_uri(uri)
+        blob = self._client.bucket(bucket).blob(name)
+        try:
+            data: bytes = blob.download_as_bytes()
+        except Exception as e:
+            if _code(e) == 404:
+                return None
+            raise _mapped(e, f"read {uri}") from None
+        return data
+
     def upload_once(self, bucket: str, name: str, data: Callable[[], bytes]) -> str:
         """Upload ``data()`` unless the object exists (content-addressed names); the URI."""
         uri = f"gs://{bucket}/{name}"

@@ -19,7 +19,13 @@ def counts(d: DatasetDiff) -> str:
 def cost_text(c: Cost) -> str:
     approx = "~" if c.estimated else ""
     tokens = f"{approx}{c.tokens:,} training tokens"
-    return f"{tokens}, {usd(c.usd)}"
+    text = f"{tokens}, {usd(c.usd)}"
+    if c.evaluation_calls:
+        text += (
+            f"; evaluation ~{c.evaluation_tokens:,} inference tokens"
+            f" ({c.evaluation_calls:,} calls), not priced"
+        )
+    return text
 
 
 def usd(amount: float | None) -> str:
@@ -116,7 +122,10 @@ def total(review: Review) -> str | None:
         price = "no price"
     else:
         price = "no price for some base models"
-    return f"Training: {approx}{review.total_tokens:,} tokens, {price}."
+    line = f"Training: {approx}{review.total_tokens:,} tokens, {price}."
+    if review.evaluation_tokens:
+        line += f" Evaluation: ~{review.evaluation_tokens:,} inference tokens, not priced."
+    return line
 
 
 # --- markdown ---------------------------------------------------------------------------------

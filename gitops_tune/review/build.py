@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from gitops_tune.desired import DesiredModel, DesiredState
 from gitops_tune.review import rules
 from gitops_tune.review.base import BaseTree, compare
-from gitops_tune.review.cost import PriceTable, cost, estimate_tokens, load_prices
+from gitops_tune.review.cost import (
+    PriceTable,
+    cost,
+    estimate_tokens,
+    evaluation_usage,
+    load_prices,
+)
 from gitops_tune.review.gitref import GitTree
 from gitops_tune.review.model import BaseChange, Finding, ModelReview, Review
 
@@ -87,6 +93,11 @@ def _model(
         per_epoch = counted if counted is not None else estimate_tokens(checked.chars)
         epochs = m.hyperparameters.epochs
         spent = cost(per_epoch, epochs, counted is None, m.base_model, table)
+        if m.evaluation is not None:
+            passes = 2 if m.evaluation.no_regression else 1
+            pairs = ((e.text_input, e.output) for e in m.evaluation.examples())
+            tokens, calls = evaluation_usage(pairs, passes)
+            spent = replace(spent, evaluation_tokens=tokens, evaluation_calls=calls)
     return ModelReview(m.name, checked.findings, checked.silenced, spent, change)
 
 

@@ -6,10 +6,17 @@ tokens are the examples' tokens times the epoch count. Prices come from a table:
 the package (`prices.yaml`, dated and sourced), or the user's own file in the same shape.
 A base model matches the table's longest entry its name starts with, after ``models/`` or
 ``publishers/google/models/`` is dropped (``gemini-2.5-flash-001`` takes ``gemini-2.5-flash``).
+
+Evaluation (``spec.evaluation``) is inference, not training: apply asks the new model every
+held-out input once, and with ``noRegression`` the serving model too (unless its marker already
+holds scores on the same set, so this is an upper bound). Each call is counted as its input
+(the preamble prepended) plus its expected output as the answer's length, both estimated; the
+table has no inference prices, so these tokens are shown and not priced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,6 +53,15 @@ class PriceTable:
 
 def estimate_tokens(chars: int) -> int:
     return -(-chars // CHARS_PER_TOKEN)
+
+
+def evaluation_usage(pairs: Iterable[tuple[str, str]], passes: int) -> tuple[int, int]:
+    """(tokens, calls) of ``passes`` evaluations of (input, expected output) ``pairs``."""
+    per_pass = calls = 0
+    for text_input, output in pairs:
+        per_pass += estimate_tokens(len(text_input)) + estimate_tokens(len(output))
+        calls += 1
+    return per_pass * passes, calls * passes
 
 
 def cost(

@@ -119,7 +119,9 @@ class BaseChange:
 
 @dataclass(frozen=True)
 class Cost:
-    """Training tokens (examples x epochs) and their price, for a model that trains."""
+    """Training tokens (examples x epochs) and their price, for a model that trains; with
+    ``spec.evaluation``, the inference tokens apply's evaluation will spend (not priced: the
+    table prices training tokens)."""
 
     tokens: int
     estimated: bool  # True: about four characters a token; False: the backend counted them
@@ -127,6 +129,8 @@ class Cost:
     usd: float | None  # None: no price for the base model in the table
     price_per_million: float | None = None
     price_source: str | None = None
+    evaluation_tokens: int = 0  # estimated, see `review.cost.evaluation_usage`
+    evaluation_calls: int = 0  # generateContent calls apply makes to evaluate
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,6 +140,8 @@ class Cost:
             "usd": None if self.usd is None else round(self.usd, 4),
             "usd_per_million_tokens": self.price_per_million,
             "price_source": self.price_source,
+            "evaluation_tokens": self.evaluation_tokens,
+            "evaluation_calls": self.evaluation_calls,
         }
 
 
@@ -179,6 +185,10 @@ class Review:
     def total_tokens(self) -> int:
         return sum(m.cost.tokens for m in self.models if m.cost is not None)
 
+    @property
+    def evaluation_tokens(self) -> int:
+        return sum(m.cost.evaluation_tokens for m in self.models if m.cost is not None)
+
     def to_json(self) -> dict[str, Any]:
         total = self.total_usd
         return {
@@ -188,5 +198,6 @@ class Review:
             "total": {
                 "training_tokens": self.total_tokens,
                 "usd": None if total is None else round(total, 4),
+                "evaluation_tokens": self.evaluation_tokens,
             },
         }

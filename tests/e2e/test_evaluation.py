@@ -1,7 +1,8 @@
 """The evaluation gate end to end, on both backends: a new model serves (and the old one
 retires) only when it scores enough on a held-out set. The emulator's tuned models answer
 with the output of the nearest training example, so a model trained on mislabelled data
-really answers wrong."""
+really answers wrong; the emulator's ``degrade_models`` switch makes a model answer wrong
+whatever its data."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from unittest.mock import patch
 from gitops_tune.gatekeeper import Gatekeeper
 from gitops_tune.providers.sdk_genai import Genai
 from tests.e2e.conftest import Repo
+from tests.harness import request_json
 
 TOPICS = {"billing": "I was charged twice on invoice", "technical": "the app crashes with error"}
 
@@ -46,6 +48,11 @@ def served(repo: Repo) -> str:
 
 def test_a_passing_model_is_promoted(repo: Repo) -> None:
     gated(repo, tickets(), minScore=0.8)
+    plan = repo.cli("plan")
+    # 4 held-out calls of 11 tokens: "I was charged twice on invoice 70" (33 characters, 9
+    # tokens) + "billing" (2); "the app crashes with error 70" (8) + "technical" (3)
+    assert "evaluation ~44 inference tokens (4 calls), not priced" in plan.stdout, plan.output
+    assert "Evaluation: ~44 inference tokens, not priced." in plan.stdout
     result = repo.apply("--wait")
     assert result.exit_code == 0, result.output
     assert "evaluating" in result.output
@@ -62,12 +69,18 @@ def test_a_passing_model_is_promoted(repo: Repo) -> None:
     assert "scores 1.0000; gate: minScore 0.80" in plan.stdout, plan.output
 
 
+def degrade(repo: Repo, *names: str) -> None:
+    """The emulator's switch: these tuned models (or "all") answer wrongly from now on."""
+    request_json(repo.url, "POST", "_emulator/config", {"degrade_models": list(names)})
+
+
 def test_a_worse_model_is_rejected_and_the_old_one_keeps_serving(repo: Repo) -> None:
     gated(repo, tickets(), minScore=0.8)
     assert repo.apply("--wait").exit_code == 0
     before, models = served(repo), repo.ids()
 
-    gated(repo, tickets(swap=True), minScore=0.8)  # mislabelled: the new model answers wrong
+    degrade(repo, "all")  # every model trained from now on answers wrongly
+    gated(repo, tickets(11), minScore=0.8)
     result = repo.apply("--wait")
     assert result.exit_code == 1, result.output
     assert "rejected at score 0.0000 < 0.8000" in result.output
@@ -84,6 +97,18 @@ def test_a_worse_model_is_rejected_and_the_old_one_keeps_serving(repo: Repo) -> 
 
     gated(repo, tickets(swap=True), minScore=0.0, noRegression=False)  # invalid: gates nothing
     assert repo.cli("validate").exit_code == 1
+
+
+def test_mislabelled_data_is_rejected_too(repo: Repo) -> None:
+    """No switch: a model trained on swapped labels really answers wrong."""
+    gated(repo, tickets(), minScore=0.8)
+    assert repo.apply("--wait").exit_code == 0
+    before = served(repo)
+    gated(repo, tickets(swap=True), minScore=0.8)
+    result = repo.apply("--wait")
+    assert result.exit_code == 1, result.output
+    assert "rejected at score 0.0000 < 0.8000" in result.output
+    assert served(repo) == before
 
 
 def test_no_regression_compares_with_the_serving_model(repo: Repo) -> None:

@@ -81,3 +81,11 @@ def test_vertex_dialect_sets_up_the_bucket_and_prints_the_environment(tmp_path: 
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_degrade_model_takes_names() -> None:
+    from gitops_tune.commands.emulator import run
+    from gitops_tune.errors import UserError
+
+    with pytest.raises(UserError, match="--degrade-model: "):
+        run(degrade_models=("",))

@@ -147,7 +147,7 @@ def test_the_json_plan_carries_the_review_and_matches_the_schema() -> None:
     jsonschema.validate(doc, plan_schema())
     review = doc["review"]
     assert (review["base"], review["base_commit"]) == ("origin/main", "c0ffee")
-    assert review["total"] == {"training_tokens": 5_200, "usd": None}
+    assert review["total"] == {"training_tokens": 5_200, "usd": None, "evaluation_tokens": 0}
     new, rep = review["models"]
     assert new["cost"] == {
         "training_tokens": 1_200,
@@ -156,6 +156,8 @@ def test_the_json_plan_carries_the_review_and_matches_the_schema() -> None:
         "usd": None,
         "usd_per_million_tokens": None,
         "price_source": None,
+        "evaluation_tokens": 0,
+        "evaluation_calls": 0,
     }
     assert rep["base"]["dataset"]["samples"]["changed"] == [
         {"text_input": "refund please", "output": "billing", "before": "account"}

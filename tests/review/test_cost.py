@@ -54,3 +54,12 @@ def test_a_bad_table_is_one_error(tmp_path: Path, text: str, message: str) -> No
         load_prices(str(path))
     with pytest.raises(UserError, match="cannot read the price table"):
         load_prices(str(tmp_path / "missing.yaml"))
+
+
+def test_evaluation_usage_counts_inputs_and_answers_per_pass() -> None:
+    from gitops_tune.review.cost import evaluation_usage
+
+    pairs = [("12345678", "abc"), ("x", "yyyyy")]  # 2 + 1, 1 + 2 tokens
+    assert evaluation_usage(pairs, 1) == (6, 2)
+    assert evaluation_usage(iter(pairs), 2) == (12, 4)  # noRegression: the serving model too
+    assert evaluation_usage([], 2) == (0, 0)

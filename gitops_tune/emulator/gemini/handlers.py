@@ -21,6 +21,7 @@ from gitops_tune.emulator.api import (
     not_found,
     proto_json,
 )
+from gitops_tune.emulator.degrade import Degraded, worse
 from gitops_tune.emulator.gemini import access, answers, resources, wire
 from gitops_tune.emulator.gemini.catalog import BaseModel, load
 from gitops_tune.emulator.paging import Paging
@@ -42,8 +43,10 @@ class GeminiDialect:
         clock: Callable[[], float],
         train_seconds: Callable[[], float],
         base_models: Sequence[BaseModel] | None = None,  # None: the default catalog's
+        degraded: Degraded | None = None,  # models that answer wrongly (`degrade`)
     ) -> None:
         self.store = store
+        self.degraded = degraded or Degraded()
         self.clock = clock
         self.train_seconds = train_seconds
         self._snapshots: dict[tuple[str, str, int], str] = {}  # see `_finished_snapshots`
@@ -223,18 +226,29 @@ class GeminiDialect:
         return Response(200, {})
 
     def generate_content(self, req: Request) -> Response:
+        """A tuned model answers from its training examples (`answers.answer_for`). A model
+        cancelled mid-training answers too, from the examples its completed steps covered:
+        the fine-tuning guide ("Canceled models") calls its inference performance
+        unpredictable, particularly if the job is canceled early."""
         rec = self._readable(req)
-        state = training.progress(resources.job(rec), self.clock()).state
-        if state != "ACTIVE":
+        prog = training.progress(resources.job(rec), self.clock())
+        examples = self.store.examples(rec.id)
+        if prog.cancelled and prog.completed_steps:
+            learned = -(-len(examples) * prog.completed_steps // max(1, rec.total_steps))
+            examples = examples[: max(1, learned)]
+        elif prog.state != "ACTIVE":
             raise ApiError(
                 400,
-                f"Tuned model tunedModels/{rec.id} is not ready for use: its state is {state}.",
+                f"Tuned model tunedModels/{rec.id} is not ready for use: its state is "
+                f"{prog.state}.",
                 "FAILED_PRECONDITION",
             )
         body = proto_json(req.json())
         answers.check_supported(body, f"tunedModels/{rec.id}")
         prompt = answers.prompt_text(body)
-        text = answers.answer_for(prompt, self.store.examples(rec.id))
+        text = answers.answer_for(prompt, examples)
+        if self.degraded.matches(f"tunedModels/{rec.id}", rec.display_name):
+            text = worse(text, examples)
         return Response(200, answers.generate_content_json(rec.id, prompt, text))
 
     # -- operations -----------------------------------------------------------------------

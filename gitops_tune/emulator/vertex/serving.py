@@ -29,6 +29,7 @@ from gitops_tune.emulator.api import (
     proto_json,
     reject_unknown,
 )
+from gitops_tune.emulator.degrade import Degraded, worse
 from gitops_tune.emulator.gemini import answers
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
@@ -57,7 +58,9 @@ class Serving:
         publisher_models: Sequence[str] = wire.TUNABLE_BASE_MODELS + wire.OTHER_BASE_MODELS,
         operation_seconds: float = 0.0,
         refuse_model_delete: bool = False,
+        degraded: Degraded | None = None,  # models that answer wrongly (`degrade`)
     ) -> None:
+        self.degraded = degraded or Degraded()
         self.publisher_models = frozenset(publisher_models)
         self.store = store
         self.clock = clock
@@ -264,6 +267,9 @@ class Serving:
         examples = answers.jsonl_examples(self.store.get_blob(bucket, blob) or b"")
         text = answers.answer_for(prompt, examples)
         version = f"{wire.parent(doc)}/models/{doc['model_id']}"
+        display = str(doc.get("model_display_name", doc["display_name"]))
+        if self.degraded.matches(version, f"{wire.parent(doc)}/tuningJobs/{doc['id']}", display):
+            text = worse(text, examples)
         return Response(200, answers.generate_content_json(doc["model_id"], prompt, text, version))
 
     def delete_endpoint(self, req: Request) -> Response:
