@@ -127,6 +127,8 @@ class Api:
     #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
     #: continuous tuning, the job's identity and encryption key); others are refused.
     training_fields: tuple[str, ...] = ()
+    #: The tuning methods it runs (``spec.method``; `gitops_tune.manifest.methods.METHODS`).
+    methods: tuple[str, ...] = ("supervised",)
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -217,6 +219,9 @@ VERTEX_API = Api(
         "encryptionSpec",
         "serving",
     ),
+    # TuningJob.preference_optimization_spec, .reinforcement_tuning_spec, .distillation_spec
+    # (google-genai 3.6 TuningMethod; Vertex AI's v1beta1 TuningJob)
+    methods=("supervised", "preference", "reinforcement", "distillation"),
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
+from gitops_tune.manifest.methods import Method
 
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
@@ -277,6 +278,9 @@ class TunedModelSpec(BaseModel):
     )
     task: Literal["classification", "summarization", "document-search", "other"] | None = Field(
         default=None, description="Selects the recommended dataset size. Default other."
+    )
+    method: Method | None = Field(
+        default=None, description="The tuning method (default supervised) and its settings."
     )
     dataset: Dataset
     validation: Dataset | None = Field(
