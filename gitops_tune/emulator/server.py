@@ -130,6 +130,7 @@ class Emulator:
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
             tunable=self.catalog.vertex_tunable,
+            offered=self.catalog.vertex_methods,
         )
         self.vertex_serving = Serving(
             self.store,

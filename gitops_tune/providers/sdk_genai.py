@@ -351,7 +351,7 @@ def _options(job: types.TuningJob) -> TrainingOptions:
     return TrainingOptions(
         pre_tuned_model=(pre.tuned_model_name or "") if pre is not None else "",
         pre_tuned_checkpoint=(pre.checkpoint_id or "") if pre is not None else "",
-        export_last_checkpoint_only=bool(spec and spec.export_last_checkpoint_only),
+        export_last_checkpoint_only=bool(getattr(spec, "export_last_checkpoint_only", False)),
         service_account=job.service_account or "",
         kms_key_name=(job.encryption_spec.kms_key_name or "") if job.encryption_spec else "",
         method=method,

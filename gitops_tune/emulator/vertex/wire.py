@@ -30,6 +30,7 @@ from gitops_tune.emulator.api import (
     proto_json,
     reject_unknown,
 )
+from gitops_tune.emulator.vertex import methods
 from gitops_tune.emulator.vertex.options import identity, pre_tuned
 
 ObjectCheck = Callable[[str, str], "str | None"]
@@ -77,6 +78,9 @@ _TOP_LEVEL = {
     "description",
     "labels",
     "supervisedTuningSpec",
+    "preferenceOptimizationSpec",
+    "reinforcementTuningSpec",
+    "distillationSpec",
     "serviceAccount",
     "encryptionSpec",
 }
@@ -281,10 +285,11 @@ class NewJob:
     display_name: str
     description: str
     labels: dict[str, str]
-    spec: dict[str, Any]  # supervisedTuningSpec, its field names checked
+    spec: dict[str, Any]  # the method's spec (`methods.SPECS`), its field names checked
     pre_tuned: dict[str, str] | None = None  # preTunedModel: tunedModelName, checkpointId
     service_account: str = ""
     encryption_spec: dict[str, str] | None = None
+    method: str = "supervised"
 
 
 def _base_model(body: Mapping[str, Any], tunable: Sequence[str]) -> str:
@@ -315,14 +320,11 @@ def new_job(raw: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS
     if not isinstance(description, str):
         raise invalid("description must be a string.")
     labels = _labels(body.get("labels"))
-    spec = body.get("supervisedTuningSpec")
-    if not isinstance(spec, dict):
-        raise invalid(
-            "supervisedTuningSpec is required (the emulator supports supervised tuning only)."
-        )
-    reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
+    method, _, spec = methods.spec_of(body)
+    if method == "supervised":
+        reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
     account, encryption = identity(body)
-    return NewJob(base, display, description, labels, spec, pre, account, encryption)
+    return NewJob(base, display, description, labels, spec, pre, account, encryption, method)
 
 
 def hyperparameters(spec: Mapping[str, Any], base: str) -> dict[str, Any]:
