@@ -99,8 +99,12 @@ def _dump(value: object) -> str:
 def method_spec(job: Any) -> Any:
     """The spec of a google-genai ``TuningJob``'s method (supervised, preference,
     reinforcement, distillation); None when it has none."""
-    names = ("supervised_tuning_spec", "preference_optimization_spec")
-    names += ("reinforcement_tuning_spec", "distillation_spec")
+    names = (
+        "supervised_tuning_spec",
+        "preference_optimization_spec",
+        "reinforcement_tuning_spec",
+        "distillation_spec",
+    )
     return next((s for s in (getattr(job, n, None) for n in names) if s is not None), None)
 
 

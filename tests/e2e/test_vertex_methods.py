@@ -105,9 +105,9 @@ def created(wire: Path) -> list[dict[str, Any]]:
     for file in sorted(wire.glob("*.jsonl")):
         for line in file.read_text().splitlines():
             rec = json.loads(line)
-            if rec["route"].startswith("POST") and rec["path"].endswith("/tuningJobs"):
-                if "gitops-tune" in rec["client"] and rec["status"] == 200:
-                    out.append(rec["request"])
+            post = rec["route"].startswith("POST") and rec["path"].endswith("/tuningJobs")
+            if post and "gitops-tune" in rec["client"] and rec["status"] == 200:
+                out.append(rec["request"])
     return out
 
 
@@ -137,8 +137,8 @@ def test_reinforcement_with_a_composite_reward_sends_googles_spec(
     job = types.TuningJob.model_validate(body)  # strict: google-genai forbids unknown fields
     spec = job.reinforcement_tuning_spec
     assert spec is not None and job.supervised_tuning_spec is None
-    assert spec.composite_reward_config == types.CompositeReinforcementTuningRewardConfig(
-        **COMPOSITE
+    assert spec.composite_reward_config == (
+        types.CompositeReinforcementTuningRewardConfig.model_validate(COMPOSITE)
     )
     assert spec.single_reward_config is None
     hp = spec.hyper_parameters
