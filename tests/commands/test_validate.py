@@ -137,6 +137,21 @@ def test_the_vertex_example_is_valid_there_and_refused_on_the_gemini_api(
     assert ": spec.preTunedModel: preTunedModel does not apply" in refused.output
 
 
+def test_the_vertex_methods_example_is_valid_there_and_refused_on_the_gemini_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
+    result = run("examples-vertex-methods/")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "3 models valid; workspace support-methods (vertex)"
+    monkeypatch.setenv("GITOPS_TUNE_BACKEND", "gemini")
+    refused = run("examples-vertex-methods/")
+    assert refused.exit_code == 1
+    for method in ("preference", "reinforcement", "distillation"):
+        assert f": spec.method: {method} tuning does not apply to backend gemini" in refused.output
+
+
 @pytest.mark.parametrize(
     ("lines", "error"),
     [
