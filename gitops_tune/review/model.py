@@ -127,9 +127,11 @@ class Cost:
     usd: float | None  # None: no price for the base model in the table
     price_per_million: float | None = None
     price_source: str | None = None
+    counts: str = ""  # what the tokens count, where a tuning method counts differently
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({"counts": self.counts} if self.counts else {}),
             "training_tokens": self.tokens,
             "estimated": self.estimated,
             "epochs": self.epochs,

@@ -151,6 +151,9 @@ def test_reinforcement_with_a_composite_reward_sends_googles_spec(
     assert echo["reinforcementTuningSpec"]["compositeRewardConfig"] == COMPOSITE
     assert "reinforcementTuningDataStats" in echo["tuningDataStats"]
     assert repo.actions() == [("solver", "no-op")]  # the job reads back as declared
+    shown = repo.cli("status", "--loss", "solver")
+    assert shown.exit_code == 0, shown.output
+    assert "reward curve: not published by the tuning job" in shown.output
 
 
 def test_a_preference_model_applies_and_only_beta_retrains_it(mrepo: tuple[Repo, Path]) -> None:

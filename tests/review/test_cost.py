@@ -49,3 +49,17 @@ def test_a_bad_table_is_one_error(tmp_path: Path, text: str, message: str) -> No
         load_prices(str(path))
     with pytest.raises(UserError, match="cannot read the price table"):
         load_prices(str(tmp_path / "missing.yaml"))
+
+
+def test_each_method_says_how_its_tokens_are_counted() -> None:
+    from gitops_tune.review.cost import method_tokens
+
+    rl = method_tokens("reinforcement", '{"samplesPerPrompt": 4}', 400)
+    assert rl[0] == 400  # 100 prompt tokens x 4 samples
+    assert "samplesPerPrompt 4" in rl[1] and "not counted" in rl[1]
+    assert method_tokens("reinforcement", "{}", 400)[0] == 100
+    assert method_tokens("preference", "{}", 400) == (
+        100,
+        "preference: the prompt and both completions",
+    )
+    assert "teacher" in method_tokens("distillation", "{}", 400)[1]
