@@ -5,6 +5,7 @@ change of only ``beta`` retrains that model and no other."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from google.genai import types
 
+from gitops_tune.emulator.recording import process_recorder
 from gitops_tune.emulator.server import EmulatorConfig, start
 from tests.e2e.conftest import Repo, repo_for
 from tests.e2e.test_vertex import jobs
@@ -97,6 +99,10 @@ def mrepo(tmp_path: Path) -> Iterator[tuple[Repo, Path]]:
     config = EmulatorConfig(port=0, train_seconds=1.0, catalog="current", record_dir=str(wire))
     with start(config) as running:
         yield repo_for("vertex", tmp_path, running), wire
+    corpus = process_recorder()  # --record-wire: the conformance suite judges these too
+    for i, file in enumerate(sorted(wire.glob("*.jsonl")) if corpus is not None else []):
+        assert corpus is not None
+        shutil.copy(file, corpus.folder / f"methods-{tmp_path.name}-{i}.jsonl")
 
 
 def created(wire: Path) -> list[dict[str, Any]]:

@@ -62,9 +62,8 @@ HYPER: Mapping[str, tuple[str, ...]] = {
     ),
     "distillation": (),
 }
-_INT64 = frozenset(
-    {"samplesPerPrompt", "batchSize", "evaluateInterval", "checkpointInterval", "stepCount"}
-)
+#: int64 fields travel as strings in proto3 JSON; the others are int32 (v1beta1 discovery doc)
+_INT64 = frozenset({"stepCount"})
 THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
 _SCORERS = (
     "stringMatchRewardScorer",
