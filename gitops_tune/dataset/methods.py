@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from gitops_tune.dataset.chat import ROLES, ChatError, Conversation, _dump, _object, _Parse
+from gitops_tune.dataset.chat import ChatError, Conversation, _dump, _object, _Parse, turns
 from gitops_tune.dataset.fingerprints import Fingerprinter
 from gitops_tune.dataset.records import Row, Scan, Source
 from gitops_tune.dataset.tuning_limits import media_resolutions
@@ -35,26 +35,6 @@ _TOP = {
 }
 _COMPLETION = ("completion", "score")
 MAX_ERRORS = 20
-
-
-def _prompt(row: Mapping[str, Any], state: _Parse) -> dict[str, Any]:
-    """``systemInstruction`` and ``contents``, the last turn a user turn."""
-    out: dict[str, Any] = {}
-    if "systemInstruction" in row:
-        out["systemInstruction"] = state.content(
-            row["systemInstruction"], "systemInstruction", None
-        )
-    turns = row.get("contents")
-    if not isinstance(turns, list) or not turns:
-        raise ChatError("must be a non-empty list of turns", "contents")
-    out["contents"] = [
-        state.content(t, f"contents[{i}]", ROLES[i % 2]) for i, t in enumerate(turns)
-    ]
-    if out["contents"][-1]["role"] != "user":
-        raise ChatError(
-            "the prompt must end with a 'user' turn", f"contents[{len(turns) - 1}].role"
-        )
-    return out
 
 
 def _completions(value: object, state: _Parse) -> tuple[list[dict[str, Any]], str]:
@@ -100,7 +80,7 @@ def parse(method: str, value: object, resolutions: tuple[str, ...]) -> Conversat
     """One row of ``method``'s dataset -> a `Conversation`; `ChatError` with the first problem."""
     row = _object(value, _TOP[method], "")
     state = _Parse(resolutions)
-    out = _prompt(row, state)
+    out = turns(row, state, "user", "the prompt")
     output = ""
     if method == "preference":
         if state.media:

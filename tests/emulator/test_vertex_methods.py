@@ -20,7 +20,7 @@ BUCKET = "data"
 AUTH = {"Authorization": "Bearer t"}
 JOBS = "v1beta1/projects/p/locations/us-central1/tuningJobs"
 USER = {"role": "user", "parts": [{"text": "Which label?"}]}
-PREFERENCE = {
+PREFERENCE: dict[str, Any] = {
     "contents": [USER],
     "completions": [
         {"score": 1, "completion": {"role": "model", "parts": [{"text": "billing"}]}},
@@ -70,7 +70,7 @@ def refused(url: str, body: dict[str, Any]) -> str:
 def test_each_method_runs_with_its_spec_and_its_data_stats(vertex: RunningEmulator) -> None:
     url = vertex.url
     prefs, prompts = upload(url, "p.jsonl", [PREFERENCE] * 3), upload(url, "r.jsonl", [PROMPT] * 3)
-    specs = {
+    specs: dict[str, tuple[str, dict[str, Any], str]] = {
         "preferenceOptimizationSpec": (
             "gemini-2.5-flash",
             {"trainingDatasetUri": prefs, "hyperParameters": {"beta": 0.2}},

@@ -175,20 +175,26 @@ def _single(config: object, where: str) -> None:
 # -- the data ----------------------------------------------------------------------------------
 
 
+def json_row(line: str, where: str) -> dict[str, Any]:
+    """One JSONL line of a dataset object: a JSON object, or refused."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        raise invalid(f"{where}: not valid JSON.") from None
+    if not isinstance(row, dict):
+        raise invalid(f"{where}: each line must be a JSON object.")
+    return row
+
+
 def count_rows(method: str, data: bytes, uri: str, path: str) -> tuple[int, int]:
     """Check a method's JSONL object; (rows, text characters)."""
+
     count = chars = 0
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         if not line.strip():
             continue
         where = f"{uri} line {number}"
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise invalid(f"{where}: not valid JSON.") from None
-        if not isinstance(row, dict):
-            raise invalid(f"{where}: each line must be a JSON object.")
-        chars += _row_chars(method, row, where)
+        chars += _row_chars(method, json_row(line, where), where)
         count += 1
     if count == 0:
         raise invalid(f"{path}: {uri} holds no examples.")

@@ -224,12 +224,7 @@ def _system_chars(value: object, where: str) -> int:
 
 def _example_chars(line: str, where: str, exists: ObjectCheck) -> tuple[int, str | None]:
     """Check one JSONL line (one example); its text length and mediaResolution."""
-    try:
-        row = json.loads(line)
-    except ValueError:
-        raise invalid(f"{where}: not valid JSON.") from None
-    if not isinstance(row, dict):
-        raise invalid(f"{where}: each line must be a JSON object.")
+    row = methods.json_row(line, where)
     reject_unknown(row, ("contents", "systemInstruction", "generationConfig"), where)
     contents = row.get("contents")
     if not isinstance(contents, list) or len(contents) < 2:
