@@ -150,7 +150,10 @@ def _service_bindings(package: str, version: str, service: str) -> list[Binding]
     return out
 
 
+@cache
 def discovery_document(name: str = "storage.v1.json") -> dict[str, Any]:
+    """A discovery document shipped in google-api-python-client, read once (callers read it,
+    never change it)."""
     import googleapiclient
 
     folder = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"

@@ -129,6 +129,8 @@ class Api:
     training_fields: tuple[str, ...] = ()
     #: Why a refused training key is refused, where there is more to say than "no such setting".
     training_refusals: Mapping[str, str] = field(default_factory=dict)
+    #: The tuning methods it runs (``spec.method``; `gitops_tune.manifest.methods.METHODS`).
+    methods: tuple[str, ...] = ("supervised",)
 
     def hyperparameters(self, given: Mapping[str, object]) -> Hyperparameters:
         """The manifest's hyperparameters (camelCase; those the user set) over this API's
@@ -228,6 +230,9 @@ VERTEX_API = Api(
         "encryptionSpec",
         "serving",
     ),
+    # TuningJob.preference_optimization_spec, .reinforcement_tuning_spec, .distillation_spec
+    # (google-genai 3.6 TuningMethod; Vertex AI's v1beta1 TuningJob)
+    methods=("supervised", "preference", "reinforcement", "distillation"),
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}

@@ -144,12 +144,15 @@ def print_warnings(warnings: Sequence[Diagnostic]) -> None:
 
 
 def check_base_models(p: Plan, provider: Provider, retry: RetryPolicy) -> None:
-    """Before a create is planned, its base model must exist and support tuning."""
+    """Before a create is planned, its base model must exist and support tuning (for a
+    method other than supervised tuning, `desired.methods` has judged the model already)."""
     wanted: dict[str, Diagnostic] = {}
+    by_method: set[str] = set()
     for c in p.actionable:
         if c.action.trains and c.desired is not None:
             d = c.desired
             wanted.setdefault(d.base_model, Diagnostic("", d.location, "spec.baseModel"))
+            by_method |= {d.base_model} if d.options.method else set()
     problems = []
     hint = f" ({provider.tuning_hint})" if provider.tuning_hint else ""
     for name, where in sorted(wanted.items()):
@@ -157,7 +160,7 @@ def check_base_models(p: Plan, provider: Provider, retry: RetryPolicy) -> None:
             info = with_retries(_getter(provider, name), f"get {name}", retry)
         except ProviderError as e:
             raise UserError(str(e)) from None
-        if info is None or not info.supports_tuning:
+        if info is None or not (info.supports_tuning or name in by_method):
             what = "not found" if info is None else "does not support tuning"
             problems.append(
                 Diagnostic(f"base model {name} {what}{hint}", where.location, where.field)

@@ -161,13 +161,22 @@ def _roles(session: Session, observed: list[RemoteModel]) -> dict[str, str]:
     return roles
 
 
+#: A reinforcement job's rewards per evaluation interval: google-genai 3.6's TuningJob (and
+#: Vertex AI's v1beta1 TuningJob) has no field for them.
+REWARD_CURVE = (
+    "reward curve: not published by the tuning job (TuningJob has no reward field); see the "
+    "job's Vertex AI Experiment (TuningJob.experiment) in the Google Cloud console"
+)
+
+
 def _loss(
     session: Session, observed: list[RemoteModel], wanted: str, fmt: str, png: str | None
 ) -> int:
     model = _pick(session, observed, wanted)
     api = session.settings.backend.api
     if not model.snapshots and not api.loss_curve:
-        click.echo(f"{_name(model)}: {model.id} ({model.state.value}): {api.no_loss_curve}.")
+        said = REWARD_CURVE if model.options.method == "reinforcement" else api.no_loss_curve
+        click.echo(f"{_name(model)}: {model.id} ({model.state.value}): {said}.")
         return 0
     finished = model.state is State.ACTIVE
     analysis = loss.analyze(model.snapshots, finished=finished)

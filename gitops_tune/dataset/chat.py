@@ -214,25 +214,29 @@ def _dump(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def parse(value: object, resolutions: tuple[str, ...]) -> Conversation:
-    """One chat row -> its `Conversation`; `ChatError` with the first problem."""
-    row = _object(value, _TOP, "")
-    state = _Parse(resolutions)
+def turns(row: Mapping[str, Any], state: _Parse, last: str, what: str) -> dict[str, Any]:
+    """``systemInstruction`` and ``contents`` of a row, the last turn ``last``'s."""
     out: dict[str, Any] = {}
     if "systemInstruction" in row:
         out["systemInstruction"] = state.content(
             row["systemInstruction"], "systemInstruction", None
         )
-    turns = row.get("contents")
-    if not isinstance(turns, list) or not turns:
+    found = row.get("contents")
+    if not isinstance(found, list) or not found:
         raise ChatError("must be a non-empty list of turns", "contents")
     out["contents"] = [
-        state.content(t, f"contents[{i}]", ROLES[i % 2]) for i, t in enumerate(turns)
+        state.content(t, f"contents[{i}]", ROLES[i % 2]) for i, t in enumerate(found)
     ]
-    if out["contents"][-1]["role"] != "model":
-        raise ChatError(
-            "the conversation must end with a 'model' turn", f"contents[{len(turns) - 1}].role"
-        )
+    if out["contents"][-1]["role"] != last:
+        raise ChatError(f"{what} must end with a {last!r} turn", f"contents[{len(found) - 1}].role")
+    return out
+
+
+def parse(value: object, resolutions: tuple[str, ...]) -> Conversation:
+    """One chat row -> its `Conversation`; `ChatError` with the first problem."""
+    row = _object(value, _TOP, "")
+    state = _Parse(resolutions)
+    out = turns(row, state, "model", "the conversation")
     if "generationConfig" in row:
         config = _object(row["generationConfig"], _GENERATION, "generationConfig")
         if "mediaResolution" in config:

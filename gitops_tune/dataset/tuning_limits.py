@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -48,6 +48,8 @@ class LimitsTable:
     models: Mapping[str, ModelLimits]
     media: Mapping[str, MediaLimits]
     media_resolutions: tuple[str, ...]
+    #: method -> the base models offered it ("distillation_teachers": the teachers)
+    methods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def model(self, name: str) -> ModelLimits | None:
         return self.models.get(name)
@@ -92,7 +94,10 @@ def parse(text: str) -> LimitsTable:
         for kind, m in (raw.get("media") or {}).items()
     }
     resolutions = tuple(_value((raw.get("media_resolution") or {}).get("values")) or ())
-    return LimitsTable(models, media, resolutions)
+    methods = {
+        name: tuple(_value(entry) or ()) for name, entry in (raw.get("methods") or {}).items()
+    }
+    return LimitsTable(models, media, resolutions, methods)
 
 
 @functools.lru_cache(maxsize=4)

@@ -12,7 +12,7 @@ from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import Record
-from gitops_tune.desired import limits
+from gitops_tune.desired import limits, methods
 from gitops_tune.desired.evaluation import evaluation_of
 from gitops_tune.desired.sources import source_of, tuned
 from gitops_tune.desired.stages import stage_of
@@ -48,6 +48,8 @@ def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
     can have them scanned ahead, in parallel (`dataset.Scans.prefetch`)."""
     spec = tuned(item).spec
     hp, _ = _hyperparameters(item, settings.backend)
+    if methods.method_of(item)[0]:  # read by their own reader (`desired.methods`)
+        return []
     jobs = []
     for key in ("dataset", "validation"):
         data = getattr(spec, key)
@@ -76,7 +78,7 @@ def resolve(
     ``parent``: the resolved model ``spec.from.model`` names (`desired.stages`)."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
-    errors += _remote_only(item, settings.backend)
+    errors += _remote_only(item, settings.backend) + methods.problems(item, settings.backend)
     errors += limits.adapter_size(item, settings.backend, hyperparameters)
     options, serving, problems = training_options(item, settings.backend, hyperparameters)
     if errors or problems:
@@ -266,6 +268,13 @@ def _training(
     if isinstance(found, Diagnostic):
         return [found]
     source, first_pass, shown = found
+    staged = settings.backend.api.stages_local_data
+    if methods.method_of(item)[0]:
+        read = methods.read(item, "dataset", source, hp, staged)
+        if isinstance(read, list):
+            return read
+        examples = read.ref.examples or functools.partial(iter, ())
+        return _Data(read.fingerprint, read.count, shown, examples, read.ref, source=first_pass)
     result = scans.scan(first_pass, spec.baseModel, hp.fields())
     where = item.document.locate(("spec", "dataset"))
     # where a table gives the base model's training-file size, it replaces the 4 MiB request
@@ -278,7 +287,6 @@ def _training(
     if errors:
         return errors
     examples = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
-    staged = settings.backend.api.stages_local_data
     return _Data(
         fingerprint,
         result.count,
@@ -302,6 +310,9 @@ def _validation(
     if isinstance(found, Diagnostic):
         return None, [found]
     source, first_pass, _ = found
+    if methods.method_of(item)[0]:
+        read = methods.read(item, "validation", source, hp, staged=True)
+        return (None, read) if isinstance(read, list) else (read.ref, [])
     result = scans.scan(first_pass, spec.baseModel, hp.fields())
     if result.errors:
         return None, list(result.errors)

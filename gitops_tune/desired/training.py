@@ -15,6 +15,7 @@ import json
 
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
+from gitops_tune.desired.methods import method_of
 from gitops_tune.errors import Diagnostic
 from gitops_tune.providers.base import TrainingOptions
 
@@ -31,12 +32,15 @@ def training_options(
     if refused:
         return TrainingOptions(), "", [_not_here(item, backend, k) for k in refused]
     name, checkpoint = _pre_tuned(item.model)
+    method, method_settings = method_of(item)
     options = TrainingOptions(
         pre_tuned_model=name,
         pre_tuned_checkpoint=checkpoint,
         export_last_checkpoint_only=bool(spec.exportLastCheckpointOnly),
         service_account=spec.serviceAccount or "",
         kms_key_name=spec.encryptionSpec.kmsKeyName if spec.encryptionSpec else "",
+        method=method,
+        method_settings=method_settings,
     )
     serving = str(spec.serving.checkpoint) if spec.serving is not None else ""
     epochs = hp.epochs

@@ -9,8 +9,7 @@ In-process use (the ``local`` backend, tests, benchmarks)::
 
     from gitops_tune.emulator.server import EmulatorConfig, start
     with start(EmulatorConfig(port=0, train_seconds=2)) as running:
-        client = genai.Client(api_key="x", http_options={"base_url": running.url,
-                                                        "api_version": "v1beta"})
+        client = genai.Client(api_key="x", http_options={"base_url": running.url})
 """
 
 from __future__ import annotations
@@ -133,6 +132,7 @@ class Emulator:
             clock=time.time,
             train_seconds=lambda: config.train_seconds,
             tunable=self.catalog.vertex_tunable,
+            offered=self.catalog.vertex_methods,
         )
         self.vertex_serving = Serving(
             self.store,

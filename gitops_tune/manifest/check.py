@@ -13,6 +13,7 @@ from gitops_tune.hints import suggest
 from gitops_tune.manifest._yaml import Document, dotted
 from gitops_tune.manifest.files import ManifestFile, read_documents
 from gitops_tune.manifest.messages import describe, from_validation_error
+from gitops_tune.manifest.methods import one_of_problems
 from gitops_tune.manifest.models import (
     API_VERSION,
     DOCUMENT_MODELS,
@@ -114,6 +115,9 @@ def _check_tuned_model(model: TunedModelDocument, doc: Document) -> list[Diagnos
     if model.spec.evaluation is not None:
         problems.extend(_check_evaluation(model.spec.evaluation, doc))
     problems.extend(check_from(model.spec.from_, model.spec.preTunedModel, doc))
+    if model.spec.method is not None:
+        for path, message in one_of_problems(model.spec.method, ("spec", "method")):
+            problems.append(Diagnostic(message, doc.locate(path), dotted(path)))
     hp = model.spec.hyperparameters
     if hp.learningRate is not None and hp.learningRateMultiplier is not None:
         problems.append(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from gitops_tune import backends
 from gitops_tune.backends import BackendName, DialectName
 from gitops_tune.manifest._base import CONFIG as _CONFIG
+from gitops_tune.manifest.methods import Method
 from gitops_tune.manifest.serving import checkpoint_word
 from gitops_tune.manifest.stages import PreTunedModel, StageFrom
 
@@ -258,6 +259,9 @@ class TunedModelSpec(BaseModel):
     )
     task: Literal["classification", "summarization", "document-search", "other"] | None = Field(
         default=None, description="Selects the recommended dataset size. Default other."
+    )
+    method: Method | None = Field(
+        default=None, description="The tuning method (default supervised) and its settings."
     )
     dataset: Dataset
     validation: Dataset | None = Field(

@@ -22,7 +22,7 @@ from gitops_tune.providers.base import RemoteModel, State
 
 TRAINING_OPTIONS = ("preTunedModel", "exportLastCheckpointOnly", "encryptionSpec")
 # a change here needs a new training run
-IMMUTABLE = ("baseModel", "hyperparameters", *TRAINING_OPTIONS)
+IMMUTABLE = ("baseModel", "hyperparameters", "method", *TRAINING_OPTIONS)
 MUTABLE = ("displayName", "description", "serving.checkpoint")  # patched in place
 
 
@@ -116,6 +116,7 @@ _REASONS = {
     "description": Reason.DESCRIPTION_CHANGED,
     "fingerprint": Reason.DATASET_CHANGED,
     "serving": Reason.SERVING_CHECKPOINT_CHANGED,
+    "method": Reason.METHOD_CHANGED,
     **{key: Reason.TRAINING_OPTIONS_CHANGED for key in TRAINING_OPTIONS},
 }
 

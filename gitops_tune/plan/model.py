@@ -83,6 +83,7 @@ class Reason(str, Enum):
     BASE_MODEL_CHANGED = "base_model_changed"
     HYPERPARAMETERS_CHANGED = "hyperparameters_changed"
     TRAINING_OPTIONS_CHANGED = "training_options_changed"
+    METHOD_CHANGED = "method_changed"
     DISPLAY_NAME_CHANGED = "display_name_changed"
     DESCRIPTION_CHANGED = "description_changed"
     SERVING_CHECKPOINT_CHANGED = "serving_checkpoint_changed"
@@ -109,6 +110,8 @@ REASON_DOCS: dict[Reason, str] = {
     Reason.HYPERPARAMETERS_CHANGED: "create/replace: a hyperparameter changed",
     Reason.TRAINING_OPTIONS_CHANGED: "create/replace: preTunedModel, exportLastCheckpointOnly"
     " or encryptionSpec changed",
+    Reason.METHOD_CHANGED: "create/replace: spec.method or one of its settings (such as"
+    " preference beta) changed",
     Reason.DISPLAY_NAME_CHANGED: "update: displayName changed",
     Reason.DESCRIPTION_CHANGED: "update: description changed",
     Reason.SERVING_CHECKPOINT_CHANGED: "update: serving.checkpoint changed; the checkpoint"

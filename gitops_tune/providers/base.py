@@ -6,6 +6,7 @@ plain frozen data, so the planner and its tests never see an SDK object.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -66,6 +67,10 @@ class TrainingOptions:
     export_last_checkpoint_only: bool = False
     service_account: str = ""  # runs the job; not part of what the job makes
     kms_key_name: str = ""  # CMEK for the job and the model it makes
+    #: ``spec.method`` (`gitops_tune.manifest.methods`): "" is supervised; its settings as
+    #: canonical JSON of their manifest (Google REST) names.
+    method: str = ""
+    method_settings: str = "{}"
 
     def fields(self) -> dict[str, object]:
         """What changes the model a run makes, by manifest names; unset ones left out (so a
@@ -82,6 +87,8 @@ class TrainingOptions:
             out["exportLastCheckpointOnly"] = True
         if self.kms_key_name:
             out["encryptionSpec"] = {"kmsKeyName": self.kms_key_name}
+        if self.method and self.method != "supervised":
+            out["method"] = {self.method: json.loads(self.method_settings)}
         return out
 
 

@@ -29,6 +29,12 @@ from gitops_tune.providers.base import (
     guarded,
     status_error,
 )
+from gitops_tune.providers.vertex_methods import (
+    config_fields,
+    method_of,
+    method_spec,
+    training_uri,
+)
 
 if TYPE_CHECKING:
     from google.genai import Client, types
@@ -271,6 +277,7 @@ class Genai:
                 if options.service_account
                 else None
             ),
+            **config_fields(options.method, options.method_settings),
         )
         dataset = types.TuningDataset(gcs_uri=request.training_uri)
         base_model = options.pre_tuned_model or request.base_model
@@ -305,7 +312,7 @@ def _http_options(timeout_s: float, base_url: str | None, api_version: str | Non
 
 def _job(job: types.TuningJob) -> TuningJob:
     tuned = job.tuned_model
-    spec = job.supervised_tuning_spec
+    spec = method_spec(job)
     stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
     steps = stats.tuning_step_count if stats is not None else None
     pre = job.pre_tuned_model
@@ -325,7 +332,7 @@ def _job(job: types.TuningJob) -> TuningJob:
         endpoint=(tuned.endpoint or "") if tuned is not None else "",
         tuned_model=(tuned.model or "") if tuned is not None else "",
         error=None if job.error is None else (job.error.message or ""),
-        training_uri=(spec.training_dataset_uri or "") if spec is not None else "",
+        training_uri=training_uri(spec),
         validation_uri=(spec.validation_dataset_uri or "") if spec is not None else "",
         experiment=job.experiment or "",
         options=_options(job),
@@ -339,18 +346,21 @@ def _job(job: types.TuningJob) -> TuningJob:
 
 
 def _options(job: types.TuningJob) -> TrainingOptions:
-    pre, spec = job.pre_tuned_model, job.supervised_tuning_spec
+    pre, spec = job.pre_tuned_model, method_spec(job)
+    method, settings = method_of(job.model_dump(mode="json", by_alias=True, exclude_none=True))
     return TrainingOptions(
         pre_tuned_model=(pre.tuned_model_name or "") if pre is not None else "",
         pre_tuned_checkpoint=(pre.checkpoint_id or "") if pre is not None else "",
-        export_last_checkpoint_only=bool(spec and spec.export_last_checkpoint_only),
+        export_last_checkpoint_only=bool(getattr(spec, "export_last_checkpoint_only", False)),
         service_account=job.service_account or "",
         kms_key_name=(job.encryption_spec.kms_key_name or "") if job.encryption_spec else "",
+        method=method,
+        method_settings=settings,
     )
 
 
 def _hyperparameters(job: types.TuningJob) -> Hyperparameters:
-    spec = job.supervised_tuning_spec
+    spec = method_spec(job)
     h = spec.hyper_parameters if spec is not None else None
     if h is None:
         return Hyperparameters()

@@ -105,9 +105,10 @@ def text_lines(r: ModelReview, review: Review) -> list[str]:
 
 
 def _rate(c: Cost) -> str:
+    counts = f"; {c.counts}" if c.counts else ""
     if c.price_per_million is None:
-        return ""
-    return f" (${c.price_per_million:g} per 1M tokens; {c.price_source})"
+        return f" ({c.counts})" if c.counts else ""
+    return f" (${c.price_per_million:g} per 1M tokens; {c.price_source}{counts})"
 
 
 def total(review: Review) -> str | None:
@@ -191,7 +192,7 @@ def _cost_detail(c: Cost) -> str:
     out = f" ({c.tokens // max(c.epochs, 1):,} tokens × {c.epochs} epochs, {how}"
     if c.price_per_million is not None:
         out += f"; ${c.price_per_million:g} per 1M tokens, {c.price_source}"
-    return out + ")"
+    return out + (f"; {c.counts}" if c.counts else "") + ")"
 
 
 def _md_dataset(d: DatasetDiff, ref: str | None) -> list[str]:

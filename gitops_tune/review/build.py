@@ -15,6 +15,7 @@ from gitops_tune.review.cost import (
     estimate_tokens,
     evaluation_usage,
     load_prices,
+    method_cost,
 )
 from gitops_tune.review.gitref import GitTree
 from gitops_tune.review.model import BaseChange, Finding, ModelReview, Review
@@ -88,7 +89,11 @@ def _model(
 ) -> ModelReview:
     checked = check(m) if trains else Checked((), {}, m.example_count, 0)
     spent = None
-    if trains and m.source is not None:
+    if trains and m.options.method:  # its own rows: `gitops_tune.dataset.methods`
+        chars = sum(getattr(r, "chars", 0) for r in m.examples())
+        o, epochs = m.options, m.hyperparameters.epochs
+        spent = method_cost(o.method, o.method_settings, chars, epochs, m.base_model, table)
+    elif trains and m.source is not None:
         counted = counter(m) if counter is not None else None
         per_epoch = counted if counted is not None else estimate_tokens(checked.chars)
         epochs = m.hyperparameters.epochs

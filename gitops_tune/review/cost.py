@@ -16,8 +16,9 @@ table has no inference prices, so these tokens are shown and not priced.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,25 @@ def evaluation_usage(pairs: Iterable[tuple[str, str]], passes: int) -> tuple[int
     return per_pass * passes, calls * passes
 
 
+def method_tokens(method: str, settings: str, chars: int) -> tuple[int, str]:
+    """(estimated tokens an epoch, what they count) of a method's rows holding ``chars``
+    characters of text. Preference rows count the prompt and both completions; reinforcement
+    tuning reads each prompt once per sampled response (``samplesPerPrompt``, Google's
+    default where unset is not documented: 1 is counted) and the responses it samples are not
+    known before the run; distillation counts the prompts, not the teacher's responses."""
+    tokens = estimate_tokens(chars)
+    if method == "reinforcement":
+        samples = int(json.loads(settings).get("samplesPerPrompt") or 1)
+        why = (
+            f"reinforcement: prompt tokens x samplesPerPrompt {samples}; the sampled responses "
+            "are not known before the run and are not counted"
+        )
+        return tokens * samples, why
+    if method == "distillation":
+        return tokens, "distillation: the prompts only; the teacher's responses are not counted"
+    return tokens, "preference: the prompt and both completions"
+
+
 def cost(
     tokens_per_epoch: int, epochs: int, estimated: bool, base_model: str, table: PriceTable
 ) -> Cost:
@@ -78,6 +98,14 @@ def cost(
         price_per_million=rate,
         price_source=price.source if price and rate is not None else None,
     )
+
+
+def method_cost(
+    method: str, settings: str, chars: int, epochs: int, base_model: str, table: PriceTable
+) -> Cost:
+    """`cost` of a tuning method's run, saying how its tokens are counted."""
+    per_epoch, counts = method_tokens(method, settings, chars)
+    return replace(cost(per_epoch, epochs, True, base_model, table), counts=counts)
 
 
 def load_prices(path: str | None, named_in: Location | None = None) -> PriceTable:

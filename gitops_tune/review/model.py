@@ -131,9 +131,11 @@ class Cost:
     price_source: str | None = None
     evaluation_tokens: int = 0  # estimated, see `review.cost.evaluation_usage`
     evaluation_calls: int = 0  # generateContent calls apply makes to evaluate
+    counts: str = ""  # what the tokens count, where a tuning method counts differently
 
     def to_json(self) -> dict[str, Any]:
         return {
+            **({"counts": self.counts} if self.counts else {}),
             "training_tokens": self.tokens,
             "estimated": self.estimated,
             "epochs": self.epochs,

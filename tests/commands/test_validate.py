@@ -123,23 +123,31 @@ def test_real_process_is_clean_and_does_not_import_genai(tree: Tree) -> None:
     assert result.stdout.splitlines()[-1] == "imported: []"
 
 
+def valid_on_vertex_refused_on_gemini(
+    monkeypatch: pytest.MonkeyPatch, tree: str, last_line: str
+) -> str:
+    """``tree`` validates on its vertex Workspace; the Gemini API refuses it: its output."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
+    result = run(tree)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].endswith(last_line)
+    monkeypatch.setenv("GITOPS_TUNE_BACKEND", "gemini")
+    refused = run(tree)
+    assert refused.exit_code == 1
+    return refused.output
+
+
 def test_the_vertex_example_is_valid_there_and_refused_on_the_gemini_api(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.chdir(ROOT)
-    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
-    result = run("examples-vertex-features/")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].endswith("workspace support (vertex)")
-    monkeypatch.setenv("GITOPS_TUNE_BACKEND", "gemini")
-    refused = run("examples-vertex-features/")
-    assert refused.exit_code == 1
-    for key in ("exportLastCheckpointOnly", "serving", "serviceAccount", "encryptionSpec"):
-        assert f": spec.{key}: {key} does not apply to backend gemini" in refused.output
-    assert ": spec.preTunedModel: preTunedModel does not apply" in refused.output
-    assert "pipeline.yaml:48:3: spec.from: from does not apply to backend gemini" in (
-        refused.output
+    refused = valid_on_vertex_refused_on_gemini(
+        monkeypatch, "examples-vertex-features/", "workspace support (vertex)"
     )
+    for key in ("exportLastCheckpointOnly", "serving", "serviceAccount", "encryptionSpec"):
+        assert f": spec.{key}: {key} does not apply to backend gemini" in refused
+    assert ": spec.preTunedModel: preTunedModel does not apply" in refused
+    assert "pipeline.yaml:48:3: spec.from: from does not apply to backend gemini" in refused
 
 
 def test_the_example_pipeline_is_two_stages(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,6 +159,18 @@ def test_the_example_pipeline_is_two_stages(monkeypatch: pytest.MonkeyPatch) -> 
     assert stages["ticket-intent"] is None
     child = stages["ticket-intent-tone"]
     assert child is not None and (child.parent, child.checkpoint) == ("ticket-intent", "last")
+
+
+def test_the_vertex_methods_example_is_valid_there_and_refused_on_the_gemini_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = valid_on_vertex_refused_on_gemini(
+        monkeypatch,
+        "examples-vertex-methods/",
+        "3 models valid; workspace support-methods (vertex)",
+    )
+    for method in ("preference", "reinforcement", "distillation"):
+        assert f": spec.method: {method} tuning does not apply to backend gemini" in refused
 
 
 @pytest.mark.parametrize(

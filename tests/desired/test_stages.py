@@ -125,7 +125,8 @@ def test_the_gemini_api_refuses_from_and_says_why(tmp_path: Path) -> None:
     assert "tunedModelSource" in refused
 
 
-#: What every example manifest's model fingerprints were before stages existed.
+#: What every example manifest's model fingerprints were before stages and tuning methods
+#: existed (6778f2e): a model that declares neither keeps its fingerprint.
 BEFORE_STAGES = {
     "examples": {
         "next-number": "a1f99f4922fe8a8e53eaf5a8f9329f0b118a192ce157726e6bb6908099a5c6a1",

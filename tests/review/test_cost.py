@@ -63,3 +63,17 @@ def test_evaluation_usage_counts_inputs_and_answers_per_pass() -> None:
     assert evaluation_usage(pairs, 1) == (6, 2)
     assert evaluation_usage(iter(pairs), 2) == (12, 4)  # noRegression: the serving model too
     assert evaluation_usage([], 2) == (0, 0)
+
+
+def test_each_method_says_how_its_tokens_are_counted() -> None:
+    from gitops_tune.review.cost import method_tokens
+
+    rl = method_tokens("reinforcement", '{"samplesPerPrompt": 4}', 400)
+    assert rl[0] == 400  # 100 prompt tokens x 4 samples
+    assert "samplesPerPrompt 4" in rl[1] and "not counted" in rl[1]
+    assert method_tokens("reinforcement", "{}", 400)[0] == 100
+    assert method_tokens("preference", "{}", 400) == (
+        100,
+        "preference: the prompt and both completions",
+    )
+    assert "teacher" in method_tokens("distillation", "{}", 400)[1]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,8 @@ class Catalog:
     vertex_tunable: tuple[str, ...]  # Vertex AI supervised-tuning base models
     vertex_other: tuple[str, ...]  # publisher models Vertex AI knows but does not tune
     sources: tuple[Mapping[str, str], ...]
+    #: tuning method -> the Vertex AI base models offered it (supervised: `vertex_tunable`)
+    vertex_methods: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def with_tunable(self, extra: Iterable[str]) -> Catalog:
         """Plus tunable Gemini API models ``extra`` (``NAME`` or ``models/NAME``)."""
@@ -96,9 +98,7 @@ class Catalog:
         for raw in extra:
             name = raw if raw.startswith("models/") else f"models/{raw}"
             models[name] = BaseModel(name, name.removeprefix("models/"), TUNABLE_METHODS)
-        return Catalog(
-            self.name, tuple(models.values()), self.vertex_tunable, self.vertex_other, self.sources
-        )
+        return replace(self, gemini=tuple(models.values()))
 
 
 def _parse(doc: Any, origin: str) -> Catalog:
@@ -113,6 +113,9 @@ def _parse(doc: Any, origin: str) -> Catalog:
             vertex_tunable=tuple(str(m) for m in vertex.get("supervisedTuning", ())),
             vertex_other=tuple(str(m) for m in vertex.get("other", ())),
             sources=sources,
+            vertex_methods={
+                str(k): tuple(str(m) for m in v) for k, v in (vertex.get("methods") or {}).items()
+            },
         )
     except CatalogError as e:
         raise CatalogError(f"{origin}: {e}") from None

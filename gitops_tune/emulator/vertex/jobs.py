@@ -18,7 +18,7 @@ from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid
 from gitops_tune.emulator.gcs import KIND_OBJECT
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
-from gitops_tune.emulator.vertex import resources, timeline, wire
+from gitops_tune.emulator.vertex import methods, resources, timeline, wire
 from gitops_tune.emulator.vertex.wire import KIND_JOB
 
 PAGES = Paging(
@@ -62,6 +62,14 @@ def _echoed(new: wire.NewJob, pre: dict[str, str] | None) -> dict[str, Any]:
     }
 
 
+def _hyper(new: wire.NewJob, base: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the hyperparameters every method has, defaults filled in; the method's own)."""
+    if new.method == "supervised":
+        return wire.hyperparameters(new.spec, base), {}
+    common, own = methods.split_hyper(new.method, new.spec)
+    return wire.hyperparameters({**new.spec, "hyperParameters": common}, base), own
+
+
 class TuningJobs:
     """Handlers for ``tuningJobs`` over one `Store`."""
 
@@ -72,7 +80,9 @@ class TuningJobs:
         clock: Callable[[], float],
         train_seconds: Callable[[], float],
         tunable: Sequence[str] = wire.TUNABLE_BASE_MODELS,  # the catalog's (`gemini.catalog`)
+        offered: Mapping[str, Sequence[str]] | None = None,  # method -> its base models
     ) -> None:
+        self.methods = dict(offered or {})
         self.store = store
         self.clock = clock
         self.train_seconds = train_seconds
@@ -99,27 +109,39 @@ class TuningJobs:
             )
         return doc
 
+    def _data(self, new: wire.NewJob) -> tuple[str, str | None, int, int]:
+        """(training URI, validation URI, examples, characters), each object checked as the
+        method's dataset."""
+        key = methods.SPEC_OF[new.method]
+        field = "promptDatasetUri" if new.method == "distillation" else "trainingDatasetUri"
+        training_uri = new.spec.get(field)
+        validation_uri = new.spec.get("validationDatasetUri")
+        uris = [(f"{key}.{field}", training_uri)]
+        uris += [(f"{key}.validationDatasetUri", validation_uri)] if validation_uri else []
+        found = []
+        for path, uri in uris:
+            bucket, name = wire.gs_uri(uri, path)
+            if new.method == "supervised":
+                found.append(read_examples(self.store, str(uri), path))
+                continue
+            if self.store.get_doc(KIND_OBJECT, f"{bucket}/{name}") is None:
+                raise invalid(f"{path}: {uri} does not exist or cannot be read.")
+            data = self.store.get_blob(bucket, name) or b""
+            found.append(methods.count_rows(new.method, data, str(uri), path))
+        return str(training_uri), validation_uri, *found[0]
+
     def create(self, req: Request) -> Response:
         new = wire.new_job(req.json(), self.tunable)
-        training_uri = new.spec.get("trainingDatasetUri")
-        wire.gs_uri(training_uri, "supervisedTuningSpec.trainingDatasetUri")
-        count, chars = read_examples(
-            self.store, str(training_uri), "supervisedTuningSpec.trainingDatasetUri"
-        )
-        validation_uri = new.spec.get("validationDatasetUri")
-        if validation_uri is not None:
-            read_examples(
-                self.store, str(validation_uri), "supervisedTuningSpec.validationDatasetUri"
-            )
+        training_uri, validation_uri, count, chars = self._data(new)
         pre, base = self._pre_tuned(new, req.params)
-        hyper = wire.hyperparameters(new.spec, base)
+        methods.check_offered(new.method, base, self.methods)
+        hyper, own = _hyper(new, base)
         per_epoch = training.steps_per_epoch(count, wire.STEP_BATCH)
         now = self.clock()
         p = req.params
         job_id = f"{int(now * 1_000_000)}{secrets.randbelow(1000):03d}"
         seconds = self.train_seconds()
-        bucket, name = wire.gs_uri(training_uri, "supervisedTuningSpec.trainingDatasetUri")
-        data = self.store.get_blob(bucket, name) or b""
+        steps = training.total_steps(count, wire.STEP_BATCH, int(hyper["epochCount"]))
         doc = {
             "project": p["project"],
             "location": p["location"],
@@ -134,12 +156,17 @@ class TuningJobs:
             "create_time": now,
             "train_seconds": seconds,
             "queue_seconds": seconds * timeline.QUEUE_SHARE,
-            "stats": timeline.data_stats(data, int(hyper["epochCount"])),
+            "stats": self._stats(
+                new, training_uri, int(hyper["epochCount"]), (count, chars, steps)
+            ),
+            "method": new.method,
+            "method_hyper": own,
+            "method_extra": methods.extras(new.method, new.spec),
             "expire": re.search(rf"\b{timeline.EXPIRE_WORD}\b", new.display_name) is not None,
             "no_endpoint": re.search(rf"\b{timeline.NO_ENDPOINT_WORD}\b", new.display_name)
             is not None,
             "export_last_checkpoint_only": bool(new.spec.get("exportLastCheckpointOnly")),
-            "steps": training.total_steps(count, wire.STEP_BATCH, int(hyper["epochCount"])),
+            "steps": steps,
             "steps_per_epoch": per_epoch,
             "example_count": count,
             "chars": chars,
@@ -158,6 +185,15 @@ class TuningJobs:
         doc["checkpoints"] = timeline.checkpoints(doc)
         self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
         return Response(200, resources.job_json(doc, now))
+
+    def _stats(
+        self, new: wire.NewJob, uri: str, epochs: int, sizes: tuple[int, int, int]
+    ) -> dict[str, Any]:
+        """``tuningDataStats``: the supervised JSONL's, or the method's."""
+        if new.method != "supervised":
+            return methods.data_stats(new.method, *sizes[:2], epochs, sizes[2])
+        bucket, name = wire.gs_uri(uri, "trainingDatasetUri")
+        return timeline.data_stats(self.store.get_blob(bucket, name) or b"", epochs)
 
     def _pre_tuned(
         self, new: wire.NewJob, params: Mapping[str, str]

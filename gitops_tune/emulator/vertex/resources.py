@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitops_tune.emulator import training
-from gitops_tune.emulator.vertex import timeline
+from gitops_tune.emulator.vertex import methods, timeline
 from gitops_tune.emulator.vertex.wire import API_TYPE, parent
 
 
@@ -100,7 +100,8 @@ def job_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:
         out["preTunedModel"] = dict(doc["pre_tuned_model"])
     else:
         out["baseModel"] = doc["base_model"]
-    out["supervisedTuningSpec"] = _spec_json(doc)
+    key, spec = methods.spec_json(doc, _spec_json(doc))
+    out[key] = spec
     if st.start_time is not None:
         out["experiment"] = (
             f"{parent(doc)}/metadataStores/default/contexts/tuning-experiment-{doc['id']}"

@@ -30,6 +30,7 @@ from gitops_tune.emulator.api import (
     proto_json,
     reject_unknown,
 )
+from gitops_tune.emulator.vertex import methods
 from gitops_tune.emulator.vertex.options import identity, pre_tuned
 
 ObjectCheck = Callable[[str, str], "str | None"]
@@ -77,6 +78,9 @@ _TOP_LEVEL = {
     "description",
     "labels",
     "supervisedTuningSpec",
+    "preferenceOptimizationSpec",
+    "reinforcementTuningSpec",
+    "distillationSpec",
     "serviceAccount",
     "encryptionSpec",
 }
@@ -220,12 +224,7 @@ def _system_chars(value: object, where: str) -> int:
 
 def _example_chars(line: str, where: str, exists: ObjectCheck) -> tuple[int, str | None]:
     """Check one JSONL line (one example); its text length and mediaResolution."""
-    try:
-        row = json.loads(line)
-    except ValueError:
-        raise invalid(f"{where}: not valid JSON.") from None
-    if not isinstance(row, dict):
-        raise invalid(f"{where}: each line must be a JSON object.")
+    row = methods.json_row(line, where)
     reject_unknown(row, ("contents", "systemInstruction", "generationConfig"), where)
     contents = row.get("contents")
     if not isinstance(contents, list) or len(contents) < 2:
@@ -281,10 +280,11 @@ class NewJob:
     display_name: str
     description: str
     labels: dict[str, str]
-    spec: dict[str, Any]  # supervisedTuningSpec, its field names checked
+    spec: dict[str, Any]  # the method's spec (`methods.SPECS`), its field names checked
     pre_tuned: dict[str, str] | None = None  # preTunedModel: tunedModelName, checkpointId
     service_account: str = ""
     encryption_spec: dict[str, str] | None = None
+    method: str = "supervised"
 
 
 def _base_model(body: Mapping[str, Any], tunable: Sequence[str]) -> str:
@@ -315,14 +315,11 @@ def new_job(raw: Mapping[str, Any], tunable: Sequence[str] = TUNABLE_BASE_MODELS
     if not isinstance(description, str):
         raise invalid("description must be a string.")
     labels = _labels(body.get("labels"))
-    spec = body.get("supervisedTuningSpec")
-    if not isinstance(spec, dict):
-        raise invalid(
-            "supervisedTuningSpec is required (the emulator supports supervised tuning only)."
-        )
-    reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
+    method, _, spec = methods.spec_of(body)
+    if method == "supervised":
+        reject_unknown(spec, _SPEC, "tuning_job.supervised_tuning_spec")
     account, encryption = identity(body)
-    return NewJob(base, display, description, labels, spec, pre, account, encryption)
+    return NewJob(base, display, description, labels, spec, pre, account, encryption, method)
 
 
 def hyperparameters(spec: Mapping[str, Any], base: str) -> dict[str, Any]:
