@@ -46,6 +46,7 @@ from gitops_tune.emulator.faults import (
     parse_fault_codes,
 )
 from gitops_tune.emulator.gcs import GcsDialect
+from gitops_tune.emulator.gcs_uploads import Uploads
 from gitops_tune.emulator.gemini.catalog import DEFAULT_CATALOG, load
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.recording import WireRecorder, process_recorder
@@ -55,6 +56,8 @@ from gitops_tune.emulator.vertex.jobs import TuningJobs
 from gitops_tune.emulator.vertex.serving import Serving
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# a chunk of a resumable upload (PUT /upload/...): google-cloud-storage sends 100 MiB by default
+MAX_CHUNK_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class Emulator:
                 *self.vertex_jobs.routes(),
                 *self.vertex_serving.routes(),
                 *self.gcs.routes(),
+                *Uploads(self.gcs).routes(),
                 *self.count_tokens.routes(),
                 *self._control_routes(),
             ]
@@ -283,8 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            response = ApiError(413, f"Request body larger than {MAX_BODY_BYTES} bytes.").response()
+        chunk = self.command == "PUT" and self.path.startswith("/upload/")
+        limit = MAX_CHUNK_BYTES if chunk else MAX_BODY_BYTES
+        if length > limit:
+            response = ApiError(413, f"Request body larger than {limit} bytes.").response()
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length > 0 else b""
