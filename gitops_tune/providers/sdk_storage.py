@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from gitops_tune.providers.base import (
     ADC_HINT,
@@ -24,6 +24,7 @@ from gitops_tune.providers.base import (
 )
 
 T = TypeVar("T")
+UPLOAD_CHUNK = 16 * 1024 * 1024  # a resumable upload's chunk: a multiple of 256 KiB
 INSTALL_HINT = "pip install 'gitops-tune[vertex]'"
 _TRANSPORT = frozenset(
     {"ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout", "TransportError"}
@@ -129,16 +130,17 @@ class Storage:
                     out[blob.name] = _object_info(blob)
         return out
 
-    def upload_once(self, bucket: str, name: str, data: Callable[[], bytes]) -> str:
-        """Upload ``data()`` unless the object exists (content-addressed names); the URI."""
+    def upload_file_once(self, bucket: str, name: str, data: BinaryIO, size: int) -> str:
+        """Upload ``size`` bytes of ``data`` (a seekable file at its start) unless the object
+        exists (content-addressed names); the URI. Over 8 MiB google-cloud-storage uploads in
+        resumable chunks of `UPLOAD_CHUNK` bytes, so no more than a chunk is in memory."""
         uri = f"gs://{bucket}/{name}"
         if self.hashes(uri) is not None:
             return uri
-        blob = self._client.bucket(bucket).blob(name)
-        payload = data()
+        blob = self._client.bucket(bucket).blob(name, chunk_size=UPLOAD_CHUNK)
         try:
-            blob.upload_from_string(
-                payload, content_type="application/jsonl", if_generation_match=0
+            blob.upload_from_file(
+                data, size=size, content_type="application/jsonl", if_generation_match=0
             )
         except Exception as e:
             if _code(e) != 412:  # 412: a concurrent run uploaded it first
