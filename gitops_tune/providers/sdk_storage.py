@@ -88,8 +88,8 @@ class Storage:
         self._call(lambda: self._client.create_bucket(bucket), f"create gs://{bucket}")
 
     def hashes(self, uri: str) -> dict[str, str] | None:
-        """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them; None
-        when it does not exist."""
+        """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them, and its
+        ``size`` (from the same metadata GET); None when it does not exist."""
         bucket, name = parse_uri(uri)
         blob = self._call(lambda: self._client.bucket(bucket).get_blob(name), f"get {uri}")
         if blob is None:
@@ -97,6 +97,8 @@ class Storage:
         out = {"crc32c": str(blob.crc32c or "")}
         if blob.md5_hash:  # composite objects have none
             out["md5Hash"] = str(blob.md5_hash)
+        if blob.size is not None:
+            out["size"] = str(blob.size)
         return out
 
     def objects(self, uris: Iterable[str]) -> dict[str, dict[str, str] | None]:

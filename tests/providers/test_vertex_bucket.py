@@ -58,6 +58,9 @@ def test_a_small_dataset_is_one_request() -> None:
         assert stats[STARTS] == 1 and UPLOADS not in stats  # multipart: no chunks
         name = uri.removeprefix(f"gs://{BUCKET}/")
         assert emu.store.get_blob(BUCKET, name) == to_jsonl(examples(3))
+        reported = storage.hashes(uri)  # what a gs:// dataset is checked and fingerprinted by
+        assert reported is not None and reported["size"] == str(len(to_jsonl(examples(3))))
+        assert set(reported) == {"crc32c", "md5Hash", "size"}
 
 
 def test_an_empty_dataset_is_not_staged() -> None:
