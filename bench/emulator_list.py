@@ -72,12 +72,14 @@ def fetch(running: RunningEmulator) -> tuple[float, int, int]:
     return seconds, body.count(b'"name": "tunedModels/'), len(body)
 
 
-def restarted(db_path: str) -> float:
-    """The first list of a new Python process on the store file ``db_path``."""
+def restarted(db_path: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process: server thread and client) of the first list
+    of a new Python process on the store file ``db_path``."""
     code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import emulator_list as b; "
+        "import sys, time; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import emulator_list as b; "
         "from gitops_tune.emulator.server import EmulatorConfig, start; "
-        "r = start(EmulatorConfig(port=0, db_path=sys.argv[3])); print(b.fetch(r)[0]); r.stop()"
+        "r = start(EmulatorConfig(port=0, db_path=sys.argv[3])); c = time.process_time(); "
+        "w = b.fetch(r)[0]; print(w, time.process_time() - c); r.stop()"
     )
     here = Path(__file__).resolve().parent
     out = subprocess.run(
@@ -86,7 +88,8 @@ def restarted(db_path: str) -> float:
         capture_output=True,
         text=True,
     )
-    return float(out.stdout.split()[-1])
+    wall, cpu = out.stdout.split()[-2:]
+    return float(wall), float(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,13 +106,15 @@ def main(argv: list[str] | None = None) -> int:
             steps = seed(running, args.models, args.examples, args.epochs, args.batch_size)
             first, listed, size = fetch(running)
             times = [fetch(running)[0] for _ in range(args.repeat)]
-        fresh = [restarted(config.db_path or "") for _ in range(args.repeat)]
+        runs = [restarted(config.db_path or "") for _ in range(args.repeat)]
+    fresh, cpu = [w for w, _ in runs], [c for _, c in runs]
     print(
         f"list of {listed} finished models ({steps} snapshots each, {size / 1e6:.1f} MB): "
         f"first {first:.3f} s, then median {statistics.median(times):.3f} s "
         f"(min {min(times):.3f} s) over {args.repeat} calls; first list of a new process on "
         f"the same store: median {statistics.median(fresh):.3f} s (min {min(fresh):.3f} s, "
-        f"max {max(fresh):.3f} s) over {args.repeat} processes"
+        f"max {max(fresh):.3f} s; CPU median {statistics.median(cpu):.3f} s) over "
+        f"{args.repeat} processes"
     )
     return 0
 

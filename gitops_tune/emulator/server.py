@@ -296,23 +296,23 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = self.emulator.handle(self.command, self.path, headers, body)
+        content_type = "application/json; charset=UTF-8"
         if isinstance(response.body, bytes):  # media (a Cloud Storage download)
-            payload = response.body
+            payload = JsonText((response.body,))
             content_type = response.headers.pop("Content-Type", "application/octet-stream")
         elif isinstance(response.body, JsonText):
-            payload = response.body.text.encode("utf-8")
-            content_type = "application/json; charset=UTF-8"
+            payload = response.body
         else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-            content_type = "application/json; charset=UTF-8"
+            payload = JsonText((json.dumps(response.body, ensure_ascii=False).encode("utf-8"),))
         self.send_response(response.status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(payload.size))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            for block in payload.blocks():
+                self.wfile.write(block)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 

@@ -262,7 +262,7 @@ class Store:
     def reset(self) -> None:
         with self._db.write() as conn:
             conn.execute("DELETE FROM training_examples")
-            conn.execute("DELETE FROM ended_models")
+            conn.execute("DELETE FROM kept_models")
             conn.execute("DELETE FROM tuned_models")
             conn.execute("DELETE FROM documents")
             conn.execute("DELETE FROM blobs")

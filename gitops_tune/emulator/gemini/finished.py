@@ -21,7 +21,7 @@ from gitops_tune.emulator.gemini import resources
 from gitops_tune.emulator.store import ModelRecord
 from gitops_tune.emulator.texts import KeptTexts
 
-Kept = dict[str, tuple[str, str]]  # model ID -> (key, text)
+Kept = dict[str, tuple[str, bytes]]  # model ID -> (key, UTF-8 text)
 
 
 def key(rec: ModelRecord) -> str:
@@ -49,19 +49,19 @@ class Page:
         self._kept = kept
         self._memo = memo
         self._stored = stored
-        self._new: list[tuple[str, str, str]] = []
+        self._new: list[tuple[str, str, bytes]] = []
 
-    def text(self, rec: ModelRecord, now: float) -> str:
+    def text(self, rec: ModelRecord, now: float) -> bytes:
         """`resources.tuned_model_json` of ``rec`` at ``now``, encoded."""
         if training.progress(resources.job(rec), now).state == "CREATING":
-            return json.dumps(resources.tuned_model_json(rec, now), ensure_ascii=False)
+            return _encoded(rec, now)
         wanted = key(rec)
         for source in (self._memo, self._stored):
             hit = source.get(rec.id)
             if hit is not None and hit[0] == wanted:
                 self._memo[rec.id] = hit
                 return hit[1]
-        text = json.dumps(resources.tuned_model_json(rec, now), ensure_ascii=False)
+        text = _encoded(rec, now)
         self._memo[rec.id] = (wanted, text)
         self._new.append((rec.id, wanted, text))
         return text
@@ -70,3 +70,7 @@ class Page:
         """Keep the texts this page computed, for later processes."""
         self._kept.put_many(self._new)
         self._new = []
+
+
+def _encoded(rec: ModelRecord, now: float) -> bytes:
+    return json.dumps(resources.tuned_model_json(rec, now), ensure_ascii=False).encode("utf-8")

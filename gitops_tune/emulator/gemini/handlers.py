@@ -176,15 +176,18 @@ class GeminiDialect:
         page = TUNED_PAGES.page(
             records, size, "tunedModels", lambda r: r, lambda r: r.id, raw_filter
         )
-        parts = []
+        parts = [b"{"]  # pieces, never joined: a page of 1,000 finished models is 15 MB
         if "tunedModels" in page:
             finished = self.finished.for_page(page["tunedModels"])
-            models = ", ".join(finished.text(r, now) for r in page["tunedModels"])
+            parts.append(b'"tunedModels": [')
+            for i, rec in enumerate(page["tunedModels"]):
+                parts += [b", ", finished.text(rec, now)] if i else [finished.text(rec, now)]
+            parts.append(b"]")
             finished.save()
-            parts.append(f'"tunedModels": [{models}]')
         if "nextPageToken" in page:
-            parts.append(f'"nextPageToken": {json.dumps(page["nextPageToken"])}')
-        return Response(200, JsonText("{" + ", ".join(parts) + "}"))
+            parts.append(b", " if len(parts) > 1 else b"")
+            parts += [b'"nextPageToken": ', json.dumps(page["nextPageToken"]).encode()]
+        return Response(200, JsonText((*parts, b"}")))
 
     def patch(self, req: Request) -> Response:
         model_id = req.params["id"]
