@@ -6,8 +6,8 @@ An ended model's answer never changes until its record does, but computing its s
 spend its time on. Each text is kept with the key of what it was computed from (the record),
 so a text that no longer matches is recomputed, never served. The texts live in their own
 table as UTF-8 bytes: no JSON document around them and no decoding, so reading them back
-costs what SQLite costs. Each
-row belongs to its model (``ON DELETE CASCADE``): deleting the model deletes its text.
+costs what SQLite costs. Each row belongs to its model (``ON DELETE CASCADE``): deleting the
+model deletes its text.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from gitops_tune.emulator.store import ModelRecord
 from gitops_tune.emulator.texts import KeptTexts
 
 Kept = dict[str, tuple[str, bytes]]  # model ID -> (key, UTF-8 text)
+MEMO_MODELS = 10_000  # the memo starts again beyond this many models (about 150 MB)
 
 
 def key(rec: ModelRecord) -> str:
@@ -38,6 +39,8 @@ class Finished:
 
     def for_page(self, records: Sequence[ModelRecord]) -> Page:
         """The texts a page of models may need: the memo's, and the store's for the rest."""
+        if len(self._memo) > MEMO_MODELS:  # deleted models' texts are never read again
+            self._memo.clear()
         missing = [r.id for r in records if r.id not in self._memo]
         return Page(self._kept, self._memo, self._kept.get_many(missing) if missing else {})
 
