@@ -82,6 +82,13 @@ RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         "storage",
         r"objects\.insert",
+        "/resumable/",
+        "google-cloud-storage starts resumable uploads at /upload/storage/v1 with "
+        "uploadType=resumable, which is served",
+    ),
+    (
+        "storage",
+        r"objects\.insert",
         "",
         "metadata-only insert: uploads use /upload/storage/v1, which is served",
     ),

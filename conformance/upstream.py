@@ -166,19 +166,21 @@ def _storage_bindings() -> list[Binding]:
     out: list[Binding] = []
     for resource in ("buckets", "objects"):
         for name, m in doc["resources"][resource]["methods"].items():
-            paths = [base + m["path"]]
-            upload = m.get("mediaUpload", {}).get("protocols", {}).get("simple", {}).get("path")
+            paths = [(m["httpMethod"], base + m["path"])]
+            protocols = m.get("mediaUpload", {}).get("protocols", {})
+            upload = protocols.get("simple", {}).get("path")
             if upload:
-                paths.append(upload)
+                paths.append((m["httpMethod"], upload))
+            paths += _resumable(protocols, upload)
             if m.get("useMediaDownloadService"):
-                paths.append("/download" + base + m["path"])
-            for path in paths:
+                paths.append((m["httpMethod"], "/download" + base + m["path"]))
+            for http_method, path in paths:
                 out.append(
                     Binding(
                         api="storage v1",
                         service=resource,
                         method=name,
-                        http_method=m["httpMethod"],
+                        http_method=http_method,
                         # {object} is a whole object name, slashes included
                         uri=path.replace("{object}", "{object=**}"),
                         body="*" if "request" in m else None,
@@ -187,6 +189,18 @@ def _storage_bindings() -> list[Binding]:
                     )
                 )
     return out
+
+
+def _resumable(protocols: dict[str, Any], upload: str | None) -> list[tuple[str, str]]:
+    """A method with the ``resumable`` upload protocol: its own initiation path, and the
+    session URI's chunk ``PUT`` and cancelling ``DELETE``. Google's "Perform resumable
+    uploads" page (JSON API) gives the session URI as the upload path with ``upload_id``
+    (google-cloud-storage and googleapiclient's ``MediaUpload`` follow the ``Location``)."""
+    path = protocols.get("resumable", {}).get("path")
+    if not path:
+        return []
+    sessions = [("PUT", upload), ("DELETE", upload)] if upload else []
+    return [("POST", path), *sessions]
 
 
 @cache

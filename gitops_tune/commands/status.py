@@ -24,7 +24,7 @@ import click
 
 from gitops_tune import loss
 from gitops_tune.commands.session import Session, open_session
-from gitops_tune.dataset.records import texts
+from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
@@ -132,7 +132,7 @@ def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
 def estimated_tokens(d: DesiredModel) -> int:
     """The plan's estimate of ``d``'s training tokens: its examples' characters at about four
     a token, times the epoch count (see `gitops_tune.review.cost`)."""
-    chars = sum(len(text) for e in d.examples() for text in texts(e))
+    chars = sum(len(text) for e in d.examples() for text in token_texts(e))
     return estimate_tokens(chars) * d.hyperparameters.epochs
 
 

@@ -66,6 +66,7 @@ class Conversation(NamedTuple):
     resolution: str | None  # the mediaResolution it uses, if any
     prompt: str  # canonical JSON of everything before the last model turn
     output: str  # the last model turn's text
+    texts: tuple[str, ...] = ()  # the text parts, system instruction first: what tokens count
 
 
 class ChatError(Exception):
@@ -137,6 +138,7 @@ class _Parse:
     def __init__(self, resolutions: tuple[str, ...]) -> None:
         self.resolutions = resolutions
         self.chars = 0
+        self.texts: list[str] = []
         self.media: list[Media] = []
         self.resolution: str | None = None
 
@@ -158,7 +160,7 @@ class _Parse:
         out: dict[str, Any] = {}
         if "text" in part:
             out["text"] = _text(part["text"], f"{path}.text")
-            self.chars += len(out["text"])
+            self.add_text(out["text"])
         else:
             if model:
                 raise ChatError("model turns carry text only", f"{path}.fileData")
@@ -206,8 +208,12 @@ class _Parse:
         if "text" not in part:
             raise ChatError("an empty part; a system instruction holds text parts", path)
         text = _text(part["text"], f"{path}.text")
-        self.chars += len(text)
+        self.add_text(text)
         return text
+
+    def add_text(self, text: str) -> None:
+        self.chars += len(text)
+        self.texts.append(text)
 
 
 def _dump(value: object) -> str:
@@ -246,7 +252,13 @@ def parse(value: object, resolutions: tuple[str, ...]) -> Conversation:
     before = {**out, "contents": out["contents"][:-1]}
     last = "".join(p.get("text", "") for p in out["contents"][-1]["parts"])
     return Conversation(
-        _dump(out), state.chars, tuple(state.media), state.resolution, _dump(before), last
+        _dump(out),
+        state.chars,
+        tuple(state.media),
+        state.resolution,
+        _dump(before),
+        last,
+        tuple(state.texts),
     )
 
 

@@ -49,12 +49,15 @@ Record = Example | Conversation
 """What a dataset yields at send time: a pair (preamble applied) or a chat example."""
 
 
-def texts(record: Record) -> tuple[str, str]:
-    """What a record trains on as (input, output) text: a pair's, or a chat example's
-    conversation before its last model turn (canonical JSON) and that turn's text."""
+def token_texts(record: Record) -> tuple[str, ...]:
+    """The text a record trains on, what its tokens are estimated (about four characters a
+    token) and counted (``plan --count-tokens``) from: a pair's input (preamble applied) and
+    output; a chat example's text parts, its system instruction's included. A chat example's
+    ``fileData`` parts are not text and are not counted (see docs/vertex.md, "Each base
+    model's limits")."""
     if isinstance(record, Example):
         return record.text_input, record.output
-    return record.prompt, record.output
+    return record.texts
 
 
 Item = Row | Diagnostic

@@ -31,6 +31,16 @@ class ModelLimits:
     validation_examples: int | None
     adapter_sizes: tuple[int, ...]
     modalities: tuple[str, ...]
+    pages: Mapping[str, str] = field(default_factory=dict)  # figure -> the page it is from
+    notes: Mapping[str, str] = field(default_factory=dict)  # figure -> the page's own words
+
+    def cited(self, figure: str) -> str:
+        """Where a figure comes from, for a message: ``"1GB for JSONL", Google's page
+        "About supervised fine-tuning for Gemini models"``."""
+        page = self.pages.get(figure)
+        note = self.notes.get(figure)
+        said = f'"{note}", ' if note else ""
+        return f'{said}Google\'s page "{page}"' if page else said.removesuffix(", ")
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,8 @@ def _value(entry: Any) -> Any:
     return entry.get("value") if isinstance(entry, dict) else None
 
 
-def _model(name: str, raw: Mapping[str, Any]) -> ModelLimits:
+def _model(name: str, raw: Mapping[str, Any], pages: Mapping[str, str]) -> ModelLimits:
+    entries = {k: v for k, v in raw.items() if isinstance(v, dict)}
     return ModelLimits(
         name=name,
         tokens_per_example=_value(raw.get("tokens_per_example")),
@@ -78,12 +89,15 @@ def _model(name: str, raw: Mapping[str, Any]) -> ModelLimits:
         validation_examples=_value(raw.get("validation_examples")),
         adapter_sizes=tuple(_value(raw.get("adapter_sizes")) or ()),
         modalities=tuple(_value(raw.get("modalities")) or ("text",)),
+        pages={k: pages[v["source"]] for k, v in entries.items() if v.get("source") in pages},
+        notes={k: str(v["note"]) for k, v in entries.items() if v.get("note")},
     )
 
 
 def parse(text: str) -> LimitsTable:
     raw = yaml.safe_load(text)
-    models = {name: _model(name, m) for name, m in (raw.get("models") or {}).items()}
+    pages = {key: str(src.get("page", key)) for key, src in (raw.get("sources") or {}).items()}
+    models = {name: _model(name, m, pages) for name, m in (raw.get("models") or {}).items()}
     media = {
         kind: MediaLimits(
             kind,

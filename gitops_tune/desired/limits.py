@@ -98,8 +98,7 @@ def model_limits(
     if model.training_file_bytes is not None and size > model.training_file_bytes:
         out.append(
             Diagnostic(
-                f"the staged JSONL would be {size:,} bytes; {spec.baseModel} takes a training "
-                f"file of at most {model.training_file_bytes:,} bytes (1 GB)",
+                f"the staged JSONL would be {size:,} bytes; {_file_limit(model, spec.baseModel)}",
                 where,
                 f"spec.{key}",
             )
@@ -114,6 +113,32 @@ def model_limits(
             )
         )
     return out
+
+
+def _file_limit(model: ModelLimits, base: str) -> str:
+    return (
+        f"{base} takes a training file of at most {model.training_file_bytes:,} bytes "
+        f"({model.cited('training_file_bytes')})"
+    )
+
+
+def remote_training_file(
+    item: mf.Parsed, uri: str, size: str | None, backend: Backend
+) -> list[Diagnostic]:
+    """A ``gs://`` training file against the base model's training-file limit, by the size
+    the storage API reports with its hashes (no download)."""
+    base = _tuned(item).spec.baseModel
+    _, model = _limits(backend, base)
+    most = model.training_file_bytes if model is not None else None
+    if model is None or most is None or size is None or int(size) <= most:
+        return []
+    return [
+        Diagnostic(
+            f"{uri} is {int(size):,} bytes; {_file_limit(model, base)}",
+            item.document.locate(("spec", "dataset", "uri")),
+            "spec.dataset.uri",
+        )
+    ]
 
 
 def adapter_size(item: mf.Parsed, backend: Backend, hp: Hyperparameters) -> list[Diagnostic]:

@@ -260,7 +260,7 @@ def _training(
 ) -> _Data | list[Diagnostic]:
     spec = tuned(item).spec
     if spec.dataset.uri is not None:
-        ref, problems = _remote_dataset(item, "dataset", hp, remote.hashes)
+        ref, problems = _remote_dataset(item, "dataset", hp, remote.hashes, settings)
         if ref is None:
             return problems
         return _Data(ref.key, 0, spec.dataset.uri, functools.partial(iter, ()), ref)
@@ -305,7 +305,7 @@ def _validation(
     doc, spec = item.document, tuned(item).spec
     assert spec.validation is not None
     if spec.validation.uri is not None:
-        return _remote_dataset(item, "validation", hp, remote.hashes)
+        return _remote_dataset(item, "validation", hp, remote.hashes, settings)
     found = source_of(item, "validation", spec.preamble)
     if isinstance(found, Diagnostic):
         return None, [found]
@@ -327,11 +327,16 @@ def _validation(
 
 
 def _remote_dataset(
-    item: mf.Parsed, key: str, hp: Hyperparameters, hashes: RemoteHashes | None
+    item: mf.Parsed,
+    key: str,
+    hp: Hyperparameters,
+    hashes: RemoteHashes | None,
+    settings: Settings,
 ) -> tuple[DatasetRef | None, list[Diagnostic]]:
     """``spec.{key}.uri``, a ``gs://`` dataset used in place. Its fingerprint: the usual header
     line, then the object's URI and the content hashes the storage API reports (an object
-    replaced in place changes it)."""
+    replaced in place changes it; its ``size``, reported with them, is checked against the base
+    model's training-file limit and left out)."""
     spec = tuned(item).spec
     uri = getattr(spec, key).uri
     assert uri is not None
@@ -344,6 +349,11 @@ def _remote_dataset(
         return None, [Diagnostic(f"cannot read {uri}: {e}", where, field_path)]
     if found is None:
         return None, [Diagnostic(f"no such object: {uri}", where, field_path)]
+    if key == "dataset":
+        size = limits.remote_training_file(item, uri, found.get("size"), settings.backend)
+        if size:
+            return None, size
+    found = {k: v for k, v in found.items() if k != "size"}
     header = {
         "format": ds.FINGERPRINT_FORMAT,
         "baseModel": spec.baseModel,

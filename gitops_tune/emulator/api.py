@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,12 +187,30 @@ class Request:
 
 @dataclass(frozen=True)
 class JsonText:
-    """A JSON answer already encoded, sent as is (answers built from cached parts)."""
+    """A JSON answer already encoded (UTF-8), in pieces sent one after the other as they are:
+    a list of 1,000 finished models is 15 MB of kept texts, never joined into one string."""
 
-    text: str
+    chunks: tuple[bytes, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.chunks)
 
     def value(self) -> Any:
-        return json.loads(self.text)
+        return json.loads(b"".join(self.chunks))
+
+    def blocks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The answer in blocks of about ``size`` bytes, for the socket."""
+        batch: list[bytes] = []
+        held = 0
+        for chunk in self.chunks:
+            batch.append(chunk)
+            held += len(chunk)
+            if held >= size:
+                yield b"".join(batch)
+                batch, held = [], 0
+        if batch:
+            yield b"".join(batch)
 
 
 @dataclass
@@ -200,6 +218,18 @@ class Response:
     status: int = 200
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[JsonText, str]:
+        """(the body as bytes to send, its Content-Type); takes a media body's Content-Type
+        out of ``headers``."""
+        if isinstance(self.body, bytes):  # media (a Cloud Storage download)
+            return JsonText((self.body,)), self.headers.pop(
+                "Content-Type", "application/octet-stream"
+            )
+        text = self.body if isinstance(self.body, JsonText) else None
+        if text is None:
+            text = JsonText((json.dumps(self.body, ensure_ascii=False).encode("utf-8"),))
+        return text, "application/json; charset=UTF-8"
 
 
 Handler = Callable[[Request], Response]

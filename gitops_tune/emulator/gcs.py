@@ -1,5 +1,6 @@
-"""A minimal Cloud Storage JSON API: buckets, media and multipart uploads, object metadata
-(with ``md5Hash`` and ``crc32c``), downloads (``alt=media``), listing and deletion.
+"""A minimal Cloud Storage JSON API: buckets, media and multipart uploads (resumable ones:
+`gcs_uploads`), object metadata (with ``md5Hash`` and ``crc32c``), downloads
+(``alt=media``), listing and deletion.
 
 Enough for ``google-cloud-storage`` pointed at the emulator with ``STORAGE_EMULATOR_HOST``
 (the library then sends no credentials, so these routes take anonymous callers, as other
@@ -18,6 +19,7 @@ import re
 import secrets
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -90,6 +92,20 @@ def hashes(data: bytes) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Upload:
+    """What an upload writes: the object, its resource metadata (JSON API ``Object``
+    fields), the media's content type, the emulator's base URL and the request's
+    preconditions (``ifGenerationMatch``...)."""
+
+    bucket: str
+    name: str
+    metadata: dict[str, Any]
+    content_type: str
+    origin: str
+    arg: Callable[[str], str | None]
+
+
 class GcsDialect:
     """Handlers for ``/storage/v1`` and ``/upload/storage/v1`` over one `Store`."""
 
@@ -102,7 +118,6 @@ class GcsDialect:
         return [
             Route("POST", b, self.create_bucket, auth="none"),
             Route("GET", "/storage/v1/b/{bucket}", self.get_bucket, auth="none"),
-            Route("POST", "/upload/storage/v1/b/{bucket}/o", self.upload, auth="none"),
             Route("GET", o, self.list_objects, auth="none"),
             Route("GET", f"{o}/{{object*}}", self.get_object, auth="none"),
             Route("GET", f"/download{o}/{{object*}}", self.get_object, auth="none"),
@@ -139,20 +154,21 @@ class GcsDialect:
             ) from None
         return Response(200, doc)
 
-    def _bucket(self, name: str) -> dict[str, Any]:
+    def bucket(self, name: str) -> dict[str, Any]:
         doc = self.store.get_doc(KIND_BUCKET, name)
         if doc is None:
             raise GcsError(404, "The specified bucket does not exist.")
         return doc
 
     def get_bucket(self, req: Request) -> Response:
-        return Response(200, self._bucket(req.params["bucket"]))
+        return Response(200, self.bucket(req.params["bucket"]))
 
     # -- objects ----------------------------------------------------------------------------
 
     def upload(self, req: Request) -> Response:
+        """A media or multipart upload (resumable ones: `gcs_uploads`)."""
         bucket = req.params["bucket"]
-        self._bucket(bucket)
+        self.bucket(bucket)
         kind = req.arg("uploadType")
         metadata: dict[str, Any] = {}
         if kind == "media":
@@ -161,31 +177,31 @@ class GcsDialect:
         elif kind == "multipart":
             metadata, data, content_type = _multipart(req)
         else:
-            raise GcsError(
-                501 if kind == "resumable" else 400,
-                f"uploadType={kind} is not supported by the emulator (use media or multipart).",
-            )
-        name = req.arg("name") or metadata.get("name")
-        if not isinstance(name, str) or not name or len(name.encode()) > 1024:
-            raise GcsError(400, "Required parameter: name (1-1024 bytes of UTF-8).")
-        key = f"{bucket}/{name}"
-        current = self.store.get_doc(KIND_OBJECT, key)
-        _preconditions(req, current)
+            raise GcsError(400, f"Invalid uploadType: {kind!r} (media, multipart or resumable).")
+        name = object_name(req.arg("name") or metadata.get("name"))
+        upload = Upload(bucket, name, metadata, content_type, origin(req), req.arg)
+        return Response(200, self.write_object(upload, data))
+
+    def write_object(self, upload: Upload, data: bytes) -> dict[str, Any]:
+        """Store ``data`` as the object ``upload`` names (a new generation); its resource."""
+        bucket, name, metadata = upload.bucket, upload.name, upload.metadata
+        self.check_preconditions(upload)
         generation = str(int(self.clock() * 1_000_000))
         now = training.rfc3339(self.clock())
+        quoted = quote(name, safe="")
         doc: dict[str, Any] = {
             "kind": "storage#object",
             "id": f"{bucket}/{name}/{generation}",
-            "selfLink": f"{_origin(req)}/storage/v1/b/{bucket}/o/{quote(name, safe='')}",
+            "selfLink": f"{upload.origin}/storage/v1/b/{bucket}/o/{quoted}",
             "mediaLink": (
-                f"{_origin(req)}/download/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
+                f"{upload.origin}/download/storage/v1/b/{bucket}/o/{quoted}"
                 f"?generation={generation}&alt=media"
             ),
             "name": name,
             "bucket": bucket,
             "generation": generation,
             "metageneration": "1",
-            "contentType": metadata.get("contentType") or content_type,
+            "contentType": metadata.get("contentType") or upload.content_type,
             "storageClass": "STANDARD",
             "size": str(len(data)),
             "timeCreated": now,
@@ -197,12 +213,17 @@ class GcsDialect:
         if isinstance(custom, dict) and custom:
             doc["metadata"] = {str(k): str(v) for k, v in custom.items()}
         self.store.put_blob(bucket, name, data)
-        self.store.put_doc(KIND_OBJECT, key, doc)
-        return Response(200, doc)
+        self.store.put_doc(KIND_OBJECT, f"{bucket}/{name}", doc)
+        return doc
+
+    def check_preconditions(self, upload: Upload) -> None:
+        """Refuse (412) an upload whose preconditions the current object does not meet."""
+        current = self.store.get_doc(KIND_OBJECT, f"{upload.bucket}/{upload.name}")
+        _preconditions(upload.arg, "POST", current)
 
     def _object(self, req: Request) -> tuple[str, str, dict[str, Any]]:
         bucket, name = req.params["bucket"], req.params["object"]
-        self._bucket(bucket)
+        self.bucket(bucket)
         doc = self.store.get_doc(KIND_OBJECT, f"{bucket}/{name}")
         if doc is None:
             raise GcsError(404, f"No such object: {bucket}/{name}")
@@ -210,7 +231,7 @@ class GcsDialect:
 
     def get_object(self, req: Request) -> Response:
         bucket, name, doc = self._object(req)
-        _preconditions(req, doc)
+        _preconditions(req.arg, req.method, doc)
         if req.arg("alt") == "media":
             data = self.store.get_blob(bucket, name) or b""
             headers = {
@@ -223,14 +244,14 @@ class GcsDialect:
 
     def delete_object(self, req: Request) -> Response:
         bucket, name, doc = self._object(req)
-        _preconditions(req, doc)
+        _preconditions(req.arg, req.method, doc)
         self.store.delete_doc(KIND_OBJECT, f"{bucket}/{name}")
         self.store.delete_blob(bucket, name)
         return Response(204, b"")
 
     def list_objects(self, req: Request) -> Response:
         bucket = req.params["bucket"]
-        self._bucket(bucket)
+        self.bucket(bucket)
         prefix = req.arg("prefix") or ""
         raw = req.arg("maxResults")
         try:
@@ -258,20 +279,28 @@ class GcsDialect:
         return Response(200, out)
 
 
-def _origin(req: Request) -> str:
+def origin(req: Request) -> str:
     """The emulator's own base URL, as the caller reached it."""
     return f"http://{req.headers.get('host', '127.0.0.1')}"
 
 
-def _preconditions(req: Request, current: dict[str, Any] | None) -> None:
+def _preconditions(
+    arg: Callable[[str], str | None], method: str, current: dict[str, Any] | None
+) -> None:
     """``ifGenerationMatch`` (``0``: only if absent) and ``ifGenerationNotMatch``."""
     generation = current["generation"] if current else "0"
-    match = req.arg("ifGenerationMatch")
+    match = arg("ifGenerationMatch")
     if match is not None and match != generation:
         raise GcsError(412, "At least one of the pre-conditions you specified did not hold.")
-    not_match = req.arg("ifGenerationNotMatch")
+    not_match = arg("ifGenerationNotMatch")
     if not_match is not None and not_match == generation:
-        raise GcsError(304 if req.method == "GET" else 412, "Not modified.")
+        raise GcsError(304 if method == "GET" else 412, "Not modified.")
+
+
+def object_name(name: object) -> str:
+    if not isinstance(name, str) or not name or len(name.encode()) > 1024:
+        raise GcsError(400, "Required parameter: name (1-1024 bytes of UTF-8).")
+    return name
 
 
 def _multipart(req: Request) -> tuple[dict[str, Any], bytes, str]:

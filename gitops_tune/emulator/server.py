@@ -14,7 +14,6 @@ In-process use (the ``local`` backend, tests, benchmarks)::
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -45,6 +44,7 @@ from gitops_tune.emulator.faults import (
     parse_fault_codes,
 )
 from gitops_tune.emulator.gcs import GcsDialect
+from gitops_tune.emulator.gcs_uploads import Uploads
 from gitops_tune.emulator.gemini.catalog import DEFAULT_CATALOG, load
 from gitops_tune.emulator.gemini.handlers import GeminiDialect
 from gitops_tune.emulator.recording import WireRecorder, process_recorder
@@ -54,6 +54,8 @@ from gitops_tune.emulator.vertex.jobs import TuningJobs
 from gitops_tune.emulator.vertex.serving import Serving
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+# a chunk of a resumable upload (PUT /upload/...): google-cloud-storage sends 100 MiB by default
+MAX_CHUNK_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Emulator:
                 *self.vertex_jobs.routes(),
                 *self.vertex_serving.routes(),
                 *self.gcs.routes(),
+                *Uploads(self.gcs).routes(),
                 *self.count_tokens.routes(),
                 *self._control_routes(),
             ]
@@ -290,30 +293,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            response = ApiError(413, f"Request body larger than {MAX_BODY_BYTES} bytes.").response()
+        chunk = self.command == "PUT" and self.path.startswith("/upload/")
+        limit = MAX_CHUNK_BYTES if chunk else MAX_BODY_BYTES
+        if length > limit:
+            response = ApiError(413, f"Request body larger than {limit} bytes.").response()
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length > 0 else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             response = self.emulator.handle(self.command, self.path, headers, body)
-        if isinstance(response.body, bytes):  # media (a Cloud Storage download)
-            payload = response.body
-            content_type = response.headers.pop("Content-Type", "application/octet-stream")
-        elif isinstance(response.body, JsonText):
-            payload = response.body.text.encode("utf-8")
-            content_type = "application/json; charset=UTF-8"
-        else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
-            content_type = "application/json; charset=UTF-8"
+        payload, content_type = response.encoded()
         self.send_response(response.status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(payload.size))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(payload)
+            for block in payload.blocks():
+                self.wfile.write(block)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_tune.emulator import texts
 from gitops_tune.emulator.database import Database
 
 SCHEMA = """
@@ -101,8 +102,9 @@ class Store:
 
     def __init__(self, db_path: str | None = None) -> None:
         self.db_path = db_path
-        self._db = Database(db_path, SCHEMA)
+        self._db = Database(db_path, SCHEMA + texts.SCHEMA)
         self._add_columns()
+        self.kept = texts.KeptTexts(self._db)  # encoded answers kept for later processes
 
     def _add_columns(self) -> None:
         """Bring a store file from before a column existed up to date."""
@@ -260,6 +262,7 @@ class Store:
     def reset(self) -> None:
         with self._db.write() as conn:
             conn.execute("DELETE FROM training_examples")
+            conn.execute("DELETE FROM kept_models")
             conn.execute("DELETE FROM tuned_models")
             conn.execute("DELETE FROM documents")
             conn.execute("DELETE FROM blobs")

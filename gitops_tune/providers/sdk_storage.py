@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from gitops_tune.providers.base import (
     ADC_HINT,
@@ -24,6 +24,7 @@ from gitops_tune.providers.base import (
 )
 
 T = TypeVar("T")
+UPLOAD_CHUNK = 16 * 1024 * 1024  # a resumable upload's chunk: a multiple of 256 KiB
 INSTALL_HINT = "pip install 'gitops-tune[vertex]'"
 _TRANSPORT = frozenset(
     {"ConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout", "TransportError"}
@@ -87,8 +88,8 @@ class Storage:
         self._call(lambda: self._client.create_bucket(bucket), f"create gs://{bucket}")
 
     def hashes(self, uri: str) -> dict[str, str] | None:
-        """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them; None
-        when it does not exist."""
+        """The object's ``md5Hash`` and ``crc32c`` as the storage API reports them, and its
+        ``size`` (from the same metadata GET); None when it does not exist."""
         bucket, name = parse_uri(uri)
         blob = self._call(lambda: self._client.bucket(bucket).get_blob(name), f"get {uri}")
         if blob is None:
@@ -96,6 +97,8 @@ class Storage:
         out = {"crc32c": str(blob.crc32c or "")}
         if blob.md5_hash:  # composite objects have none
             out["md5Hash"] = str(blob.md5_hash)
+        if blob.size is not None:
+            out["size"] = str(blob.size)
         return out
 
     def objects(self, uris: Iterable[str]) -> dict[str, dict[str, str] | None]:
@@ -141,16 +144,17 @@ class Storage:
             raise _mapped(e, f"read {uri}") from None
         return data
 
-    def upload_once(self, bucket: str, name: str, data: Callable[[], bytes]) -> str:
-        """Upload ``data()`` unless the object exists (content-addressed names); the URI."""
+    def upload_file_once(self, bucket: str, name: str, data: BinaryIO, size: int) -> str:
+        """Upload ``size`` bytes of ``data`` (a seekable file at its start) unless the object
+        exists (content-addressed names); the URI. Over 8 MiB google-cloud-storage uploads in
+        resumable chunks of `UPLOAD_CHUNK` bytes, so no more than a chunk is in memory."""
         uri = f"gs://{bucket}/{name}"
         if self.hashes(uri) is not None:
             return uri
-        blob = self._client.bucket(bucket).blob(name)
-        payload = data()
+        blob = self._client.bucket(bucket).blob(name, chunk_size=UPLOAD_CHUNK)
         try:
-            blob.upload_from_string(
-                payload, content_type="application/jsonl", if_generation_match=0
+            blob.upload_from_file(
+                data, size=size, content_type="application/jsonl", if_generation_match=0
             )
         except Exception as e:
             if _code(e) != 412:  # 412: a concurrent run uploaded it first

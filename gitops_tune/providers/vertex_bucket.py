@@ -1,6 +1,7 @@
 """The Vertex provider's staging bucket: training data uploaded once under content-addressed
 names (the sha256 of the JSONL itself, so a job that differs only in its hyperparameters or
-base model reuses the object), removed again when no job needs it; and the index that earlier
+base model reuses the object), streamed through a temporary file (never held in memory whole),
+removed again when no job needs it; and the index that earlier
 versions kept under ``gs://{bucket}/gitops-tune/jobs/`` (one object per job whose custom
 metadata said what changed after the job was created), read only to move its facts onto the
 tuned models."""
@@ -8,12 +9,13 @@ tuned models."""
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterator
 
 from gitops_tune.dataset import Record
 from gitops_tune.providers.base import DatasetRef, ProviderError
 from gitops_tune.providers.sdk_storage import Storage, parse_uri
-from gitops_tune.providers.vertex_jobs import to_jsonl
+from gitops_tune.providers.vertex_jobs import jsonl_lines
 
 STAGING_PREFIX = "gitops-tune/"
 LEGACY_INDEX = "gitops-tune/jobs/"
@@ -36,13 +38,19 @@ class StagingBucket:
         if ref is not None and ref.uri:
             return ref.uri
         stream = ref.examples if ref is not None and ref.examples is not None else examples
-        payload = to_jsonl(stream())
-        if not payload.strip():
-            raise ProviderError("internal: a staged dataset holds no examples")
-        key = hashlib.sha256(payload).hexdigest()
-        return self.storage.upload_once(
-            self.bucket, f"{STAGING_PREFIX}{key}.jsonl", lambda: payload
-        )
+        # Spooled to a temporary file, never held whole: a training file may be 1 GB. The
+        # name is the sha256 of these very bytes, known once the last line is written.
+        with tempfile.TemporaryFile(prefix="gitops-tune-staged-") as spool:
+            digest, size = hashlib.sha256(), 0
+            for line in jsonl_lines(stream()):
+                spool.write(line)
+                digest.update(line)
+                size += len(line)
+            if size == 0:
+                raise ProviderError("internal: a staged dataset holds no examples")
+            spool.seek(0)
+            name = f"{STAGING_PREFIX}{digest.hexdigest()}.jsonl"
+            return self.storage.upload_file_once(self.bucket, name, spool, size)
 
     def staged(self, uri: str) -> bool:
         """Whether ``uri`` is data this tool staged (and so may remove)."""

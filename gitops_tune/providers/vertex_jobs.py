@@ -12,7 +12,7 @@ generated resources such as Model and Endpoint").
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -112,14 +112,18 @@ def scores_from(values: Mapping[str, str]) -> Scores | None:
 
 
 def to_jsonl(examples: Iterable[Record]) -> bytes:
-    """Examples -> the Vertex supervised-tuning JSONL: a chat example is its canonical line; a
-    pair is one user turn and one model turn, the preamble already prepended to the user
-    turn's text (as the Gemini API sends it, so a pair's fingerprint and its training are the
-    same on both APIs)."""
-    lines = []
+    """`jsonl_lines`, joined."""
+    return b"".join(jsonl_lines(examples))
+
+
+def jsonl_lines(examples: Iterable[Record]) -> Iterator[bytes]:
+    """Examples -> the Vertex supervised-tuning JSONL, one encoded line (with its newline) at
+    a time: a chat example is its canonical line; a pair is one user turn and one model turn,
+    the preamble already prepended to the user turn's text (as the Gemini API sends it, so a
+    pair's fingerprint and its training are the same on both APIs)."""
     for e in examples:
         if isinstance(e, Conversation):
-            lines.append(e.line)
+            yield (e.line + "\n").encode("utf-8")
             continue
         row = {
             "contents": [
@@ -127,8 +131,7 @@ def to_jsonl(examples: Iterable[Record]) -> bytes:
                 {"role": "model", "parts": [{"text": e.output}]},
             ]
         }
-        lines.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        yield (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def job_id(name: str) -> str:

@@ -71,23 +71,25 @@ def labels_of(counts: Counter[str] | None, total: int, task: str) -> Counter[str
     return None
 
 
-def pairs(source: Source) -> Iterator[tuple[Location, str, str]]:
-    """The valid rows of a source that was checked: (where, input, output). A chat example
-    (`gitops_tune.dataset.chat`) is its conversation up to the last model turn (canonical
-    JSON, system instruction included) and that turn's text, so "same input, different
-    output" compares everything before the last model turn."""
+def pairs(source: Source) -> Iterator[tuple[Location, str, str, int]]:
+    """The valid rows of a source that was checked: (where, input, output, characters of
+    text it trains on, the preamble not included). A chat example (`gitops_tune.dataset.chat`)
+    is its conversation up to the last model turn (canonical JSON, system instruction
+    included) and that turn's text, so "same input, different output" compares everything
+    before the last model turn; its characters are its text parts' (`records.token_texts`),
+    not the JSON's."""
     fin, fout = source.input_field, source.output_field
     for item in source.rows():
         if type(item) is Row and type(item.value) is dict:
             inp, out = item.value.get(fin), item.value.get(fout)
             if isinstance(inp, str) and isinstance(out, str):
-                yield item.location, inp, out
+                yield item.location, inp, out, len(inp) + len(out)
             elif chat.is_chat(item.value):
                 try:
                     found = chat.parse(item.value, media_resolutions())
                 except chat.ChatError:
                     continue
-                yield item.location, found.prompt, found.output
+                yield item.location, found.prompt, found.output, found.chars
 
 
 @dataclass
@@ -104,7 +106,7 @@ class _Pass:
     label_at: dict[str, Location] = field(default_factory=dict)  # each label's first example
     prefixes: Counter[str] = field(default_factory=Counter)
     prefix_of: list[str] = field(default_factory=list)  # interned: one string per prefix
-    chars: int = 0  # input (with the preamble) and output characters, for the token estimate
+    chars: int = 0  # characters of text that trains (`records.token_texts`): the token estimate
     _interned: dict[str, str] = field(default_factory=dict)
 
     def report(self, rule: str, message: str, where: Location) -> None:
@@ -114,8 +116,8 @@ class _Pass:
         else:
             self.extra[rule] += 1
 
-    def add(self, where: Location, inp: str, out: str) -> None:
-        self.chars += len(self.preamble) + len(inp) + len(out)
+    def add(self, where: Location, inp: str, out: str, chars: int) -> None:
+        self.chars += len(self.preamble) + chars  # a chat example has no preamble
         k, o = key(inp), key(out)
         earlier = self.seen.get(k)
         if earlier is None:
@@ -164,14 +166,14 @@ def check(
     """All findings of a training set (and its validation set), in rule order then file
     order; with the example count and the characters the examples hold."""
     p = _Pass(preamble)
-    for where, inp, output in pairs(source):
-        p.add(where, inp, output)
+    for where, inp, output, chars in pairs(source):
+        p.add(where, inp, output, chars)
     n = len(p.lengths)
     _outliers(p)
     _imbalance(p, n, task)
     _mixed_formats(p, n)
     if validation is not None:
-        for where, inp, _ in pairs(validation):
+        for where, inp, _, _ in pairs(validation):
             k = key(inp)
             if k in p.seen:
                 p.report(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 
-from gitops_tune.dataset.records import texts
+from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.providers.base import ProviderError
 from gitops_tune.providers.retry import RetryPolicy, with_retries
@@ -43,9 +43,10 @@ def batches(
 
 
 def texts_of(model: DesiredModel) -> Iterator[str]:
-    """What trains: every example's input (the preamble included) and its output."""
+    """What trains, as text (`token_texts`): every pair's input (the preamble included) and
+    output, every chat example's text parts."""
     for example in model.examples():
-        yield from texts(example)
+        yield from token_texts(example)
 
 
 class BackendCounter:

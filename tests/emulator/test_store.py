@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
 import time
@@ -104,18 +105,39 @@ def test_concurrent_processes_never_both_create_an_id(tmp_path: Path) -> None:
     assert codes.count(409) == 30
 
 
-def test_a_finished_models_snapshots_are_kept_for_the_next_process(tmp_path: Path) -> None:
-    from gitops_tune.emulator.gemini import resources
-    from gitops_tune.emulator.gemini.handlers import SNAPSHOTS
-
+def test_a_finished_models_text_is_kept_for_the_next_process(tmp_path: Path) -> None:
     db = str(tmp_path / "local.db")
     with start(EmulatorConfig(port=0, db_path=db, train_seconds=0.2)) as first:
         assert Api(first.url).create("kept").status_code == 200
         time.sleep(0.3)
         listed = Api(first.url).call("GET", "/v1beta/tunedModels").json()
-        assert first.store.get_doc(SNAPSHOTS, "kept") is not None
-    resources.finished_snapshots_text.cache_clear()  # as a new process would start
-    with start(EmulatorConfig(port=0, db_path=db)) as second:
+        kept = first.store.kept.get_many(["kept"])
+        assert list(kept) == ["kept"]
+    with start(EmulatorConfig(port=0, db_path=db)) as second:  # a new memo, the same store
         assert Api(second.url).call("GET", "/v1beta/tunedModels").json() == listed
+        assert second.store.kept.get_many(["kept"]) == kept
     snapshots = listed["tunedModels"][0]["tuningTask"]["snapshots"]
     assert len(snapshots) == 5
+    assert json.loads(kept["kept"][1]) == listed["tunedModels"][0]
+
+
+def test_a_kept_text_is_served_only_for_the_record_it_was_computed_from(tmp_path: Path) -> None:
+    """The same ID created again (same data, another create time) gets its own snapshots;
+    deleting a model deletes its kept text."""
+    db = str(tmp_path / "local.db")
+    with start(EmulatorConfig(port=0, db_path=db, train_seconds=0.2)) as emu:
+        api = Api(emu.url)
+        assert api.create("again").status_code == 200
+        time.sleep(0.3)
+        first = api.call("GET", "/v1beta/tunedModels").json()["tunedModels"][0]
+        assert api.call("DELETE", "/v1beta/tunedModels/again").status_code == 200
+        assert emu.store.kept.get_many(["again"]) == {}
+        time.sleep(0.01)
+        assert api.create("again").status_code == 200
+        time.sleep(0.3)
+        second = api.call("GET", "/v1beta/tunedModels").json()["tunedModels"][0]  # memo: stale
+        assert second == api.get("again")
+    with start(EmulatorConfig(port=0, db_path=db)) as emu:  # the store's text: the new job's
+        assert Api(emu.url).call("GET", "/v1beta/tunedModels").json()["tunedModels"] == [second]
+    assert first["createTime"] != second["createTime"]
+    assert first["tuningTask"]["snapshots"] != second["tuningTask"]["snapshots"]

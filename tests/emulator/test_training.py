@@ -88,12 +88,14 @@ def test_rfc3339() -> None:
 
 
 def test_encoded_tuned_models_match_their_json() -> None:
-    """The list's encoded models (snapshots cached once a job has finished) say exactly what
-    `tuned_model_json` says, while training, when done, failed and cancelled."""
+    """The list's encoded models (kept once a job has ended) say exactly what
+    `tuned_model_json` says, while training, when done, failed, cancelled and edited, from the
+    memo and from the store."""
     import json
 
     from gitops_tune.emulator.gemini import resources
-    from gitops_tune.emulator.store import ModelRecord
+    from gitops_tune.emulator.gemini.finished import Finished
+    from gitops_tune.emulator.store import ModelRecord, Store
 
     base = ModelRecord(
         id="m",
@@ -115,14 +117,19 @@ def test_encoded_tuned_models_match_their_json() -> None:
     )
     from dataclasses import replace
 
+    store = Store()
+    store.insert(base, [])
     for rec, now in [
         (base, 1000.0),  # no step yet
         (base, 1004.5),  # training
         (base, 1011.0),  # done
-        (base, 1011.0),  # done, from the cache
+        (base, 1011.0),  # done, from the memo
         (replace(base, fail=True), 1100.0),
         (replace(base, cancel_time=1003.0), 1100.0),
+        (replace(base, update_time=1050.0, description="edited"), 1100.0),
     ]:
-        assert json.loads(resources.tuned_model_text(rec, now)) == resources.tuned_model_json(
-            rec, now
-        )
+        for finished in (Finished(store.kept), Finished(store.kept)):  # the 2nd: the store's
+            page = finished.for_page([rec])
+            assert json.loads(page.text(rec, now)) == resources.tuned_model_json(rec, now)
+            page.save()
+    store.close()

@@ -97,6 +97,28 @@ def test_gs_fingerprint_follows_the_reported_content_hash(tmp_path: Path) -> Non
     assert "spec.dataset.uri: no such object: gs://bkt/d.jsonl" in str(found[0])
 
 
+def test_a_gs_training_file_over_the_base_models_limit_is_refused(tmp_path: Path) -> None:
+    """By the size the object's metadata reports (no download), before anything is created;
+    the size is not part of the fingerprint."""
+    root = str(write(tmp_path, "vertex", dataset={"uri": "gs://bkt/d.jsonl"}))
+    hashes = {"md5Hash": "AAAA", "crc32c": "BBBB"}
+    at_limit = {"gs://bkt/d.jsonl": {**hashes, "size": str(2**30)}}
+    over = {"gs://bkt/d.jsonl": {**hashes, "size": str(2**30 + 1)}}
+    (fits,) = collect([root], Invocation.from_environ(), remote_hashes=_hashes(at_limit))[0].models
+    (plain,) = collect(
+        [root], Invocation.from_environ(), remote_hashes=_hashes({"gs://bkt/d.jsonl": hashes})
+    )[0].models
+    assert fits.fingerprint == plain.fingerprint
+    state, found = collect([root], Invocation.from_environ(), remote_hashes=_hashes(over))
+    assert not state.models
+    (error,) = [str(e) for e in found]
+    assert (
+        "m.yaml:" in error and "spec.dataset.uri: gs://bkt/d.jsonl is 1,073,741,825 bytes" in error
+    )
+    assert "gemini-2.5-flash takes a training file of at most 1,073,741,824 bytes" in error
+    assert 'Google\'s page "About supervised fine-tuning for Gemini models"' in error
+
+
 def test_validation_data_is_part_of_the_fingerprint(tmp_path: Path) -> None:
     (plain,) = collect([str(write(tmp_path, "vertex"))], Invocation.from_environ())[0].models
     val = {"examples": EXAMPLES[:3]}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Example, chat, file_source
+from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.providers.base import ProviderError, TransientError
 from gitops_tune.providers.retry import RetryPolicy
+from gitops_tune.review import rules
 from gitops_tune.review.tokens import BackendCounter, batches, texts_of
+from tests.conftest import Tree
 from tests.factories import desired
 
 FAST = RetryPolicy(attempts=3, base_s=0.0, cap_s=0.0)
@@ -72,3 +76,38 @@ def test_a_backend_that_cannot_count_leaves_the_estimate() -> None:
     m = many(10)
     assert counter(m) is None
     assert "403 PERMISSION_DENIED" in counter.problems[m.name]
+
+
+CHAT = {
+    "systemInstruction": {"role": "system", "parts": [{"text": "You route tickets."}]},
+    "contents": [
+        {
+            "role": "user",
+            "parts": [
+                {"text": "I was charged twice"},
+                {"fileData": {"mimeType": "image/png", "fileUri": "gs://b/receipt.png"}},
+            ],
+        },
+        {"role": "model", "parts": [{"text": "billing"}]},
+        {"role": "user", "parts": [{"text": "and again"}]},
+        {"role": "model", "parts": [{"text": "billing, escalated"}]},
+    ],
+}
+CHAT_TEXTS = ["You route tickets.", "I was charged twice", "billing", "and again"]
+CHAT_TEXTS.append("billing, escalated")
+
+
+def test_chat_tokens_come_from_its_text_parts_not_its_json(tree: Tree) -> None:
+    """The estimate (`plan`'s cost, the limits check, `status`) and `--count-tokens` see the
+    same text: the system instruction and every turn's text parts; no JSON syntax, roles or
+    fileData URIs (media parts are not estimated)."""
+    conversation = chat.parse(CHAT, ())
+    assert list(token_texts(conversation)) == CHAT_TEXTS
+    chars = sum(len(t) for t in CHAT_TEXTS)
+    assert conversation.chars == chars
+    m = desired(examples=lambda: iter([conversation, Example("Q: 1", "2")]))
+    assert list(texts_of(m)) == [*CHAT_TEXTS, "Q: 1", "2"]
+    tree.jsonl("d.jsonl", [CHAT, {"text_input": "Q: 1", "output": "2"}])
+    _, n, counted = rules.check(file_source("d.jsonl", "d.jsonl"), "", "other")
+    assert (n, counted) == (2, chars + len("Q: 1") + len("2"))
+    assert counted < len(json.dumps(CHAT)) / 2  # the JSON would have doubled the estimate

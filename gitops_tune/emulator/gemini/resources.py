@@ -7,9 +7,6 @@ create. Everything is computed from a stored record and ``now`` (`training`).
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
 from typing import Any
 
 from gitops_tune.emulator import training
@@ -77,39 +74,6 @@ def tuned_model_json(rec: ModelRecord, now: float) -> dict[str, Any]:
     if snaps:
         out["tuningTask"]["snapshots"] = snaps
     return out
-
-
-FinishedSnapshots = Callable[[ModelRecord, training.Job, int], str]
-"""(record, simulation, completed steps) -> a finished job's snapshots as JSON text."""
-
-
-def tuned_model_text(
-    rec: ModelRecord, now: float, finished: FinishedSnapshots | None = None
-) -> str:
-    """`tuned_model_json`, encoded; a finished job's snapshots never change, so they are
-    encoded once and kept (``finished``: the store's copy, which outlives the process; by
-    default this process's cache): that is what makes a list of 1,000 finished models cheap."""
-    out, sim, completed = _tuned_model(rec, now)
-    if not completed:
-        return json.dumps(out, ensure_ascii=False)
-    task = out.pop("tuningTask")
-    head = json.dumps(out, ensure_ascii=False)[:-1]
-    task_head = json.dumps(task, ensure_ascii=False)[:-1]
-    if completed == sim.steps or training.progress(sim, now).state != "CREATING":
-        snaps = (finished or _cached)(rec, sim, completed)
-    else:
-        snaps = json.dumps(_snapshots_json(sim, completed))
-    return f'{head}, "tuningTask": {task_head}, "snapshots": {snaps}}}}}'
-
-
-def _cached(rec: ModelRecord, sim: training.Job, completed: int) -> str:
-    return finished_snapshots_text(sim, completed)
-
-
-@functools.lru_cache(maxsize=4096)
-def finished_snapshots_text(sim: training.Job, completed: int) -> str:
-    """A finished job's snapshots as JSON text, computed once per process."""
-    return json.dumps(_snapshots_json(sim, completed))
 
 
 def operation_json(rec: ModelRecord, now: float) -> dict[str, Any]:
