@@ -213,6 +213,41 @@ class Normalize(BaseModel):
     stripPunctuation: bool = Field(default=False, description="Ignore punctuation (not for regex).")
 
 
+#: Vertex AI's computation-based metrics a tuning job can evaluate (``Metric`` in
+#: evaluation_service.proto: ``exactMatchSpec``, ``bleuSpec``, ``rougeSpec.rougeType``, whose
+#: documented types are rouge1..rouge9, rougeL and rougeLsum).
+TuningMetric = Literal[
+    "exactMatch",
+    "bleu",
+    "rouge1",
+    "rouge2",
+    "rouge3",
+    "rouge4",
+    "rouge5",
+    "rouge6",
+    "rouge7",
+    "rouge8",
+    "rouge9",
+    "rougeL",
+    "rougeLsum",
+]
+
+
+class DuringTuning(BaseModel):
+    model_config = _CONFIG
+
+    metrics: list[TuningMetric] = Field(
+        min_length=1,
+        description="vertex only: Vertex AI's metrics (EvaluationConfig.metrics): exactMatch "
+        "(no normalisation), bleu, rouge1..rouge9, rougeL, rougeLsum.",
+    )
+    outputUri: str = Field(
+        pattern=r"^gs://[^/]+(/.*)?$",
+        description="vertex only: the Cloud Storage folder Vertex AI writes the evaluation "
+        "results to (EvaluationConfig.outputConfig.gcsDestination.outputUriPrefix).",
+    )
+
+
 class Evaluation(BaseModel):
     model_config = _CONFIG
 
@@ -237,6 +272,11 @@ class Evaluation(BaseModel):
     )
     tolerance: float = Field(
         default=0.0, ge=0, le=1, description="How far below the serving model noRegression allows."
+    )
+    duringTuning: DuringTuning | None = Field(
+        default=None,
+        description="vertex only: also ask the tuning job to evaluate its checkpoints on "
+        "spec.validation (Vertex AI's evaluationConfig); shown by status, not used by the gate.",
     )
 
 

@@ -26,9 +26,12 @@ from gitops_tune.providers.base import (
     ProviderError,
     TrainingOptions,
     TransientError,
+    TuningEvaluation,
+    TuningEvaluationRun,
     guarded,
     status_error,
 )
+from gitops_tune.providers.tuning_evaluation import runs_from
 
 if TYPE_CHECKING:
     from google.genai import Client, types
@@ -113,6 +116,7 @@ class TuningJob:
     checkpoints: tuple[Checkpoint, ...] = ()  # tunedModel.checkpoints, by epoch
     checkpoint_endpoints: tuple[str, ...] = ()  # where checkpoints were deployed
     billable_tokens: int | None = None  # tuningDataStats...totalBillableTokenCount
+    evaluation_runs: tuple[TuningEvaluationRun, ...] = ()  # evaluateDatasetRuns
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,9 @@ class Genai:
                 if options.service_account
                 else None
             ),
+            evaluation_config=(
+                _evaluation_config(options.evaluation) if options.evaluation else None
+            ),
         )
         dataset = types.TuningDataset(gcs_uri=request.training_uri)
         base_model = options.pre_tuned_model or request.base_model
@@ -335,6 +342,31 @@ def _job(job: types.TuningJob) -> TuningJob:
         ),
         checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),
         billable_tokens=int(billable) if billable is not None else None,
+        evaluation_runs=runs_from(
+            r.model_dump(mode="json", exclude_none=True) for r in job.evaluate_dataset_runs or []
+        ),
+    )
+
+
+def _evaluation_config(wanted: TuningEvaluation) -> types.EvaluationConfig:
+    """Vertex AI's ``EvaluationConfig``. google-genai makes ``exactMatchSpec``/``bleuSpec`` of
+    a `Metric` named ``exact_match``/``bleu`` but lower-cases a rouge metric's name into its
+    ``rougeType`` ("rougel", not "rougeL"): ROUGE goes as a `UnifiedMetric`."""
+    from google.genai import types
+
+    metrics: list[types.Metric | types.UnifiedMetric] = []
+    for name in wanted.metrics:
+        if name == "exactMatch":
+            metrics.append(types.Metric(name="exact_match"))
+        elif name == "bleu":
+            metrics.append(types.Metric(name="bleu"))
+        else:
+            metrics.append(types.UnifiedMetric(rouge_spec=types.RougeSpec(rouge_type=name)))
+    return types.EvaluationConfig(
+        metrics=metrics,
+        output_config=types.OutputConfig(
+            gcs_destination=types.GcsDestination(output_uri_prefix=wanted.output_uri)
+        ),
     )
 
 

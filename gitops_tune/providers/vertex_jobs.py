@@ -280,6 +280,7 @@ def to_remote(
         billable_tokens=job.billable_tokens,
         retirement=retirement(job, model, refused) if job.tuned_model else None,
         tuned_model=job.tuned_model if verdict.state is State.ACTIVE else "",
+        tuning_evaluation=job.evaluation_runs,
     )
 
 

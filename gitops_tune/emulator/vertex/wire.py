@@ -85,6 +85,7 @@ _SPEC = {
     "validationDatasetUri",
     "hyperParameters",
     "exportLastCheckpointOnly",
+    "evaluationConfig",
 }
 _HYPER = {"epochCount", "learningRateMultiplier", "adapterSize", "learningRate", "batchSize"}
 
