@@ -123,6 +123,7 @@ class Api:
     no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
     display_name_limit: int = 40  # characters a tuned model's display name may have
     chat_format: bool = False  # tunes on the Gemini chat format (contents, systemInstruction)
+    tuning_evaluation: bool = False  # a tuning job evaluates itself (evaluationConfig)
     limits_table: str = ""  # the table of each base model's limits (gitops_tune.dataset)
     #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
     #: continuous tuning, the job's identity and encryption key); others are refused.
@@ -218,6 +219,7 @@ VERTEX_API = Api(
     # TuningJob.tuned_model_display_name: "can be up to 128 characters long" (tuning_job.proto)
     display_name_limit=128,
     chat_format=True,
+    tuning_evaluation=True,
     limits_table="tuning_limits",
     # TuningJob.pre_tuned_model, .service_account, .encryption_spec,
     # SupervisedTuningSpec.export_last_checkpoint_only (tuning_job.proto); the default

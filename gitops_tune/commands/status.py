@@ -28,7 +28,8 @@ from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
-from gitops_tune.providers.base import RemoteModel, State
+from gitops_tune.providers.base import RemoteModel, State, TuningEvaluationRun
+from gitops_tune.providers.tuning_evaluation import summary
 from gitops_tune.render import loss as loss_chart
 from gitops_tune.render.progress import describe
 from gitops_tune.review.cost import estimate_tokens
@@ -72,6 +73,11 @@ def run(
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    during = [(r.model, r.tuning) for r in rows if r.tuning]
+    if during:
+        click.echo("\nEvaluated by the tuning job (Vertex AI's evaluateDatasetRuns; not the gate):")
+        for model, line in during:
+            click.echo(f"  {model}: {line}")
     return 0
 
 
@@ -86,6 +92,8 @@ class Row:
     billable: int | None  # training tokens the backend bills (Vertex AI's tuningDataStats)
     estimated: int | None  # the plan's estimate for the same data, next to ``billable``
     score: str = ""  # the last evaluation: "0.8125 passed", "" where none ran
+    tuning: str = ""  # the tuning job's own evaluation, e.g. "exactMatch 0.7500 (checkpoint 3)"
+    tuning_runs: tuple[TuningEvaluationRun, ...] = ()
 
     def cells(self) -> list[str]:
         return [self.name, self.model, self.state, self.role, self.progress, self.loss]
@@ -100,7 +108,23 @@ class Row:
         keys = ["name", "model", "state", "role", "progress", "loss"]
         doc: dict[str, Any] = dict(zip(keys, self.cells(), strict=True))
         doc |= {"billable_tokens": self.billable, "estimated_tokens": self.estimated}
-        return doc | ({"score": self.score} if self.score else {})
+        doc |= {"score": self.score} if self.score else {}
+        return doc | ({"tuning_evaluation": _runs_json(self.tuning_runs)} if self.tuning else {})
+
+
+def _runs_json(runs: Sequence[TuningEvaluationRun]) -> list[dict[str, Any]]:
+    return [
+        {
+            "checkpoint": r.checkpoint or None,
+            "scores": [
+                {"metric": s.metric, "aggregation": s.aggregation, "score": s.score}
+                for s in r.scores
+            ],
+            "error": r.error or None,
+            "output": r.output or None,
+        }
+        for r in runs
+    ]
 
 
 def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
@@ -126,6 +150,8 @@ def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
         m.billable_tokens,
         estimated,
         score,
+        summary(m.tuning_evaluation),
+        m.tuning_evaluation,
     )
 
 

@@ -17,7 +17,7 @@ from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.desired.methods import method_of
 from gitops_tune.errors import Diagnostic
-from gitops_tune.providers.base import TrainingOptions
+from gitops_tune.providers.base import TrainingOptions, TuningEvaluation
 
 
 def training_options(
@@ -32,6 +32,9 @@ def training_options(
     if refused:
         return TrainingOptions(), "", [_not_here(item, backend, k) for k in refused]
     name, checkpoint = _pre_tuned(item.model)
+    evaluation = _during_tuning(item, backend)
+    if isinstance(evaluation, Diagnostic):
+        return TrainingOptions(), "", [evaluation]
     method, method_settings = method_of(item)
     options = TrainingOptions(
         pre_tuned_model=name,
@@ -41,6 +44,7 @@ def training_options(
         kms_key_name=spec.encryptionSpec.kmsKeyName if spec.encryptionSpec else "",
         method=method,
         method_settings=method_settings,
+        evaluation=evaluation,
     )
     serving = str(spec.serving.checkpoint) if spec.serving is not None else ""
     epochs = hp.epochs
@@ -76,6 +80,34 @@ def _pre_tuned(model: mf.TunedModelDocument) -> tuple[str, str]:
     if stage is not None and stage.tunedModel is not None:
         return stage.tunedModel, stage.checkpointId or ""
     return "", ""
+
+
+def _during_tuning(item: mf.Parsed, backend: Backend) -> TuningEvaluation | Diagnostic | None:
+    """``spec.evaluation.duringTuning``: where the backend's tuning jobs evaluate themselves,
+    on the job's validation examples (Vertex AI's ``EvaluationConfig`` names no data of its
+    own), so ``spec.validation`` must be given."""
+    assert isinstance(item.model, mf.TunedModelDocument)
+    spec = item.model.spec
+    during = spec.evaluation.duringTuning if spec.evaluation is not None else None
+    if during is None:
+        return None
+    key = ("spec", "evaluation", "duringTuning")
+    problem = ""
+    if not backend.api.tuning_evaluation:
+        problem = (
+            f"duringTuning does not apply to backend {backend.label}: {backend.api.title} "
+            "tuning jobs do not evaluate themselves (Vertex AI's evaluationConfig)"
+        )
+    elif spec.validation is None:
+        problem = (
+            "duringTuning needs spec.validation: Vertex AI evaluates a tuning job on its "
+            "validation examples"
+        )
+    elif method_of(item)[0]:
+        problem = "duringTuning is sent with supervised tuning only (supervisedTuningSpec)"
+    if problem:
+        return Diagnostic(problem, item.document.locate(key), "spec.evaluation.duringTuning")
+    return TuningEvaluation(tuple(during.metrics), during.outputUri)
 
 
 def _not_here(item: mf.Parsed, backend: Backend, key: str) -> Diagnostic:

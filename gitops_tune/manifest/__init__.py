@@ -8,7 +8,8 @@ rows for `gitops_tune.dataset`. `gitops_tune.desired.load` wires it all together
 
 - `files`: discovery, reading a file's documents, dataset paths and inline rows;
 - `check`: validating documents into models or diagnostics;
-- `models`: the pydantic models and the JSON Schema; `messages`: pydantic errors as prose;
+- `models`: the pydantic models of a TunedModel (with `methods`, `stages`, `serving`) and
+  the JSON Schema; `workspace`: the Workspace document; `messages`: pydantic errors as prose;
 - `_yaml`: YAML with positions.
 
 This face only re-exports.
@@ -28,9 +29,9 @@ from gitops_tune.manifest.models import (
     API_VERSION,
     KINDS,
     TunedModelDocument,
-    WorkspaceDocument,
 )
 from gitops_tune.manifest.schema import json_schema, schema_text
+from gitops_tune.manifest.workspace import WorkspaceDocument
 
 __all__ = [
     "API_VERSION",

@@ -21,9 +21,9 @@ from gitops_tune.manifest.models import (
     Dataset,
     Evaluation,
     TunedModelDocument,
-    WorkspaceDocument,
 )
 from gitops_tune.manifest.stages import check_from
+from gitops_tune.manifest.workspace import WorkspaceDocument
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from gitops_tune.errors import Diagnostic
 from gitops_tune.hints import suggest
+from gitops_tune.manifest._base import NAME_RULE
 from gitops_tune.manifest._yaml import Document, dotted
-from gitops_tune.manifest.models import NAME_RULE
 
 
 def unknown_field(key: str, allowed: Sequence[str]) -> str:

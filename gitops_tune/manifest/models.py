@@ -16,16 +16,15 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune import backends
-from gitops_tune.backends import BackendName, DialectName
 from gitops_tune.manifest._base import CONFIG as _CONFIG
+from gitops_tune.manifest._base import NAME_PATTERN, NAME_RULE
 from gitops_tune.manifest.methods import Method
 from gitops_tune.manifest.serving import checkpoint_word
 from gitops_tune.manifest.stages import PreTunedModel, StageFrom
+from gitops_tune.manifest.workspace import WorkspaceDocument
 
 API_VERSION = "gitops-tune/v1"
 KINDS = ("TunedModel", "Workspace")
-NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"
-NAME_RULE = "1-30 lowercase letters, digits and '-', starting with a letter and not ending with '-'"
 TASKS = ("classification", "summarization", "document-search", "other")
 AdapterSize = Literal[
     "ADAPTER_SIZE_ONE",
@@ -214,6 +213,41 @@ class Normalize(BaseModel):
     stripPunctuation: bool = Field(default=False, description="Ignore punctuation (not for regex).")
 
 
+#: Vertex AI's computation-based metrics a tuning job can evaluate (``Metric`` in
+#: evaluation_service.proto: ``exactMatchSpec``, ``bleuSpec``, ``rougeSpec.rougeType``, whose
+#: documented types are rouge1..rouge9, rougeL and rougeLsum).
+TuningMetric = Literal[
+    "exactMatch",
+    "bleu",
+    "rouge1",
+    "rouge2",
+    "rouge3",
+    "rouge4",
+    "rouge5",
+    "rouge6",
+    "rouge7",
+    "rouge8",
+    "rouge9",
+    "rougeL",
+    "rougeLsum",
+]
+
+
+class DuringTuning(BaseModel):
+    model_config = _CONFIG
+
+    metrics: list[TuningMetric] = Field(
+        min_length=1,
+        description="vertex only: Vertex AI's metrics (EvaluationConfig.metrics): exactMatch "
+        "(no normalisation), bleu, rouge1..rouge9, rougeL, rougeLsum.",
+    )
+    outputUri: str = Field(
+        pattern=r"^gs://[^/]+(/.*)?$",
+        description="vertex only: the Cloud Storage folder Vertex AI writes the evaluation "
+        "results to (EvaluationConfig.outputConfig.gcsDestination.outputUriPrefix).",
+    )
+
+
 class Evaluation(BaseModel):
     model_config = _CONFIG
 
@@ -238,6 +272,11 @@ class Evaluation(BaseModel):
     )
     tolerance: float = Field(
         default=0.0, ge=0, le=1, description="How far below the serving model noRegression allows."
+    )
+    duringTuning: DuringTuning | None = Field(
+        default=None,
+        description="vertex only: also ask the tuning job to evaluate its checkpoints on "
+        "spec.validation (Vertex AI's evaluationConfig); shown by status, not used by the gate.",
     )
 
 
@@ -314,65 +353,6 @@ class TunedModelDocument(BaseModel):
     kind: Literal["TunedModel"]
     metadata: Metadata
     spec: TunedModelSpec
-
-
-class WorkspaceMetadata(BaseModel):
-    model_config = _CONFIG
-
-    name: str = Field(
-        pattern=NAME_PATTERN,
-        description=f"The ownership scope of the models in this tree: {NAME_RULE}.",
-    )
-
-
-class VertexSettings(BaseModel):
-    model_config = _CONFIG
-
-    project: str | None = None
-    location: str | None = None
-    stagingBucket: str | None = None
-
-
-class LocalSettings(BaseModel):
-    model_config = _CONFIG
-
-    dialect: DialectName | None = Field(
-        default=None,
-        description="Which API the local emulator speaks (default gemini; env "
-        "GITOPS_TUNE_LOCAL_DIALECT wins).",
-    )
-
-
-class WorkspaceReview(BaseModel):
-    model_config = _CONFIG
-
-    prices: str | None = Field(
-        default=None,
-        min_length=1,
-        description="Your price table for the plan's training cost, in the shape of "
-        "gitops_tune/review/prices.yaml; a path relative to this file. `plan --prices` and "
-        "GITOPS_TUNE_PRICES win.",
-    )
-
-
-class WorkspaceSpec(BaseModel):
-    model_config = _CONFIG
-
-    backend: BackendName | None = None
-    vertex: VertexSettings | None = None
-    local: LocalSettings | None = None
-    review: WorkspaceReview | None = None
-
-
-class WorkspaceDocument(BaseModel):
-    """The ownership scope and backend; at most one in the tree."""
-
-    model_config = ConfigDict(**_CONFIG, title="Workspace")
-
-    apiVersion: Literal["gitops-tune/v1"]
-    kind: Literal["Workspace"]
-    metadata: WorkspaceMetadata
-    spec: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
 
 
 ManifestDocument = Annotated[

@@ -24,11 +24,10 @@ from typing import Annotated, Union
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from gitops_tune.errors import Diagnostic
-from gitops_tune.manifest._base import CONFIG
+from gitops_tune.manifest._base import CONFIG, NAME_PATTERN
 from gitops_tune.manifest._yaml import Document
 
 TUNED_MODEL_PATTERN = r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?$"
-MODEL_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$"  # metadata.name's rule
 BEST_REFUSED = (
     "checkpoint best is not offered: Vertex AI keeps a tuning job's loss curve in its Vertex "
     "AI Experiment, not on the job or its Model, so no tool can tell which checkpoint is "
@@ -65,7 +64,7 @@ class StageFrom(BaseModel):
 
     model: str | None = Field(
         default=None,
-        pattern=MODEL_NAME_PATTERN,
+        pattern=NAME_PATTERN,
         description="A TunedModel declared in this workspace (its metadata.name): this model "
         "is trained after it, from its tuned model, and again whenever it is retrained.",
     )

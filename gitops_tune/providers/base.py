@@ -57,6 +57,37 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class TuningEvaluation:
+    """An evaluation the tuning job runs itself (Vertex AI's ``EvaluationConfig``): metrics by
+    manifest name (``exactMatch``, ``bleu``, ``rouge1``..``rouge9``, ``rougeL``,
+    ``rougeLsum``) and the Cloud Storage folder its results go to."""
+
+    metrics: tuple[str, ...]
+    output_uri: str
+
+
+@dataclass(frozen=True)
+class TuningScore:
+    """One aggregate of one metric in one evaluation run of a tuning job (Vertex AI's
+    ``EvaluateDatasetRun``: ``aggregationOutput.aggregationResults[]``)."""
+
+    checkpoint: str  # the checkpoint evaluated ("": the tuned model)
+    metric: str  # exactMatch, bleu or rouge
+    aggregation: str  # AVERAGE, STANDARD_DEVIATION, ...
+    score: float
+
+
+@dataclass(frozen=True)
+class TuningEvaluationRun:
+    """One ``EvaluateDatasetRun`` of a tuning job: its scores, or why it failed."""
+
+    checkpoint: str
+    scores: tuple[TuningScore, ...] = ()
+    error: str = ""
+    output: str = ""  # ``outputInfo.gcsOutputDirectory``
+
+
+@dataclass(frozen=True)
 class TrainingOptions:
     """How a training run is set up beyond its data and hyperparameters (Vertex AI's
     ``TuningJob``: ``preTunedModel``, ``supervisedTuningSpec.exportLastCheckpointOnly``,
@@ -71,6 +102,8 @@ class TrainingOptions:
     #: canonical JSON of their manifest (Google REST) names.
     method: str = ""
     method_settings: str = "{}"
+    # Vertex AI's evaluation during tuning; not part of what the run makes (not in `fields`)
+    evaluation: TuningEvaluation | None = None
 
     def fields(self) -> dict[str, object]:
         """What changes the model a run makes, by manifest names; unset ones left out (so a
@@ -159,6 +192,7 @@ class RemoteModel:
     # FAILED because cancelled mid-training, and the model is kept and answers: Google's tuning
     # guide ("Canceled models") calls it usable, its inference performance unpredictable
     cancelled: bool = False
+    tuning_evaluation: tuple[TuningEvaluationRun, ...] = ()  # the job's own evaluation runs
 
     @property
     def call_name(self) -> str:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitops_tune.backends import Hyperparameters
@@ -26,9 +24,12 @@ from gitops_tune.providers.base import (
     ProviderError,
     TrainingOptions,
     TransientError,
+    TuningEvaluation,
     guarded,
     status_error,
 )
+from gitops_tune.providers.tuning_evaluation import runs_from
+from gitops_tune.providers.tuning_job import TuneRequest, TuningJob
 from gitops_tune.providers.vertex_methods import (
     config_fields,
     method_of,
@@ -93,48 +94,6 @@ def provider_error(
         hint = f"; {ADC_HINT}" if name == "DefaultCredentialsError" else ""
         return ProviderError(redact(f"{what}: {name}: {e}{hint}"))
     return None
-
-
-@dataclass(frozen=True)
-class TuningJob:
-    """A Vertex AI tuning job as plain data (what the Vertex provider reads of it)."""
-
-    name: str
-    state: str  # the JobState name, e.g. "JOB_STATE_RUNNING"; "" when absent
-    labels: Mapping[str, str]
-    display_name: str
-    description: str
-    base_model: str
-    hyperparameters: Hyperparameters
-    create_time: datetime | None
-    update_time: datetime | None
-    total_steps: int | None
-    endpoint: str  # the tuned model's endpoint, "" when none
-    tuned_model: str  # the tuned model's resource name (with "@version"), "" when none
-    error: str | None  # the job's error message; None when it has no error
-    training_uri: str = ""  # supervisedTuningSpec.trainingDatasetUri
-    validation_uri: str = ""
-    experiment: str = ""  # the Vertex AI Experiment (metadata Context) holding its metrics
-    options: TrainingOptions = field(default_factory=TrainingOptions)  # as the job echoes them
-    checkpoints: tuple[Checkpoint, ...] = ()  # tunedModel.checkpoints, by epoch
-    checkpoint_endpoints: tuple[str, ...] = ()  # where checkpoints were deployed
-    billable_tokens: int | None = None  # tuningDataStats...totalBillableTokenCount
-
-
-@dataclass(frozen=True)
-class TuneRequest:
-    """A supervised tuning job to create; None leaves a setting to Vertex AI's default."""
-
-    base_model: str
-    training_uri: str
-    display_name: str
-    labels: Mapping[str, str]
-    description: str | None = None
-    validation_uri: str | None = None
-    epoch_count: int | None = None
-    learning_rate_multiplier: float | None = None
-    adapter_size: str | None = None
-    options: TrainingOptions = field(default_factory=TrainingOptions)
 
 
 class Genai:
@@ -278,6 +237,9 @@ class Genai:
                 else None
             ),
             **config_fields(options.method, options.method_settings),
+            evaluation_config=(
+                _evaluation_config(options.evaluation) if options.evaluation else None
+            ),
         )
         dataset = types.TuningDataset(gcs_uri=request.training_uri)
         base_model = options.pre_tuned_model or request.base_model
@@ -342,6 +304,31 @@ def _job(job: types.TuningJob) -> TuningJob:
         ),
         checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),
         billable_tokens=int(billable) if billable is not None else None,
+        evaluation_runs=runs_from(
+            r.model_dump(mode="json", exclude_none=True) for r in job.evaluate_dataset_runs or []
+        ),
+    )
+
+
+def _evaluation_config(wanted: TuningEvaluation) -> types.EvaluationConfig:
+    """Vertex AI's ``EvaluationConfig``. google-genai makes ``exactMatchSpec``/``bleuSpec`` of
+    a `Metric` named ``exact_match``/``bleu`` but lower-cases a rouge metric's name into its
+    ``rougeType`` ("rougel", not "rougeL"): ROUGE goes as a `UnifiedMetric`."""
+    from google.genai import types
+
+    metrics: list[types.Metric | types.UnifiedMetric] = []
+    for name in wanted.metrics:
+        if name == "exactMatch":
+            metrics.append(types.Metric(name="exact_match"))
+        elif name == "bleu":
+            metrics.append(types.Metric(name="bleu"))
+        else:
+            metrics.append(types.UnifiedMetric(rouge_spec=types.RougeSpec(rouge_type=name)))
+    return types.EvaluationConfig(
+        metrics=metrics,
+        output_config=types.OutputConfig(
+            gcs_destination=types.GcsDestination(output_uri_prefix=wanted.output_uri)
+        ),
     )
 
 

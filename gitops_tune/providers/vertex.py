@@ -37,14 +37,9 @@ from gitops_tune.providers.base import (
     Scores,
     State,
 )
-from gitops_tune.providers.sdk_genai import (
-    GONE_OR_INVALID,
-    Genai,
-    TuneRequest,
-    TuningJob,
-    or_none,
-)
+from gitops_tune.providers.sdk_genai import GONE_OR_INVALID, Genai, or_none
 from gitops_tune.providers.sdk_storage import Storage, bucket_name
+from gitops_tune.providers.tuning_job import TuneRequest, TuningJob
 from gitops_tune.providers.vertex_bucket import StagingBucket
 from gitops_tune.providers.vertex_jobs import (
     ENDED_BADLY,

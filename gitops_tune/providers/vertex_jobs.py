@@ -19,7 +19,7 @@ from typing import Any
 
 from gitops_tune.dataset import Conversation, Record
 from gitops_tune.providers.base import VERDICTS, Owner, RemoteModel, Retirement, Scores, State
-from gitops_tune.providers.sdk_genai import TuningJob
+from gitops_tune.providers.tuning_job import TuningJob
 
 PREFIX = "gitops_tune_"
 L_WORKSPACE, L_NAME, L_ID = f"{PREFIX}workspace", f"{PREFIX}name", f"{PREFIX}id"
@@ -283,6 +283,7 @@ def to_remote(
         billable_tokens=job.billable_tokens,
         retirement=retirement(job, model, refused) if job.tuned_model else None,
         tuned_model=job.tuned_model if verdict.state is State.ACTIVE else "",
+        tuning_evaluation=job.evaluation_runs,
     )
 
 

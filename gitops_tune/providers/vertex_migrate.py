@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from gitops_tune.providers.base import Migration, ProviderError
-from gitops_tune.providers.sdk_genai import TuningJob
+from gitops_tune.providers.tuning_job import TuningJob
 from gitops_tune.providers.vertex_bucket import LEGACY_INDEX
 from gitops_tune.providers.vertex_jobs import (
     L_FP1,

@@ -163,7 +163,7 @@ def _job(state: str, **changes: Any) -> Any:
     from datetime import datetime, timezone
 
     from gitops_tune.backends import Hyperparameters
-    from gitops_tune.providers.sdk_genai import TuningJob
+    from gitops_tune.providers.tuning_job import TuningJob
 
     owner = Owner("w", "m", "a" * 64)
     fields: dict[str, Any] = {

@@ -16,9 +16,10 @@ from typing import Any
 from gitops_tune.emulator import training
 from gitops_tune.emulator.api import ApiError, Request, Response, Route, invalid, not_found
 from gitops_tune.emulator.gcs import KIND_OBJECT
+from gitops_tune.emulator.gemini import answers
 from gitops_tune.emulator.paging import Paging
 from gitops_tune.emulator.store import Store
-from gitops_tune.emulator.vertex import methods, resources, timeline, wire
+from gitops_tune.emulator.vertex import evaluation, methods, resources, timeline, wire
 from gitops_tune.emulator.vertex.wire import KIND_JOB
 
 PAGES = Paging(
@@ -183,6 +184,7 @@ class TuningJobs:
             **_echoed(new, pre),
         }
         doc["checkpoints"] = timeline.checkpoints(doc)
+        doc |= self._evaluation(new.spec.get("evaluationConfig"), doc)
         self.store.insert_doc(KIND_JOB, wire.doc_key(doc), doc)
         return Response(200, resources.job_json(doc, now))
 
@@ -194,6 +196,28 @@ class TuningJobs:
             return methods.data_stats(new.method, *sizes[:2], epochs, sizes[2])
         bucket, name = wire.gs_uri(uri, "trainingDatasetUri")
         return timeline.data_stats(self.store.get_blob(bucket, name) or b"", epochs)
+
+    def _evaluation(self, raw: object, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The job's ``evaluationConfig`` (checked) and what the finished job will report of
+        its own evaluation (see `evaluation`); nothing without one."""
+        if raw is None:
+            return {}
+        config = evaluation.check(raw)
+        uri = str(doc["validation_uri"] or doc["training_uri"])
+        bucket, name = wire.gs_uri(uri, "supervisedTuningSpec.validationDatasetUri")
+        cases = answers.jsonl_examples(self.store.get_blob(bucket, name) or b"")
+        bucket, name = wire.gs_uri(str(doc["training_uri"]), "trainingDatasetUri")
+        pairs = answers.jsonl_examples(self.store.get_blob(bucket, name) or b"")
+        runs = evaluation.runs(
+            config,
+            cases,
+            lambda prompt: answers.answer_for(prompt, pairs),
+            [c["id"] for c in doc.get("checkpoints") or []],
+            wire.parent(doc),
+            str(doc["id"]),
+            uri,
+        )
+        return {"evaluation_config": config, "evaluation_runs": runs}
 
     def _pre_tuned(
         self, new: wire.NewJob, params: Mapping[str, str]

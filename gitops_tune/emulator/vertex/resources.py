@@ -28,6 +28,8 @@ def _spec_json(doc: Mapping[str, Any]) -> dict[str, Any]:
     spec["hyperParameters"] = hyper
     if doc.get("export_last_checkpoint_only"):
         spec["exportLastCheckpointOnly"] = True
+    if doc.get("evaluation_config"):
+        spec["evaluationConfig"] = doc["evaluation_config"]
     return spec
 
 
@@ -110,6 +112,8 @@ def job_json(doc: Mapping[str, Any], now: float) -> dict[str, Any]:
         out["tunedModel"] = _tuned_model(doc, st)
     if doc.get("stats"):
         out["tuningDataStats"] = doc["stats"]
+    if doc.get("evaluation_runs") and st.state == "JOB_STATE_SUCCEEDED":
+        out["evaluateDatasetRuns"] = doc["evaluation_runs"]
     return out | _optional(doc)
 
 

@@ -89,6 +89,7 @@ _SPEC = {
     "validationDatasetUri",
     "hyperParameters",
     "exportLastCheckpointOnly",
+    "evaluationConfig",
 }
 _HYPER = {"epochCount", "learningRateMultiplier", "adapterSize", "learningRate", "batchSize"}
 

@@ -1,0 +1,56 @@
+"""What a Vertex AI tuning job says of its own evaluation (``TuningJob.evaluateDatasetRuns``,
+tuning_job.proto), read from plain data: each ``EvaluateDatasetRun`` with its checkpoint, the
+scores of its ``evaluateDatasetResponse.aggregationOutput.aggregationResults`` or its
+``error``. The SDK seam hands the runs over as google-genai dumps them (snake_case)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gitops_tune.providers.base import TuningEvaluationRun, TuningScore
+
+#: ``AggregationResult`` value fields and the metric each reports.
+RESULT_FIELDS = (
+    ("exact_match_metric_value", "exactMatch"),
+    ("bleu_metric_value", "bleu"),
+    ("rouge_metric_value", "rouge"),
+    ("pointwise_metric_result", "pointwise"),
+)
+
+
+def runs_from(runs: Iterable[Mapping[str, Any]]) -> tuple[TuningEvaluationRun, ...]:
+    return tuple(run_from(r) for r in runs)
+
+
+def run_from(run: Mapping[str, Any]) -> TuningEvaluationRun:
+    """One ``EvaluateDatasetRun``: a score per aggregation result, or the run's error."""
+    checkpoint = str(run.get("checkpoint_id") or "")
+    error = run.get("error")
+    if isinstance(error, Mapping):
+        return TuningEvaluationRun(checkpoint, error=str(error.get("message") or "failed"))
+    response = run.get("evaluate_dataset_response") or {}
+    output = response.get("aggregation_output") or {}
+    scores = []
+    for result in output.get("aggregation_results") or []:
+        how = str(result.get("aggregation_metric") or "AVERAGE")
+        for key, metric in RESULT_FIELDS:
+            value = result.get(key)
+            if isinstance(value, Mapping) and value.get("score") is not None:
+                scores.append(TuningScore(checkpoint, metric, how, float(value["score"])))
+    directory = str((response.get("output_info") or {}).get("gcs_output_directory") or "")
+    return TuningEvaluationRun(checkpoint, tuple(scores), output=directory)
+
+
+def summary(runs: Iterable[TuningEvaluationRun]) -> str:
+    """One line: the last run's averages (the job's final checkpoint), e.g. ``exactMatch
+    0.7500, rouge 0.8120 (checkpoint 3)``; errors as they are."""
+    found = list(runs)
+    if not found:
+        return ""
+    last = found[-1]
+    at = f" (checkpoint {last.checkpoint})" if last.checkpoint else ""
+    if last.error:
+        return f"failed{at}: {last.error}"
+    averages = [s for s in last.scores if s.aggregation == "AVERAGE"] or list(last.scores)
+    return ", ".join(f"{s.metric} {s.score:.4f}" for s in averages) + at
