@@ -2,9 +2,9 @@
 `stream` re-reads the same source at create time and yields `Example` values.
 
 Both run rows through `_examples`, the hot loop of every dataset. A JSONL file is scanned a
-block at a time: a block whose every line is a valid example takes the fast path
-(`_fast_block`, no per-row objects), any other block the reader's own line-by-line path, so
-the result is exactly what reading row by row gives.
+block at a time: a block whose every line is a valid example takes a fast path (first
+`fastpath.pairs_block`, in C; then `_fast_block`, no per-row objects), any other block the
+reader's own line-by-line path, so the result is exactly what reading row by row gives.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
 
-from gitops_tune.dataset import chat, readers
+from gitops_tune.dataset import chat, fastpath, readers
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
@@ -26,6 +26,7 @@ from gitops_tune.dataset.checks import (
     length_problems,
     row_problems,
 )
+from gitops_tune.dataset.fastpath import Lines
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
 from gitops_tune.dataset.tuning_limits import media_resolutions
@@ -185,9 +186,7 @@ def _block_lines(block: bytes, first: bool) -> list[str] | None:
     return lines
 
 
-def _fast_block(
-    block: bytes, first: bool, fin: str, fout: str, preamble: str
-) -> tuple[bytes, int] | None:
+def _fast_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -> Lines | None:
     """A JSONL block whose every line is a valid example -> (its fingerprint lines joined by
     newlines, count), with no per-row objects. Anything else -> None: the caller reads that
     block line by line, with the diagnostics.
@@ -229,9 +228,25 @@ def _fast_block(
         else:
             append(f'{{"textInput":"{pre}{inp}","output":"{output}"}}')
     try:
-        return "\n".join(out).encode(), len(out)
+        return ("\n".join(out).encode(),), len(out)
     except UnicodeEncodeError:  # a lone surrogate: let the careful path say where
         return None
+
+
+#: The fast paths a JSONL block tries in turn before the exact line-by-line path (the tests
+#: empty it to compare).
+FAST_PATHS: tuple[Callable[[bytes, bool, str, str, str], Lines | None], ...] = (
+    fastpath.pairs_block,
+    _fast_block,
+)
+
+
+def _fast(block: bytes, first: bool, fin: str, fout: str, preamble: str) -> Lines | None:
+    for path in FAST_PATHS:
+        found = path(block, first, fin, fout, preamble)
+        if found is not None:
+            return found
+    return None
 
 
 def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
@@ -247,7 +262,7 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, ta
     )
     try:
         for number, offset, block in readers.jsonl_blocks(path):
-            fast = _fast_block(block, number == 1, fin, fout, preamble)
+            fast = _fast(block, number == 1, fin, fout, preamble)
             if fast is not None:
                 fp.add_lines(*fast)
                 count += fast[1]

@@ -93,22 +93,19 @@ def test_a_damaged_cache_file_is_a_fresh_scan(
     data = write(tmp_path / "d.jsonl", rows())
     cache = tmp_path / "ci"
     first = scan_in(data, cache)
-    index = cache / "paths.json"
-    (content,) = set(cache.glob("*.json")) - {index}
+    index, content = cache / "paths.json", cache / "contents.json"
     if damage == "truncated":
         for target in (content, index):
             target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     else:  # well-formed JSON with one value changed: only the checksum tells
-        records = json.loads(index.read_text())
-        (path_record,) = records.values()
-        record = path_record if damage == "digest" else json.loads(content.read_text())
+        target = index if damage == "digest" else content
+        records = json.loads(target.read_text())
+        (record,) = records.values()
         changed = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}
-        record[damage] = changed.get(damage) or record[damage].replace("v2", "v9")
-        if damage == "digest":
-            index.write_text(json.dumps(records))
-        else:  # the path record answers first: drop it so that the content entry is asked
-            index.unlink()
-            content.write_text(json.dumps(record))
+        record[damage] = changed.get(damage) or record[damage].replace("v3", "v9")
+        target.write_text(json.dumps(records))
+        if damage != "digest":  # the path record answers first: drop it, so that the
+            index.unlink()  # content entry is asked
     reads = Reads(monkeypatch)
     assert scan_in(data, cache) == first
     assert reads.count == (0 if damage == "digest" else 1)  # a bad path entry: hashed again
@@ -148,7 +145,7 @@ def test_scans_in_worker_processes_match_one_at_a_time(
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
     assert reads.count == 0  # every one was done ahead
     if cache is not None:  # the clean ones were remembered by the calling process
-        assert len(set(cache.directory.glob("*.json")) - {cache.index}) == 5
+        assert len(json.loads(cache.contents.read_text())) == 5
         again = Scans(cache, workers=2)
         again.prefetch(jobs)
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
