@@ -217,7 +217,7 @@ def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
 
 def _write_file(entry: Path, record: Mapping[str, object]) -> None:
     tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    text = json.dumps(record, sort_keys=True)
+    text = json.dumps(record)  # in order: the most recent records last
     try:
         try:
             tmp.write_text(text)

@@ -76,7 +76,8 @@ class _Shape:
 @functools.lru_cache(maxsize=64)
 def shape(fin: str, fout: str, preamble: str) -> _Shape | None:
     """The fast path for these settings, or None where it cannot apply."""
-    if fin == fout or len(preamble) >= INPUT_LIMIT:
+    plain = all(c not in '"\\' and c >= " " for c in fin + fout)  # msgspec's field names
+    if fin == fout or not plain or len(preamble) >= INPUT_LIMIT:
         return None
     return _Shape(fin, fout, preamble)
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gitops_tune import dataset as ds
 from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
+from gitops_tune.dataset import cache as cache_module
 from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, write
 
 
@@ -149,3 +152,56 @@ def test_scans_in_worker_processes_match_one_at_a_time(
         again = Scans(cache, workers=2)
         again.prefetch(jobs)
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
+
+
+def test_the_workers_take_chunks_and_the_caller_does_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = _tree(tmp_path)
+    expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
+    here: list[str] = []
+    real = ScanJob.outcome
+
+    def slow(job: ScanJob, *args: Any) -> Any:  # in this process only: the worker gets some
+        here.append(job.path)
+        time.sleep(0.5)
+        return real(job, *args)
+
+    monkeypatch.setattr(ScanJob, "outcome", slow)
+    scans = Scans(ScanCache(tmp_path / "cache"), workers=2)
+    scans.prefetch(jobs)
+    assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
+    assert 0 < len(here) < len(jobs)
+
+
+def test_a_worker_that_fails_leaves_its_chunks_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = _tree(tmp_path)
+    expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(batch, "WORKER_CODE", "import sys; sys.stdin.buffer.read(10); sys.exit(3)")
+    scans = Scans(ScanCache(tmp_path / "cache"), workers=3)
+    scans.prefetch(jobs)
+    reads = Reads(monkeypatch)
+    assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
+    assert reads.count == 0
+
+
+def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module.PathIndex, "KEEP_UNUSED", 2)
+    monkeypatch.setattr(cache_module.ContentIndex, "KEEP_UNUSED", 2)
+    cache = tmp_path / "cache"
+    files = [write(tmp_path / f"d{i}.jsonl", rows(20, tag=f"{i}-")) for i in range(6)]
+    for data in files:  # one run each: the entries of d0 and d1 are the oldest
+        scan_in(data, cache)
+    assert len(json.loads((cache / "contents.json").read_text())) == 3  # d3, d4 and d5
+    reads = Reads(monkeypatch)
+    scan_in(files[5], cache)
+    assert reads.count == 0
+    scan_in(files[0], cache)
+    assert reads.count == 1
