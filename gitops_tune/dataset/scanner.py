@@ -29,7 +29,6 @@ from gitops_tune.dataset.checks import (
 from gitops_tune.dataset.fastpath import Lines
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
-from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Diagnostic, Location, UserError
 
 Report = Callable[[Diagnostic], None]
@@ -41,9 +40,9 @@ class Tally:
 
     KEEP_LONGEST = 3
 
-    def __init__(self, resolutions: tuple[str, ...]) -> None:
+    def __init__(self) -> None:
         self.rows = 0
-        self.resolutions = resolutions
+        self._resolutions: tuple[str, ...] | None = None
         self.chats = 0
         self.chat_at: Location | None = None
         self.media: list[tuple[Media, Location, str | None]] = []
@@ -68,6 +67,16 @@ class Tally:
         if len(self.longest) > 4 * self.KEEP_LONGEST:
             self.longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
         return found
+
+    @property
+    def resolutions(self) -> tuple[str, ...]:
+        """The mediaResolution values a chat row may name, read when the first one comes
+        (the table's YAML costs a scan worker's start-up time otherwise)."""
+        if self._resolutions is None:
+            from gitops_tune.dataset.tuning_limits import media_resolutions
+
+            self._resolutions = media_resolutions()
+        return self._resolutions
 
     def _same_resolution(self, value: str, item: Row) -> None:
         if self.resolution is None:
@@ -310,7 +319,7 @@ def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]
         else:
             dropped += 1
 
-    tally = Tally(media_resolutions())
+    tally = Tally()
     if source.path is not None and source.kind == "jsonl":
         count = _scan_jsonl(source, source.path, fp, report, tally)
     else:
@@ -342,7 +351,7 @@ def stream(
     def report(diagnostic: Diagnostic) -> None:
         raise UserError(diagnostic)
 
-    for found in _examples(source, fp, report, Tally(media_resolutions())):
+    for found in _examples(source, fp, report, Tally()):
         yield found if type(found) is Conversation else Example(*found)
     if expected_fingerprint is not None and fp.hexdigest() != expected_fingerprint:
         raise UserError(
