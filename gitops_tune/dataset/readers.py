@@ -69,11 +69,12 @@ def cannot_read(display: str, e: OSError) -> Diagnostic:
 # --- JSONL ------------------------------------------------------------------------------------
 
 
-def jsonl_blocks(path: str) -> Iterator[tuple[int, int, bytes]]:
-    """``(first line number, byte offset, block)``: the file in blocks that end at a newline
-    (the last may not). Splitting at ``\\n`` bytes is exactly how binary line iteration splits,
-    and UTF-8 never puts a ``\\n`` byte inside a character."""
-    number, offset, rest = 1, 0, b""
+def jsonl_blocks(path: str) -> Iterator[tuple[int, bytes]]:
+    """``(byte offset, block)``: the file in blocks that end at a newline (the last may not).
+    Splitting at ``\\n`` bytes is exactly how binary line iteration splits, and UTF-8 never
+    puts a ``\\n`` byte inside a character. The caller counts lines (a block's first line is
+    one more than the newlines before it)."""
+    offset, rest = 0, b""
     with open(path, "rb") as f:
         while True:
             chunk = f.read(BLOCK_BYTES)
@@ -85,11 +86,10 @@ def jsonl_blocks(path: str) -> Iterator[tuple[int, int, bytes]]:
                 rest = data
                 continue
             block, rest = data[:cut], data[cut:]
-            yield number, offset, block
-            number += block.count(b"\n")
+            yield offset, block
             offset += len(block)
     if rest:
-        yield number, offset, rest
+        yield offset, rest
 
 
 def jsonl_block_items(
@@ -134,12 +134,14 @@ def jsonl_block_items(
 
 def read_jsonl(path: str, display: str) -> Iterator[Item]:
     """One JSON object per line; blank lines are skipped. Locations are line numbers."""
+    number = 1
     try:
-        for number, offset, block in jsonl_blocks(path):
+        for offset, block in jsonl_blocks(path):
             for item in jsonl_block_items(display, number, offset, block):
                 if item is None:
                     return
                 yield item
+            number += block.count(b"\n")
     except OSError as e:
         yield cannot_read(display, e)
 

@@ -250,11 +250,15 @@ FAST_PATHS: tuple[Callable[[bytes, bool, str, str, str], Lines | None], ...] = (
 )
 
 
-def _fast(block: bytes, first: bool, fin: str, fout: str, preamble: str) -> Lines | None:
+def _fast(
+    block: bytes, first: bool, fin: str, fout: str, preamble: str
+) -> tuple[Lines, int] | None:
+    """The first fast path's lines for ``block``, and the newlines the block holds (the
+    msgspec path takes a line per example, no blank line, so it need not count them)."""
     for path in FAST_PATHS:
         found = path(block, first, fin, fout, preamble)
         if found is not None:
-            return found
+            return found, found[1] if path is fastpath.pairs_block else block.count(b"\n")
     return None
 
 
@@ -269,14 +273,18 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, ta
         source.preamble,
         source.display,
     )
+    number = 1  # the block's first line
     try:
-        for number, offset, block in readers.jsonl_blocks(path):
-            fast = _fast(block, number == 1, fin, fout, preamble)
+        for offset, block in readers.jsonl_blocks(path):
+            fast = _fast(block, not offset, fin, fout, preamble)
             if fast is not None:
-                fp.add_lines(*fast)
-                count += fast[1]
+                (lines, examples), newlines = fast
+                fp.add_lines(lines, examples)
+                count += examples
+                number += newlines
                 continue
             items = list(readers.jsonl_block_items(display, number, offset, block))
+            number += block.count(b"\n")
             stop = bool(items) and items[-1] is None
             valid = [i for i in items if i is not None]
             for _ in _examples(source, fp, report, tally, valid):

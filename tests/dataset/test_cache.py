@@ -51,7 +51,7 @@ class Reads:
         self.count = 0
         real = readers.jsonl_blocks
 
-        def counting(path: str) -> Iterator[tuple[int, int, bytes]]:
+        def counting(path: str) -> Iterator[tuple[int, bytes]]:
             self.count += 1
             return real(path)
 
