@@ -9,8 +9,9 @@ which would fork a process that may have threads running, the plan's early list 
 re-import the caller's main module), started without ``site`` and fed over a pipe. A worker
 runs the very `ScanJob.outcome` the calling process runs: hash, content entry, scan (its
 `Scan`, diagnostics and all, is exactly what the calling process would have made); the calling
-process stores what was found and writes the cache's files once. A
-worker that fails leaves its chunk to the calling process; one that starts late takes fewer.
+process stores what was found and writes the cache's files once. A worker takes its first
+chunk once it has started (says so), so one that starts late takes fewer and makes nobody
+wait; one that fails leaves its chunk to the calling process.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from gitops_tune.dataset.cache import (
 )
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
-from gitops_tune.dataset.worker import Outcome, ScanJob
+from gitops_tune.dataset.worker import READY, Outcome, ScanJob
 
 #: Below this many bytes still to read, a worker process (about 0.1 s of a core to start: an
 #: interpreter and the scanner) costs more than it saves.
@@ -171,6 +172,9 @@ class _Pool:
         assert stdin is not None and stdout is not None
         try:
             pickle.dump(self.cache, stdin)
+            stdin.flush()
+            if stdout.read(1) != READY:  # a chunk taken before the worker is up would wait
+                return
             while (chunk := self.take()) is not None:
                 if not self._send(stdin, stdout, chunk):
                     with self.lock:

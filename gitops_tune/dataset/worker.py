@@ -3,9 +3,9 @@ worker's entry.
 
 A worker reads pickled values on standard input: first the `ScanCache` (or None), then lists
 of ``(ScanJob, Located | None)`` tasks until the input ends; for each list it writes the list
-of their `Outcome` values, pickled, on standard output. It only reads the cache: the caller
-stores what the workers found. This module imports only what a scan
-needs, so that a worker starts quickly.
+of their `Outcome` values, pickled, on standard output (after one `READY` byte, once it has
+started). It only reads the cache: the caller stores what the workers found. This module
+imports only what a scan needs, so that a worker starts quickly.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
 
+READY = b"\n"
 Outcome = tuple[Probe | None, Scan]
 """A task's result: what the cache knew of the file (None: no cache, or unreadable) and the
 scan (the cache's answer, or a fresh one)."""
@@ -67,6 +68,8 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     cache = pickle.load(stdin)
     contents = ContentIndex(cache) if cache is not None else None
+    stdout.write(READY)  # started: the caller hands out chunks from now on
+    stdout.flush()
     while True:
         try:
             tasks = pickle.load(stdin)
