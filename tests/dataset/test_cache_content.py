@@ -154,12 +154,17 @@ def test_scans_in_worker_processes_match_one_at_a_time(
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
 
 
+def _parallel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[ScanJob], list[Scan]]:
+    """The jobs of `_tree`, their scans one at a time, and workers for any size."""
+    jobs = _tree(tmp_path)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    return jobs, [ds.scan(j.source(), BASE, HP, None) for j in jobs]
+
+
 def test_the_workers_take_chunks_and_the_caller_does_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    jobs = _tree(tmp_path)
-    expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
-    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    jobs, expected = _parallel(tmp_path, monkeypatch)
     monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
     here: list[str] = []
     real = ScanJob.outcome
@@ -179,10 +184,9 @@ def test_the_workers_take_chunks_and_the_caller_does_too(
 def test_a_worker_that_fails_leaves_its_chunks_to_the_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    jobs = _tree(tmp_path)
-    expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
-    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batch, "WORKER_CODE", "import sys; sys.stdin.buffer.read(10); sys.exit(3)")
+    jobs, expected = _parallel(tmp_path, monkeypatch)
+    dies = "import sys; sys.stdout.buffer.write(b'\\n'); sys.stdout.buffer.flush(); sys.exit(3)"
+    monkeypatch.setattr(batch, "WORKER_CODE", dies)  # says it started, answers no chunk
     scans = Scans(ScanCache(tmp_path / "cache"), workers=3)
     scans.prefetch(jobs)
     reads = Reads(monkeypatch)
