@@ -1,17 +1,20 @@
-"""Scanning many data files at once: the files the cache does not know are hashed and parsed
-on every core, so that a first run (a fresh clone with no cache) uses them all.
+"""Scanning many data files at once: what the cache does not answer is parsed on every core,
+so that a first run (a fresh clone with no cache) uses them all.
 
-The calling process answers what the path index knows (a ``stat``, no reading) and hands the
-rest out in chunks, largest files first, from one queue: it takes chunks itself and so does
-each of ``workers - 1`` worker processes. Parsing is CPU-bound Python, so the workers are
-processes: fresh interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``,
-which would fork a process that may have threads running, the plan's early list request, or
-re-import the caller's main module), started without ``site`` and fed over a pipe. A worker
-runs the very `ScanJob.outcome` the calling process runs: hash, content entry, scan (its
-`Scan`, diagnostics and all, is exactly what the calling process would have made); the calling
-process stores what was found and writes the cache's files once. A worker takes its first
-chunk once it has started (says so), so one that starts late takes fewer and makes nobody
-wait; one that fails leaves its chunk to the calling process.
+The calling process answers what the path index knows (a ``stat``, no reading), then hashes
+the other files, largest first, and looks their bytes up in the content entries (hashing runs
+at about the speed of reading: one process keeps up). The files still unknown go into chunks
+on one queue as they are found; once there is enough to parse, worker processes start
+(``workers - 1`` of them) and take chunks, and when the hashing is done the calling process
+takes chunks too. Parsing is CPU-bound Python, so the workers are processes: fresh
+interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork a
+process that may have threads running, the plan's early list request, or re-import the
+caller's main module), started without ``site`` and fed over a pipe. A worker runs the very
+`ScanJob.run` the calling process runs (its `Scan`, diagnostics and all, is exactly what the
+calling process would have made); the calling process stores the results and writes the
+cache's files once. A worker takes its first chunk once it has started (says so), so one that
+starts late takes fewer and makes nobody wait; one that fails leaves its chunk to the calling
+process. A restored CI cache thus costs one hashing pass and starts no worker.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -31,22 +34,22 @@ from gitops_tune.dataset.cache import (
     ContentIndex,
     Located,
     PathIndex,
+    Probe,
     ScanCache,
+    hash_probe,
     locate,
     recall,
     settle,
 )
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
-from gitops_tune.dataset.worker import READY, Outcome, ScanJob
+from gitops_tune.dataset.worker import READY, ScanJob
 
-#: Below this many bytes still to read, a worker process (about 0.1 s of a core to start: an
+#: Below this many bytes to parse, a worker process (about 0.1-0.3 s of a core to start: an
 #: interpreter and the scanner) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
 #: Chunks per process: enough that a late or slow worker leaves little to wait for.
 CHUNKS_PER_PROCESS = 8
-
-Task = tuple[ScanJob, Located | None]
 
 
 class Scans:
@@ -57,13 +60,11 @@ class Scans:
         self._done: dict[ScanJob, Scan] = {}
 
     def prefetch(self, jobs: Iterable[ScanJob]) -> None:
-        """Scan every job not yet done: path-index hits first, then the rest on every core
+        """Scan every job not yet done: the cache's answers first, the rest on every core
         (or here, when that is not worth it)."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
-        cache = self.cache
-        index = PathIndex(cache) if cache is not None else None
-        contents = ContentIndex(cache) if cache is not None else None
-        tasks: list[Task] = []
+        index = PathIndex(self.cache) if self.cache is not None else None
+        unknown: list[tuple[ScanJob, Located | None, int]] = []
         for job in todo:
             where = None
             if index is not None:
@@ -73,12 +74,25 @@ class Scans:
                 if known is not None and known.hit is not None:
                     self._done[job] = known.hit
                     continue
-            tasks.append((job, where))
-        for (job, _), (found, result) in zip(tasks, self._run(tasks, contents), strict=True):
-            self._done[job] = result
-            if index is not None and contents is not None and found is not None:
-                settle(index, contents, found, result)
+            unknown.append((job, where, where.stat[0] if where is not None else _size(job.path)))
+        if not unknown:
+            return
+        unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
+        pool = _Pool(self.workers, sum(size for _, _, size in unknown))
+        contents = ContentIndex(self.cache) if self.cache is not None else None
+        probes: dict[ScanJob, Probe] = {}
+        for job, where, size in unknown:
+            found = hash_probe(contents, where) if contents is not None and where else None
+            if found is not None:
+                probes[job] = found
+                if found.hit is not None:
+                    self._done[job] = found.hit
+                    continue
+            pool.add(job, size)
+        self._done.update(pool.finish())
         if index is not None and contents is not None:
+            for job, found in probes.items():
+                settle(index, contents, found, self._done[job])
             index.save()
             contents.save()
 
@@ -88,28 +102,6 @@ class Scans:
         done = self._done.get(job) if job is not None else None
         return done if done is not None else scan(source, base_model, hp, self.cache)
 
-    def _run(self, tasks: Sequence[Task], contents: ContentIndex | None) -> list[Outcome]:
-        """The outcomes of ``tasks``, in order, from this process and the workers."""
-        sizes = [where.stat[0] if where is not None else _size(job.path) for job, where in tasks]
-        total = sum(sizes)
-        helpers = min(self.workers, len(tasks)) - 1
-        if helpers < 1 or total < PARALLEL_MIN_BYTES or not sys.executable:
-            return [job.outcome(contents, where) for job, where in tasks]
-        queue = _chunks(sizes, total // ((helpers + 1) * CHUNKS_PER_PROCESS) + 1)
-        results: list[Outcome | None] = [None] * len(tasks)
-        pool = _Pool(self.cache, contents, tasks, queue, results)
-        threads = [threading.Thread(target=pool.feed, daemon=True) for _ in range(helpers)]
-        for thread in threads:
-            thread.start()
-        pool.here()
-        for thread in threads:
-            thread.join()
-        pool.here()  # chunks a failed worker gave back
-        return [
-            r if r is not None else tasks[i][0].outcome(contents, tasks[i][1])
-            for i, r in enumerate(results)
-        ]
-
 
 def _size(path: str) -> int:
     try:
@@ -118,48 +110,64 @@ def _size(path: str) -> int:
         return 0
 
 
-def _chunks(sizes: Sequence[int], target: int) -> deque[list[int]]:
-    """Task indexes in chunks of about ``target`` bytes, largest files first (so the last
-    chunks are small ones, which even out the end)."""
-    chunks: deque[list[int]] = deque()
-    chunk: list[int] = []
-    held = 0
-    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
-        chunk.append(i)
-        held += sizes[i]
-        if held >= target:
-            chunks.append(chunk)
-            chunk, held = [], 0
-    if chunk:
-        chunks.append(chunk)
-    return chunks
-
-
 class _Pool:
-    """One queue of chunks, taken by this process (`here`) and by worker processes (`feed`,
-    one thread each)."""
+    """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
+    thread each, started once there is enough to parse) and by this process (`finish`)."""
 
-    def __init__(
-        self,
-        cache: ScanCache | None,
-        contents: ContentIndex | None,
-        tasks: Sequence[Task],
-        queue: deque[list[int]],
-        results: list[Outcome | None],
-    ) -> None:
-        self.cache, self.contents, self.tasks = cache, contents, tasks
-        self.queue, self.results = queue, results
-        self.lock = threading.Lock()
+    def __init__(self, workers: int, most: int) -> None:
+        self.helpers = workers - 1
+        self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
+        self.chunk: list[ScanJob] = []
+        self.held = self.queued = 0
+        self.queue: deque[list[ScanJob]] = deque()
+        self.closed = False
+        self.ready = threading.Condition()
+        self.results: dict[ScanJob, Scan] = {}
+        self.threads: list[threading.Thread] = []
 
-    def take(self) -> list[int] | None:
-        with self.lock:
+    def add(self, job: ScanJob, size: int) -> None:
+        self.chunk.append(job)
+        self.held += size
+        self.queued += size
+        if self.held >= self.target:
+            self._push()
+        wanted = self.helpers > 0 and self.queued >= PARALLEL_MIN_BYTES and sys.executable
+        if wanted and not self.threads:
+            for _ in range(self.helpers):
+                thread = threading.Thread(target=self.feed, daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def _push(self) -> None:
+        if self.chunk:
+            with self.ready:
+                self.queue.append(self.chunk)
+                self.ready.notify()
+            self.chunk, self.held = [], 0
+
+    def take(self) -> list[ScanJob] | None:
+        """The next chunk; None once the queue is closed and empty."""
+        with self.ready:
+            while not self.queue and not self.closed:
+                self.ready.wait()
             return self.queue.popleft() if self.queue else None
 
-    def here(self) -> None:
+    def finish(self) -> dict[ScanJob, Scan]:
+        """Close the queue, take chunks here until it is empty, and wait for the workers."""
+        self._push()
+        with self.ready:
+            self.closed = True
+            self.ready.notify_all()
+        self._here()
+        for thread in self.threads:
+            thread.join()
+        self._here()  # chunks a failed worker gave back
+        return self.results
+
+    def _here(self) -> None:
         while (chunk := self.take()) is not None:
-            for i in chunk:
-                job, where = self.tasks[i]
-                self.results[i] = job.outcome(self.contents, where)
+            for job in chunk:
+                self.results[job] = job.run()
 
     def feed(self) -> None:
         """Start a worker and give it chunks until the queue is empty; a chunk it does not
@@ -171,32 +179,31 @@ class _Pool:
         stdin, stdout = proc.stdin, proc.stdout
         assert stdin is not None and stdout is not None
         try:
-            pickle.dump(self.cache, stdin)
-            stdin.flush()
             if stdout.read(1) != READY:  # a chunk taken before the worker is up would wait
                 return
             while (chunk := self.take()) is not None:
                 if not self._send(stdin, stdout, chunk):
-                    with self.lock:
+                    with self.ready:
                         self.queue.append(chunk)
+                        self.ready.notify()
                     break
-        except (OSError, pickle.PickleError):
+        except OSError:
             pass
         finally:
             _stop(proc)
 
-    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: list[int]) -> bool:
+    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: list[ScanJob]) -> bool:
         try:
-            pickle.dump([self.tasks[i] for i in chunk], stdin)
+            pickle.dump(chunk, stdin)
             stdin.flush()
             answers = pickle.load(stdout)
         except (OSError, EOFError, pickle.PickleError):
             return False
         if not isinstance(answers, list) or len(answers) != len(chunk):
             return False
-        for i, answer in zip(chunk, answers, strict=True):
-            if isinstance(answer, tuple) and isinstance(answer[1], Scan):
-                self.results[i] = answer
+        if not all(isinstance(answer, Scan) for answer in answers):
+            return False
+        self.results.update(zip(chunk, answers, strict=True))
         return True
 
 

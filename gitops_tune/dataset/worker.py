@@ -1,11 +1,10 @@
-"""One data file's scan as a worker process runs it (see `gitops_tune.dataset.batch`), and the
-worker's entry.
+"""A scan worker process (see `gitops_tune.dataset.batch`) and the job it runs.
 
-A worker reads pickled values on standard input: first the `ScanCache` (or None), then lists
-of ``(ScanJob, Located | None)`` tasks until the input ends; for each list it writes the list
-of their `Outcome` values, pickled, on standard output (after one `READY` byte, once it has
-started). It only reads the cache: the caller stores what the workers found. This module
-imports only what a scan needs, so that a worker starts quickly.
+A worker writes one `READY` byte once it has started, then reads pickled lists of `ScanJob`
+values on standard input until the input ends, and for each list writes the list of their
+`Scan` results, pickled, on standard output. It neither reads nor writes the cache: the
+caller looked the files up and stores the results. This module imports only what a scan
+needs, so that a worker starts quickly.
 """
 
 from __future__ import annotations
@@ -15,15 +14,11 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gitops_tune.dataset.cache import ContentIndex, Located, Probe, hash_probe
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
 
 READY = b"\n"
-Outcome = tuple[Probe | None, Scan]
-"""A task's result: what the cache knew of the file (None: no cache, or unreadable) and the
-scan (the cache's answer, or a fresh one)."""
 
 
 @dataclass(frozen=True)
@@ -54,26 +49,15 @@ class ScanJob:
         """The scan, without the cache."""
         return scan(self.source(), self.base_model, dict(self.hyperparameters), None)
 
-    def outcome(self, contents: ContentIndex | None, where: Located | None) -> Outcome:
-        """Hash the file and look for its content entry; scan it if there is none."""
-        if contents is None or where is None:
-            return None, self.run()
-        found = hash_probe(contents, where)
-        if found is None:
-            return None, self.run()
-        return found, found.hit if found.hit is not None else self.run()
-
 
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    cache = pickle.load(stdin)
-    contents = ContentIndex(cache) if cache is not None else None
     stdout.write(READY)  # started: the caller hands out chunks from now on
     stdout.flush()
     while True:
         try:
-            tasks = pickle.load(stdin)
+            jobs = pickle.load(stdin)
         except EOFError:
             return
-        pickle.dump([job.outcome(contents, where) for job, where in tasks], stdout)
+        pickle.dump([job.run() for job in jobs], stdout)
         stdout.flush()

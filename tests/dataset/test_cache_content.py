@@ -9,7 +9,6 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -167,14 +166,14 @@ def test_the_workers_take_chunks_and_the_caller_does_too(
     jobs, expected = _parallel(tmp_path, monkeypatch)
     monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
     here: list[str] = []
-    real = ScanJob.outcome
+    real = ScanJob.run
 
-    def slow(job: ScanJob, *args: Any) -> Any:  # in this process only: the worker gets some
+    def slow(job: ScanJob) -> Scan:  # in this process only: the worker gets some
         here.append(job.path)
         time.sleep(0.5)
-        return real(job, *args)
+        return real(job)
 
-    monkeypatch.setattr(ScanJob, "outcome", slow)
+    monkeypatch.setattr(ScanJob, "run", slow)
     scans = Scans(ScanCache(tmp_path / "cache"), workers=2)
     scans.prefetch(jobs)
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
