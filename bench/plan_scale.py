@@ -592,17 +592,18 @@ NOTE = """\
   canonical form, and the file hashed for the cache key besides. A JSONL block of valid
   examples is now checked in C (`gitops_tune/dataset/fastpath.py`: msgspec decodes each line
   into a typed record, its encoder writes the fingerprint lines); any block it does not take
-  goes to the exact checker, which gives every diagnostic (file:line) as before. The files the
-  cache does not know are hashed, looked up and parsed in chunks from one queue by the calling
-  process and `cores - 1` worker processes (fresh interpreters without `site`, started while
-  the caller already parses), and the cache is two files written once a run instead of one
-  file per dataset (creating a file cost up to a millisecond here, more than parsing a small
-  dataset). What is left per byte on one core (CPU time, 64 KiB blocks, this machine): split
-  and decode about 50%, encode and rename the fields 25%, the checks msgspec does not do
-  (UTF-8 of skipped fields, nesting, long integers, whitespace-only text) 10%, the two sha256
-  passes (raw bytes, fingerprint lines) the rest: about 150-250 MB/s a core against
-  `hashlib`'s 800-1,400 MB/s, so about 0.2-0.3x on two cores at best. The 0.5x target would
-  need the two hashes alone to take a quarter of a core's budget.
+  goes to the exact checker, which gives every diagnostic (file:line) as before. The calling
+  process hashes the files the path index does not know (one pass at about the speed of
+  reading) and queues the unknown ones in chunks as it finds them; worker processes (`cores -
+  1`, fresh interpreters without `site` or YAML) start once there is enough to parse and only
+  parse, and the caller takes chunks too once it has hashed everything. The cache is two files
+  written once a run instead of one file per dataset (creating a file cost up to a millisecond
+  here, more than parsing a small dataset). Left per byte on one core: split and decode about
+  half, encoding and renaming the fields a quarter, the checks msgspec does not make (UTF-8 of
+  skipped fields, nesting, long integers, whitespace-only text) a tenth, and the two sha256
+  passes (raw bytes, fingerprint lines): about 150-250 MB/s a core in CPU time against
+  `hashlib`'s 800-1,400 MB/s, so at best about 0.2-0.3x on two free cores. The 0.5x target
+  would need the two hashes alone to take half of what is left of a core's budget.
 - What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
   bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
   CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see
