@@ -38,7 +38,7 @@ from gitops_tune.dataset.checks import INPUT_LIMIT, OUTPUT_LIMIT
 MAX_BRACKETS = 200
 _BOM = b"\xef\xbb\xbf"
 _DIGITS = b"0123456789"
-_ONLY_DIGITS = bytes(c if c in _DIGITS else 0x20 for c in range(256))
+_DIGIT_MASK = bytes(0x31 if c in _DIGITS else 0x30 for c in range(256))  # digits -> "1"
 _input, _output = attrgetter("i"), attrgetter("o")
 _max_digits = getattr(sys, "get_int_max_str_digits", lambda: 0)  # Python 3.10.7+
 
@@ -131,7 +131,6 @@ def _short_numbers(block: bytes) -> bool:
     if not limit or len(block) <= limit:
         return True
     step = (limit + 1) // 2
-    samples = block[::step].translate(_ONLY_DIGITS)
-    if max(map(len, samples.split()), default=0) < 2:
+    if b"11" not in block[::step].translate(_DIGIT_MASK):
         return True
-    return max(map(len, block.translate(_ONLY_DIGITS).split()), default=0) <= limit
+    return b"1" * (limit + 1) not in block.translate(_DIGIT_MASK)
