@@ -166,7 +166,7 @@ def fingerprint(tree: Path) -> dict[str, Any]:
         second = run(settings.scan_workers)
     finally:
         builtins.open = real_open
-    shutil.rmtree(cache.directory / "paths", ignore_errors=True)
+    cache.index.unlink(missing_ok=True)  # the path entries: as in a fresh clone
     clone = run(settings.scan_workers)
     mb = size / 1e6
     return {

@@ -264,6 +264,14 @@ def machine() -> str:
     )
 
 
+#: The machine's load average at the start and the end of the run (`uptime`'s figures).
+LOAD: dict[str, str] = {"start": "?", "end": "?"}
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def fmt_requests(requests: dict[str, int]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in requests.items()) or "none"
 
@@ -284,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.repeat = 1
         args.creates = min(args.creates, args.models)
 
+    LOAD["start"] = load_average()
     work = Path(tempfile.mkdtemp(prefix="gitops-tune-bench-"))
     print(f"work dir: {work}", flush=True)
     bench: Bench | None = None
@@ -300,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         bench = Bench(args, work)
         rows, verdicts = measure(bench, args, tree, creates, data_bytes, create_bytes)
+        LOAD["end"] = load_average()
         text = report(args, rows, verdicts, data_bytes)
         print(text)
         if not args.smoke:
@@ -472,8 +482,8 @@ def measure(
             f"{fp['first_mb_s']:.0f} MB/s",
             f"{fp['first_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
             ">= 0.50x",
-            f"{fp['workers']} worker processes; with 1 (in process): "
-            f"{fp['serial_mb_s']:.0f} MB/s, {fp['serial_mb_s'] / fp['hashlib_mb_s']:.2f}x",
+            f"{fp['workers']} processes (the caller and {fp['workers'] - 1} workers); the caller "
+            f"alone: {fp['serial_mb_s']:.0f} MB/s, {fp['serial_mb_s'] / fp['hashlib_mb_s']:.2f}x",
         )
     )
     rows.append(
@@ -579,14 +589,21 @@ NOTE = """\
   machine's run-to-run noise, so that row can come out either side of the other.
 - First-run fingerprinting (issue 16 asks >= 0.5x raw `hashlib`) is bound by parsing: every
   line must be decoded, parsed as JSON, checked and re-serialized in the fingerprint's
-  canonical form, and the stdlib JSON scanner runs at a fraction of sha256's speed. The files
-  the cache does not know are now parsed in worker processes (every core, balanced by size),
-  which can at best double the single-process figure on this 2-core machine that other jobs
-  share. Measured on the same lines (400 files, one process): the current fast path 76 MB/s;
-  parsing alone with the stdlib 144 MB/s, orjson per line 208 MB/s, msgspec `decode_lines`
-  413 MB/s (dicts) or 496 MB/s (typed); a msgspec parse + check + encode + hash 175 MB/s. So
-  msgspec would give about 2.3x on one core, still about 0.25x of `hashlib` on two: short of
-  the target, not worth a dependency whose encoder must match the fingerprint byte for byte.
+  canonical form, and the file hashed for the cache key besides. A JSONL block of valid
+  examples is now checked in C (`gitops_tune/dataset/fastpath.py`: msgspec decodes each line
+  into a typed record, its encoder writes the fingerprint lines); any block it does not take
+  goes to the exact checker, which gives every diagnostic (file:line) as before. The calling
+  process hashes the files the path index does not know (one pass at about the speed of
+  reading) and queues the unknown ones in chunks as it finds them; worker processes (`cores -
+  1`, fresh interpreters without `site` or YAML) start once there is enough to parse and only
+  parse, and the caller takes chunks too once it has hashed everything. The cache is two files
+  written once a run instead of one file per dataset (creating a file cost up to a millisecond
+  here, more than parsing a small dataset). Left per byte on one core: split and decode about
+  half, encoding and renaming the fields a quarter, the checks msgspec does not make (UTF-8 of
+  skipped fields, nesting, long integers, whitespace-only text) a tenth, and the two sha256
+  passes (raw bytes, fingerprint lines): about 150-250 MB/s a core in CPU time against
+  `hashlib`'s 800-1,400 MB/s, so at best about 0.2-0.3x on two free cores. The 0.5x target
+  would need the two hashes alone to take half of what is left of a core's budget.
 - What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
   bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
   CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see
@@ -605,6 +622,8 @@ def report(args: argparse.Namespace, rows: list[Row], verdicts: list[str], data_
         f"train {args.train_seconds:g} s",
         f"- command: `python bench/plan_scale.py --models {args.models} --examples {args.examples} "
         f"--latency-ms {args.latency_ms}`",
+        f"- load average (1, 5, 15 min; {os.cpu_count()} cores, shared): {LOAD['start']} at the "
+        f"start, {LOAD['end']} at the end",
         "",
         "| figure | value | ratio | target | notes |",
         "| --- | --- | --- | --- | --- |",

@@ -15,12 +15,14 @@ array, which is parsed whole.
 - `fingerprints`: canonical hyperparameters and the fingerprint / request size;
 - `scanner`: `scan` and `stream`, with the fast JSONL path;
 - `cache`: the fingerprint cache `scan` consults, keyed by content;
-- `batch`: many files scanned at once, the unknown ones in worker processes.
+- `fastpath`: the JSONL scan's first tier, a block of valid examples checked in C;
+- `worker`: one file's scan as a worker process runs it (`ScanJob`);
+- `batch`: many files scanned at once, on every core.
 
 This face only re-exports.
 """
 
-from gitops_tune.dataset.batch import ScanJob, Scans
+from gitops_tune.dataset.batch import Scans
 from gitops_tune.dataset.cache import ScanCache
 from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
@@ -62,6 +64,7 @@ from gitops_tune.dataset.records import (
     Source,
 )
 from gitops_tune.dataset.scanner import scan, stream
+from gitops_tune.dataset.worker import ScanJob
 
 __all__ = [
     "DEFAULT_HYPERPARAMETERS",

@@ -1,64 +1,55 @@
-"""Scanning many data files at once: the files the cache does not know are parsed in worker
-processes, so that a first run (a fresh clone with no cache) uses every core.
+"""Scanning many data files at once: what the cache does not answer is parsed on every core,
+so that a first run (a fresh clone with no cache) uses them all.
 
-Parsing is CPU-bound Python, so the workers are processes: fresh interpreters running
-`gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork a process that may have
-threads running, the plan's early list request, or re-import the caller's main module). Each
-gets a share of the jobs, balanced by file size, and runs the very `scan` a single file gets,
-without the cache: its `Scan`, diagnostics and all, is exactly what the calling process would
-have made; results are put back in the order of the jobs. A worker that fails leaves its jobs
-to the calling process. The cache is consulted and written by the calling process only,
-hashing the files it does not know.
+The calling process answers what the path index knows (a ``stat``, no reading), then hashes
+the other files, largest first, and looks their bytes up in the content entries (hashing runs
+at about the speed of reading: one process keeps up). The files still unknown go into chunks
+on one queue as they are found; once there is enough to parse, worker processes start
+(``workers - 1`` of them) and take chunks, and when the hashing is done the calling process
+takes chunks too. Parsing is CPU-bound Python, so the workers are processes: fresh
+interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork a
+process that may have threads running, the plan's early list request, or re-import the
+caller's main module), started without ``site`` and fed over a pipe. A worker runs the very
+`ScanJob.run` the calling process runs (its `Scan`, diagnostics and all, is exactly what the
+calling process would have made); the calling process stores the results and writes the
+cache's files once. A worker takes its first chunk once it has started (says so), so one that
+starts late takes fewer and makes nobody wait; one that fails leaves its chunk to the calling
+process. A restored CI cache thus costs one hashing pass and starts no worker.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import IO
 
-from gitops_tune.dataset.cache import PathIndex, Probe, ScanCache, note_hit, probe, remember
-from gitops_tune.dataset.readers import file_source
+import gitops_tune
+from gitops_tune.dataset.cache import (
+    ContentIndex,
+    Located,
+    PathIndex,
+    Probe,
+    ScanCache,
+    hash_probe,
+    locate,
+    recall,
+    settle,
+)
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
+from gitops_tune.dataset.worker import READY, ScanJob
 
-#: Below this many bytes still to parse, starting worker processes (about 0.2 s each: an
-#: interpreter and the package) costs more than parsing them here.
-PARALLEL_MIN_BYTES = 32 << 20
-
-
-@dataclass(frozen=True)
-class ScanJob:
-    """One data file to scan with one model's settings (plain values: it crosses processes)."""
-
-    path: str
-    display: str
-    input_field: str
-    output_field: str
-    preamble: str
-    base_model: str
-    hyperparameters: tuple[tuple[str, object], ...]
-
-    @classmethod
-    def of(cls, source: Source, base_model: str, hp: Mapping[str, object]) -> ScanJob | None:
-        """The job for a file source; None for inline examples."""
-        if source.path is None:
-            return None
-        fields, pre = (source.input_field, source.output_field), source.preamble
-        return cls(source.path, source.display, *fields, pre, base_model, tuple(sorted(hp.items())))
-
-    def source(self) -> Source:
-        fields = {"input_field": self.input_field, "output_field": self.output_field}
-        return file_source(self.path, self.display, preamble=self.preamble, **fields)
-
-    def run(self) -> Scan:
-        """The scan, without the cache."""
-        return scan(self.source(), self.base_model, dict(self.hyperparameters), None)
+#: Below this many bytes to parse, a worker process (about 0.1-0.3 s of a core to start: an
+#: interpreter and the scanner) costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
+#: Chunks per process: enough that a late or slow worker leaves little to wait for.
+CHUNKS_PER_PROCESS = 8
 
 
 class Scans:
@@ -69,26 +60,41 @@ class Scans:
         self._done: dict[ScanJob, Scan] = {}
 
     def prefetch(self, jobs: Iterable[ScanJob]) -> None:
-        """Scan every job not yet done: cache hits first, then the rest on ``workers``
-        processes (or here, when that is not worth it)."""
+        """Scan every job not yet done: the cache's answers first, the rest on every core
+        (or here, when that is not worth it)."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
-        if self.cache is None:
-            self._done.update(zip(todo, self._parse(todo), strict=True))
+        index = PathIndex(self.cache) if self.cache is not None else None
+        unknown: list[tuple[ScanJob, Located | None, int]] = []
+        for job in todo:
+            where = None
+            if index is not None:
+                hp = dict(job.hyperparameters)
+                where = locate(job.source(), job.path, job.base_model, hp)
+                known = recall(index, where) if where is not None else None
+                if known is not None and known.hit is not None:
+                    self._done[job] = known.hit
+                    continue
+            unknown.append((job, where, where.stat[0] if where is not None else _size(job.path)))
+        if not unknown:
             return
-        cache, index = self.cache, PathIndex(self.cache)
-        misses: list[tuple[ScanJob, Probe | None]] = []
-        for job, found in zip(todo, self._probes(cache, index, todo), strict=True):
-            hit = note_hit(index, found) if found is not None else None
-            if hit is not None:
-                self._done[job] = hit
-            else:
-                misses.append((job, found))
-        parsed = self._parse([j for j, _ in misses])
-        for (job, found), result in zip(misses, parsed, strict=True):
-            self._done[job] = result
+        unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
+        pool = _Pool(self.workers, sum(size for _, _, size in unknown))
+        contents = ContentIndex(self.cache) if self.cache is not None else None
+        probes: dict[ScanJob, Probe] = {}
+        for job, where, size in unknown:
+            found = hash_probe(contents, where) if contents is not None and where else None
             if found is not None:
-                remember(cache, index, found, result)
-        index.save()
+                probes[job] = found
+                if found.hit is not None:
+                    self._done[job] = found.hit
+                    continue
+            pool.add(job, size)
+        self._done.update(pool.finish())
+        if index is not None and contents is not None:
+            for job, found in probes.items():
+                settle(index, contents, found, self._done[job])
+            index.save()
+            contents.save()
 
     def scan(self, source: Source, base_model: str, hp: Mapping[str, object]) -> Scan:
         """The prefetched result, or a scan now."""
@@ -96,66 +102,132 @@ class Scans:
         done = self._done.get(job) if job is not None else None
         return done if done is not None else scan(source, base_model, hp, self.cache)
 
-    def _probes(
-        self, cache: ScanCache, index: PathIndex, todo: Sequence[ScanJob]
-    ) -> list[Probe | None]:
-        """Serially: most are answered by the path index at once, and hashing is I/O plus
-        sha256 at about the speed of reading, which more threads would not beat."""
-        return [
-            probe(cache, index, j.source(), j.path, j.base_model, dict(j.hyperparameters))
-            for j in todo
-        ]
 
-    def _parse(self, jobs: Sequence[ScanJob]) -> list[Scan]:
-        sizes = _sizes(jobs)
-        workers = min(self.workers, len(jobs))
-        if workers < 2 or sum(sizes) < PARALLEL_MIN_BYTES or not sys.executable:
-            return [j.run() for j in jobs]
-        shares: list[list[int]] = [[] for _ in range(workers)]
-        loads = [0] * workers
-        for i in sorted(range(len(jobs)), key=lambda i: -sizes[i]):  # largest first
-            least = loads.index(min(loads))
-            shares[least].append(i)
-            loads[least] += sizes[i]
-        results: list[Scan | None] = [None] * len(jobs)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = pool.map(lambda share: _in_worker([jobs[i] for i in share]), shares)
-            for share, scans in zip(shares, done, strict=True):
-                for i, result in zip(share, scans, strict=True):
-                    results[i] = result
-        return [r if r is not None else jobs[i].run() for i, r in enumerate(results)]
-
-
-def _in_worker(jobs: list[ScanJob]) -> list[Scan | None]:
-    """``jobs`` scanned by a worker process; Nones where it failed (the caller scans those)."""
-    payload = pickle.dumps(sys.path) + pickle.dumps(jobs)
+def _size(path: str) -> int:
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", WORKER_CODE], input=payload, capture_output=True, check=True
-        )
-        scans = pickle.loads(done.stdout)
-    except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError):
-        return [None] * len(jobs)
-    if not isinstance(scans, list) or len(scans) != len(jobs):
-        return [None] * len(jobs)
-    return [s if isinstance(s, Scan) else None for s in scans]
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
-#: The worker's entry: the caller's ``sys.path`` first (so it imports the same package), then
-#: the jobs; the scans go back on standard output.
+class _Pool:
+    """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
+    thread each, started once there is enough to parse) and by this process (`finish`)."""
+
+    def __init__(self, workers: int, most: int) -> None:
+        self.helpers = workers - 1
+        self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
+        self.chunk: list[ScanJob] = []
+        self.held = self.queued = 0
+        self.queue: deque[list[ScanJob]] = deque()
+        self.closed = False
+        self.ready = threading.Condition()
+        self.results: dict[ScanJob, Scan] = {}
+        self.threads: list[threading.Thread] = []
+
+    def add(self, job: ScanJob, size: int) -> None:
+        self.chunk.append(job)
+        self.held += size
+        self.queued += size
+        if self.held >= self.target:
+            self._push()
+        wanted = self.helpers > 0 and self.queued >= PARALLEL_MIN_BYTES and sys.executable
+        if wanted and not self.threads:
+            for _ in range(self.helpers):
+                thread = threading.Thread(target=self.feed, daemon=True)
+                thread.start()
+                self.threads.append(thread)
+
+    def _push(self) -> None:
+        if self.chunk:
+            with self.ready:
+                self.queue.append(self.chunk)
+                self.ready.notify()
+            self.chunk, self.held = [], 0
+
+    def take(self) -> list[ScanJob] | None:
+        """The next chunk; None once the queue is closed and empty."""
+        with self.ready:
+            while not self.queue and not self.closed:
+                self.ready.wait()
+            return self.queue.popleft() if self.queue else None
+
+    def finish(self) -> dict[ScanJob, Scan]:
+        """Close the queue, take chunks here until it is empty, and wait for the workers."""
+        self._push()
+        with self.ready:
+            self.closed = True
+            self.ready.notify_all()
+        self._here()
+        for thread in self.threads:
+            thread.join()
+        self._here()  # chunks a failed worker gave back
+        return self.results
+
+    def _here(self) -> None:
+        while (chunk := self.take()) is not None:
+            for job in chunk:
+                self.results[job] = job.run()
+
+    def feed(self) -> None:
+        """Start a worker and give it chunks until the queue is empty; a chunk it does not
+        answer goes back to the queue (and this worker is done)."""
+        try:
+            proc = _start()
+        except OSError:
+            return
+        stdin, stdout = proc.stdin, proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            if stdout.read(1) != READY:  # a chunk taken before the worker is up would wait
+                return
+            while (chunk := self.take()) is not None:
+                if not self._send(stdin, stdout, chunk):
+                    with self.ready:
+                        self.queue.append(chunk)
+                        self.ready.notify()
+                    break
+        except OSError:
+            pass
+        finally:
+            _stop(proc)
+
+    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: list[ScanJob]) -> bool:
+        try:
+            pickle.dump(chunk, stdin)
+            stdin.flush()
+            answers = pickle.load(stdout)
+        except (OSError, EOFError, pickle.PickleError):
+            return False
+        if not isinstance(answers, list) or len(answers) != len(chunk):
+            return False
+        if not all(isinstance(answer, Scan) for answer in answers):
+            return False
+        self.results.update(zip(chunk, answers, strict=True))
+        return True
+
+
+#: The worker's entry: the caller's ``sys.path``, the folder this package is in first (an
+#: editable install finds it by a ``site`` hook, which ``-S`` skips), then the worker loop.
 WORKER_CODE = (
-    "import pickle, sys\n"
-    "sys.path[:] = pickle.load(sys.stdin.buffer)\n"
-    "from gitops_tune.dataset.worker import main\n"
-    "main()\n"
+    "import sys\nsys.path[:] = sys.argv[1:]\nfrom gitops_tune.dataset.worker import main\nmain()\n"
 )
 
 
-def _sizes(jobs: Sequence[ScanJob]) -> list[int]:
-    out = []
-    for job in jobs:
-        size = 0
-        with contextlib.suppress(OSError):
-            size = os.stat(job.path).st_size
-        out.append(size)
-    return out
+def _start() -> subprocess.Popen[bytes]:
+    home = str(Path(gitops_tune.__file__).resolve().parent.parent)
+    argv = [sys.executable, "-S", "-c", WORKER_CODE, home, *sys.path]
+    return subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

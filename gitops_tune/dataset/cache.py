@@ -4,18 +4,21 @@ A clean scan of a data file (no errors) is remembered in a `ScanCache` directory
 **content**, so that the cache survives a fresh clone (new paths, inodes and mtimes) and a CI
 system can keep the directory between runs:
 
-- a *content entry* (``<directory>/<hash>.json``) is named after the sha256 of a key made of
-  the cache and fingerprint format versions, the sha256 of the file's raw bytes, the reader
-  (from the suffix), the input and output fields, the preamble, the base model and the
-  canonical hyperparameters: everything the result depends on. It holds that key in full,
-  what the scan found (example count, request size, fingerprint) and a checksum over both;
-- a *path entry* (one record of ``<directory>/paths.json``, read once and written once a run)
-  is named after the resolved path and the same settings; it holds the ``stat`` (size,
-  mtime_ns, inode, device, ctime_ns) the file had when its bytes were hashed, their digest and
-  the result. On the machine that wrote it, a
-  file whose ``stat`` is unchanged is therefore not even opened; anywhere else (a fresh clone)
-  the path entry misses and the file is hashed, which costs about what reading it costs, and
-  the content entry answers.
+- a *content entry* (one record of ``<directory>/contents.json``) is named after the sha256
+  of a key made of the cache and fingerprint format versions, the sha256 of the file's raw
+  bytes, the reader (from the suffix), the input and output fields, the preamble, the base
+  model and the canonical hyperparameters: everything the result depends on. It holds that
+  key in full, what the scan found (example count, request size, fingerprint) and a checksum
+  over both;
+- a *path entry* (one record of ``<directory>/paths.json``) is named after the resolved path
+  and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
+  file had when its bytes were hashed, their digest and the result. On the machine that wrote
+  it, a file whose ``stat`` is unchanged is therefore not even opened; anywhere else (a fresh
+  clone) the path entry misses and the file is hashed, which costs about what reading it
+  costs, and the content entry answers.
+
+Each file is read once and written once a run (creating a file per data file would cost more
+than parsing a small one); it keeps the records this run used and the most recent others.
 
 A lookup is a hit only when an entry parses, its checksum matches and its key is exactly the
 key asked for; anything else (missing, truncated, corrupt, another format) is a miss, the file
@@ -23,8 +26,9 @@ is read again and the entry rewritten. Warnings are not stored: `dataset.limits`
 them from the count and size. A scan with errors is never stored, so its diagnostics always
 come from a real read.
 
-Safety: entries are written atomically (a temp file, then ``os.replace``), so a concurrent
-reader sees an old entry, a new one, or none. A result is stored under a digest only when the
+Safety: the files are written atomically (a temp file, then ``os.replace``), so a concurrent
+reader sees an old file or a new one, and of two runs writing at once the last one's records
+stay (the other's are scanned again next time). A result is stored under a digest only when the
 file's ``stat`` did not change between hashing it and the end of the scan, and the file was
 modified at least `RACY_SECONDS` before it was hashed: on a coarse-clock file system a second
 write in the same tick could otherwise keep size and mtime (Git's "racy clean" problem).
@@ -50,7 +54,7 @@ from typing import Any
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
 from gitops_tune.dataset.records import Scan, Source
 
-CACHE_FORMAT = "gitops-tune/scan-cache/v2"
+CACHE_FORMAT = "gitops-tune/scan-cache/v3"
 RACY_SECONDS = 2.0
 HASH_BLOCK_BYTES = 1 << 20
 
@@ -63,21 +67,27 @@ class ScanCache:
 
     directory: Path
 
-    def entry(self, key: str) -> Path:
-        return self.directory / f"{_sha256(key)}.json"
-
     @property
     def index(self) -> Path:
         return self.directory / "paths.json"
 
+    @property
+    def contents(self) -> Path:
+        return self.directory / "contents.json"
 
-class PathIndex:
-    """The path entries, read once from `ScanCache.index` and written back once if changed
-    (one file rather than one per data file: writing a file costs about a millisecond)."""
 
-    def __init__(self, cache: ScanCache) -> None:
-        self.file = cache.index
+class _Records:
+    """The records of one cache file, read once and written back once if changed (one file
+    rather than one per data file: creating a file costs up to a millisecond, more than
+    parsing a small dataset). On writing, the records used in this run are kept, and at most
+    `KEEP_UNUSED` others, the most recently written."""
+
+    KEEP_UNUSED = 5000
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
         self._changed = False
+        self._used: set[str] = set()
         self._lock = threading.Lock()
         try:
             data = json.loads(self.file.read_bytes())
@@ -85,24 +95,57 @@ class PathIndex:
             data = {}
         self._records: dict[str, Any] = data if type(data) is dict else {}
 
+    def record(self, key: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
+        """The record of ``key`` if it is whole (its checksum matches)."""
+        name = _sha256(key)
+        found = _checked(self._records.get(name), fields)
+        if found is not None:
+            with self._lock:
+                self._used.add(name)
+        return found
+
+    def put(self, key: str, body: Mapping[str, object]) -> None:
+        name = _sha256(key)
+        with self._lock:
+            self._records.pop(name, None)  # the most recent last
+            self._records[name] = {**body, "check": _sha256(_canonical(body))}
+            self._used.add(name)
+            self._changed = True
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        unused = [name for name in self._records if name not in self._used]
+        for name in unused[: max(0, len(unused) - self.KEEP_UNUSED)]:
+            del self._records[name]
+        _write_file(self.file, self._records)
+        self._changed = False
+
+
+class PathIndex(_Records):
+    """The path entries (`ScanCache.index`)."""
+
+    def __init__(self, cache: ScanCache) -> None:
+        super().__init__(cache.index)
+
     def get(self, key: str, stat: list[int]) -> tuple[str, Scan] | None:
         """(digest, result) for this path and these settings, if the ``stat`` is unchanged."""
-        data = _checked(self._records.get(_sha256(key)), _PATH_FIELDS)
+        data = self.record(key, _PATH_FIELDS)
         result = _result(data, key)
         if data is None or result is None or data["stat"] != stat:
             return None
         digest = data["digest"]
         return (digest, result) if isinstance(digest, str) and len(digest) == 64 else None
 
-    def put(self, key: str, body: Mapping[str, object]) -> None:
-        with self._lock:
-            self._records[_sha256(key)] = {**body, "check": _sha256(_canonical(body))}
-            self._changed = True
 
-    def save(self) -> None:
-        if self._changed:
-            _write_file(self.file, self._records)
-            self._changed = False
+class ContentIndex(_Records):
+    """The content entries (`ScanCache.contents`)."""
+
+    def __init__(self, cache: ScanCache) -> None:
+        super().__init__(cache.contents)
+
+    def get(self, key: str) -> Scan | None:
+        return _result(self.record(key, _FIELDS), key)
 
 
 @dataclass(frozen=True)
@@ -161,14 +204,6 @@ def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
-def _read_entry(entry: Path, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    """The entry's record if it parses, has ``fields`` and its checksum matches."""
-    try:
-        return _checked(json.loads(entry.read_bytes()), fields)
-    except (OSError, ValueError):
-        return None  # missing, unreadable or corrupt: a miss
-
-
 def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
     """``data``'s ``fields`` if it has them all and its checksum matches them."""
     if type(data) is not dict or not all(name in data for name in fields):
@@ -180,15 +215,15 @@ def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
         return None
 
 
-def _write_entry(entry: Path, body: Mapping[str, object]) -> None:
-    _write_file(entry, {**body, "check": _sha256(_canonical(body))})
-
-
 def _write_file(entry: Path, record: Mapping[str, object]) -> None:
     tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    text = json.dumps(record)  # in order: the most recent records last
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(record, sort_keys=True))
+        try:
+            tmp.write_text(text)
+        except FileNotFoundError:  # the first entry: make the folder (not tried each time)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text)
         os.replace(tmp, entry)
     except OSError:  # a read-only tree or a full disk: the cache is only an optimisation
         with contextlib.suppress(OSError):
@@ -208,8 +243,52 @@ def _result(data: Mapping[str, Any] | None, key: str) -> Scan | None:
     return Scan(count, size, fingerprint, ()) if len(fingerprint) == 64 else None
 
 
+@dataclass(frozen=True)
+class Located:
+    """A data file found and its ``stat`` taken, before it is hashed (plain values: it
+    crosses to a worker process, which hashes it)."""
+
+    real: str  # the resolved path
+    stat: list[int]
+    hashed_ns: int  # taken just after the stat: hashing starts later (the racy check)
+    path_key: str  # the path entry's key: the resolved path and every setting
+    settings: list[object]  # everything besides the bytes that the result depends on
+
+
+def locate(source: Source, path: str, base_model: str, hp: Mapping[str, object]) -> Located | None:
+    """The file's resolved path and ``stat``; None when it cannot be had (the reader says
+    why)."""
+    settings = _settings(source, base_model, hp)
+    try:
+        real = os.path.realpath(path)
+        stat = _stat(os.stat(real))
+    except OSError:
+        return None
+    return Located(real, stat, time.time_ns(), _canonical(["path", real, *settings]), settings)
+
+
+def recall(index: PathIndex, where: Located) -> Probe | None:
+    """The path entry's answer, if the file's ``stat`` is unchanged since it was written."""
+    known = index.get(where.path_key, where.stat)
+    if known is None:
+        return None
+    digest, hit = known
+    return Probe(where.real, where.stat, where.hashed_ns, digest, False, where.path_key, "", hit)
+
+
+def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
+    """Hash the file's bytes and look for a content entry; None if it cannot be read."""
+    try:
+        digest = file_digest(where.real)
+    except OSError:
+        return None
+    key = _canonical(["content", digest, *where.settings])
+    found = contents.get(key)
+    return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, found)
+
+
 def probe(
-    cache: ScanCache,
+    contents: ContentIndex,
     index: PathIndex,
     source: Source,
     path: str,
@@ -218,22 +297,10 @@ def probe(
 ) -> Probe | None:
     """The file's content key and, if a clean scan of these bytes with these settings was
     remembered, its result. None when the file cannot be read: the reader says why."""
-    settings = _settings(source, base_model, hp)
-    try:
-        real = os.path.realpath(path)
-        stat = _stat(os.stat(real))
-        hashed_ns = time.time_ns()
-        path_key = _canonical(["path", real, *settings])
-        known = index.get(path_key, stat)
-        if known is not None:
-            digest, hit = known
-            return Probe(real, stat, hashed_ns, digest, False, path_key, "", hit)
-        digest = file_digest(real)
-    except OSError:
+    where = locate(source, path, base_model, hp)
+    if where is None:
         return None
-    key = _canonical(["content", digest, *settings])
-    found = _result(_read_entry(cache.entry(key), _FIELDS), key)
-    return Probe(real, stat, hashed_ns, digest, True, path_key, key, found)
+    return recall(index, where) or hash_probe(contents, where)
 
 
 def _unchanged(found: Probe) -> bool:
@@ -271,14 +338,23 @@ def note_hit(index: PathIndex, found: Probe) -> Scan | None:
     return found.hit
 
 
-def remember(cache: ScanCache, index: PathIndex, found: Probe, result: Scan) -> None:
+def remember(index: PathIndex, contents: ContentIndex, found: Probe, result: Scan) -> None:
     """Store a fresh scan's ``result`` under ``found``'s keys when that is safe (see the
     module docstring): no errors, the file unchanged since it was hashed, and not racy. A
     scan with chat rows is not stored: its media and longest examples are not kept here."""
     if result.errors or result.chats or not found.hashed or not _unchanged(found):
         return
-    _write_entry(cache.entry(found.key), _body(found.key, result))
+    contents.put(found.key, _body(found.key, result))
     _note_path(index, found, result)
+
+
+def settle(index: PathIndex, contents: ContentIndex, found: Probe, result: Scan) -> None:
+    """Note what ``found`` led to: a content entry's hit (`note_hit`) or a fresh scan
+    (`remember`)."""
+    if found.hit is not None:
+        note_hit(index, found)
+    else:
+        remember(index, contents, found, result)
 
 
 def cached_scan(
@@ -291,13 +367,14 @@ def cached_scan(
 ) -> Scan:
     """``scan(source, base_model, hyperparameters)``, or its remembered result when the
     bytes of ``path`` were cleanly scanned before with the same settings."""
-    index = PathIndex(cache)
-    found = probe(cache, index, source, path, base_model, hyperparameters)
+    index, contents = PathIndex(cache), ContentIndex(cache)
+    found = probe(contents, index, source, path, base_model, hyperparameters)
     if found is None:
         return scan(source, base_model, hyperparameters)  # let the reader say what is wrong
-    result = note_hit(index, found)
+    result = found.hit
     if result is None:
         result = scan(source, base_model, hyperparameters)
-        remember(cache, index, found, result)
+    settle(index, contents, found, result)
     index.save()
+    contents.save()
     return result

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring as json_string
 
 from gitops_tune.dataset.records import Example
@@ -86,15 +86,19 @@ class Fingerprinter:
         self.size += len(data) if self.count else len(data) - 1
         self.count += 1
 
-    def add_lines(self, lines: bytes, count: int) -> None:
+    def add_lines(self, parts: Sequence[bytes | memoryview], count: int) -> None:
         """Add ``count`` examples given as their fingerprint lines joined by ``\\n`` (no
-        final newline), each exactly as `add` would make it; the same result as `add` on each."""
+        final newline), in ``parts`` to be hashed in turn, each line exactly as `add` would
+        make it; the same result as `add` on each."""
         if not count:
             return
-        self._hash.update(lines)
+        size = 0
+        for part in parts:
+            self._hash.update(part)
+            size += len(part)
         self._hash.update(b"\n")
         # the request array has a comma where these have a newline, plus one before them
-        self.size += len(lines) + (1 if self.count else 0)
+        self.size += size + (1 if self.count else 0)
         self.count += count
 
     def hexdigest(self) -> str:

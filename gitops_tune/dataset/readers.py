@@ -16,7 +16,10 @@ from gitops_tune.dataset.records import SUFFIXES, DatasetError, Item, Row, Sourc
 from gitops_tune.errors import Diagnostic, Location
 
 MAX_JSON_FILE_BYTES = 64 * 1024 * 1024  # a .json array is parsed whole: bound what is held
-BLOCK_BYTES = 1 << 20  # JSONL is read in blocks of whole lines of about this size
+#: JSONL is read in blocks of whole lines of about this size: under the C library's threshold
+#: for mapping fresh pages (128 KiB), so the buffers of one block are reused for the next
+#: instead of each costing a page fault per 4 KiB.
+BLOCK_BYTES = 64 << 10
 
 #: The C scanner behind `json.loads`, called directly: ``(text, index) -> (value, end)``.
 scan_json: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -66,11 +69,12 @@ def cannot_read(display: str, e: OSError) -> Diagnostic:
 # --- JSONL ------------------------------------------------------------------------------------
 
 
-def jsonl_blocks(path: str) -> Iterator[tuple[int, int, bytes]]:
-    """``(first line number, byte offset, block)``: the file in blocks that end at a newline
-    (the last may not). Splitting at ``\\n`` bytes is exactly how binary line iteration splits,
-    and UTF-8 never puts a ``\\n`` byte inside a character."""
-    number, offset, rest = 1, 0, b""
+def jsonl_blocks(path: str) -> Iterator[tuple[int, bytes]]:
+    """``(byte offset, block)``: the file in blocks that end at a newline (the last may not).
+    Splitting at ``\\n`` bytes is exactly how binary line iteration splits, and UTF-8 never
+    puts a ``\\n`` byte inside a character. The caller counts lines (a block's first line is
+    one more than the newlines before it)."""
+    offset, rest = 0, b""
     with open(path, "rb") as f:
         while True:
             chunk = f.read(BLOCK_BYTES)
@@ -82,11 +86,10 @@ def jsonl_blocks(path: str) -> Iterator[tuple[int, int, bytes]]:
                 rest = data
                 continue
             block, rest = data[:cut], data[cut:]
-            yield number, offset, block
-            number += block.count(b"\n")
+            yield offset, block
             offset += len(block)
     if rest:
-        yield number, offset, rest
+        yield offset, rest
 
 
 def jsonl_block_items(
@@ -131,12 +134,14 @@ def jsonl_block_items(
 
 def read_jsonl(path: str, display: str) -> Iterator[Item]:
     """One JSON object per line; blank lines are skipped. Locations are line numbers."""
+    number = 1
     try:
-        for number, offset, block in jsonl_blocks(path):
+        for offset, block in jsonl_blocks(path):
             for item in jsonl_block_items(display, number, offset, block):
                 if item is None:
                     return
                 yield item
+            number += block.count(b"\n")
     except OSError as e:
         yield cannot_read(display, e)
 

@@ -2,9 +2,9 @@
 `stream` re-reads the same source at create time and yields `Example` values.
 
 Both run rows through `_examples`, the hot loop of every dataset. A JSONL file is scanned a
-block at a time: a block whose every line is a valid example takes the fast path
-(`_fast_block`, no per-row objects), any other block the reader's own line-by-line path, so
-the result is exactly what reading row by row gives.
+block at a time: a block whose every line is a valid example takes a fast path (first
+`fastpath.pairs_block`, in C; then `_fast_block`, no per-row objects), any other block the
+reader's own line-by-line path, so the result is exactly what reading row by row gives.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
 
-from gitops_tune.dataset import chat, readers
+from gitops_tune.dataset import chat, fastpath, readers
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
@@ -26,9 +26,9 @@ from gitops_tune.dataset.checks import (
     length_problems,
     row_problems,
 )
+from gitops_tune.dataset.fastpath import Lines
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
-from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Diagnostic, Location, UserError
 
 Report = Callable[[Diagnostic], None]
@@ -40,9 +40,9 @@ class Tally:
 
     KEEP_LONGEST = 3
 
-    def __init__(self, resolutions: tuple[str, ...]) -> None:
+    def __init__(self) -> None:
         self.rows = 0
-        self.resolutions = resolutions
+        self._resolutions: tuple[str, ...] | None = None
         self.chats = 0
         self.chat_at: Location | None = None
         self.media: list[tuple[Media, Location, str | None]] = []
@@ -67,6 +67,16 @@ class Tally:
         if len(self.longest) > 4 * self.KEEP_LONGEST:
             self.longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
         return found
+
+    @property
+    def resolutions(self) -> tuple[str, ...]:
+        """The mediaResolution values a chat row may name, read when the first one comes
+        (the table's YAML costs a scan worker's start-up time otherwise)."""
+        if self._resolutions is None:
+            from gitops_tune.dataset.tuning_limits import media_resolutions
+
+            self._resolutions = media_resolutions()
+        return self._resolutions
 
     def _same_resolution(self, value: str, item: Row) -> None:
         if self.resolution is None:
@@ -185,9 +195,7 @@ def _block_lines(block: bytes, first: bool) -> list[str] | None:
     return lines
 
 
-def _fast_block(
-    block: bytes, first: bool, fin: str, fout: str, preamble: str
-) -> tuple[bytes, int] | None:
+def _fast_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -> Lines | None:
     """A JSONL block whose every line is a valid example -> (its fingerprint lines joined by
     newlines, count), with no per-row objects. Anything else -> None: the caller reads that
     block line by line, with the diagnostics.
@@ -229,9 +237,29 @@ def _fast_block(
         else:
             append(f'{{"textInput":"{pre}{inp}","output":"{output}"}}')
     try:
-        return "\n".join(out).encode(), len(out)
+        return ("\n".join(out).encode(),), len(out)
     except UnicodeEncodeError:  # a lone surrogate: let the careful path say where
         return None
+
+
+#: The fast paths a JSONL block tries in turn before the exact line-by-line path (the tests
+#: empty it to compare).
+FAST_PATHS: tuple[Callable[[bytes, bool, str, str, str], Lines | None], ...] = (
+    fastpath.pairs_block,
+    _fast_block,
+)
+
+
+def _fast(
+    block: bytes, first: bool, fin: str, fout: str, preamble: str
+) -> tuple[Lines, int] | None:
+    """The first fast path's lines for ``block``, and the newlines the block holds (the
+    msgspec path takes a line per example, no blank line, so it need not count them)."""
+    for path in FAST_PATHS:
+        found = path(block, first, fin, fout, preamble)
+        if found is not None:
+            return found, found[1] if path is fastpath.pairs_block else block.count(b"\n")
+    return None
 
 
 def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
@@ -245,14 +273,18 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, ta
         source.preamble,
         source.display,
     )
+    number = 1  # the block's first line
     try:
-        for number, offset, block in readers.jsonl_blocks(path):
-            fast = _fast_block(block, number == 1, fin, fout, preamble)
+        for offset, block in readers.jsonl_blocks(path):
+            fast = _fast(block, not offset, fin, fout, preamble)
             if fast is not None:
-                fp.add_lines(*fast)
-                count += fast[1]
+                (lines, examples), newlines = fast
+                fp.add_lines(lines, examples)
+                count += examples
+                number += newlines
                 continue
             items = list(readers.jsonl_block_items(display, number, offset, block))
+            number += block.count(b"\n")
             stop = bool(items) and items[-1] is None
             valid = [i for i in items if i is not None]
             for _ in _examples(source, fp, report, tally, valid):
@@ -295,7 +327,7 @@ def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]
         else:
             dropped += 1
 
-    tally = Tally(media_resolutions())
+    tally = Tally()
     if source.path is not None and source.kind == "jsonl":
         count = _scan_jsonl(source, source.path, fp, report, tally)
     else:
@@ -327,7 +359,7 @@ def stream(
     def report(diagnostic: Diagnostic) -> None:
         raise UserError(diagnostic)
 
-    for found in _examples(source, fp, report, Tally(media_resolutions())):
+    for found in _examples(source, fp, report, Tally()):
         yield found if type(found) is Conversation else Example(*found)
     if expected_fingerprint is not None and fp.hexdigest() != expected_fingerprint:
         raise UserError(

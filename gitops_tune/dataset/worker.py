@@ -1,14 +1,63 @@
-"""A scan worker process (see `gitops_tune.dataset.batch`): reads pickled `ScanJob` values on
-standard input, writes their `Scan` results, in order, pickled on standard output."""
+"""A scan worker process (see `gitops_tune.dataset.batch`) and the job it runs.
+
+A worker writes one `READY` byte once it has started, then reads pickled lists of `ScanJob`
+values on standard input until the input ends, and for each list writes the list of their
+`Scan` results, pickled, on standard output. It neither reads nor writes the cache: the
+caller looked the files up and stores the results. This module imports only what a scan
+needs, so that a worker starts quickly.
+"""
 
 from __future__ import annotations
 
 import pickle
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gitops_tune.dataset.readers import file_source
+from gitops_tune.dataset.records import Scan, Source
+from gitops_tune.dataset.scanner import scan
+
+READY = b"\n"
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    """One data file to scan with one model's settings (plain values: it crosses processes)."""
+
+    path: str
+    display: str
+    input_field: str
+    output_field: str
+    preamble: str
+    base_model: str
+    hyperparameters: tuple[tuple[str, object], ...]
+
+    @classmethod
+    def of(cls, source: Source, base_model: str, hp: Mapping[str, object]) -> ScanJob | None:
+        """The job for a file source; None for inline examples."""
+        if source.path is None:
+            return None
+        fields, pre = (source.input_field, source.output_field), source.preamble
+        return cls(source.path, source.display, *fields, pre, base_model, tuple(sorted(hp.items())))
+
+    def source(self) -> Source:
+        fields = {"input_field": self.input_field, "output_field": self.output_field}
+        return file_source(self.path, self.display, preamble=self.preamble, **fields)
+
+    def run(self) -> Scan:
+        """The scan, without the cache."""
+        return scan(self.source(), self.base_model, dict(self.hyperparameters), None)
 
 
 def main() -> None:
-    jobs = pickle.load(sys.stdin.buffer)
-    results = [job.run() for job in jobs]
-    sys.stdout.buffer.write(pickle.dumps(results))
-    sys.stdout.buffer.flush()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(READY)  # started: the caller hands out chunks from now on
+    stdout.flush()
+    while True:
+        try:
+            jobs = pickle.load(stdin)
+        except EOFError:
+            return
+        pickle.dump([job.run() for job in jobs], stdout)
+        stdout.flush()

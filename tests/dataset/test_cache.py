@@ -51,7 +51,7 @@ class Reads:
         self.count = 0
         real = readers.jsonl_blocks
 
-        def counting(path: str) -> Iterator[tuple[int, int, bytes]]:
+        def counting(path: str) -> Iterator[tuple[int, bytes]]:
             self.count += 1
             return real(path)
 
@@ -164,15 +164,13 @@ def test_a_tampered_entry_is_a_miss(
 ) -> None:
     data = write(tmp_path / "d.jsonl", rows())
     first = do_scan(data)
-    index = home / "fingerprints" / "paths.json"
-    (entry,) = set((home / "fingerprints").glob("*.json")) - {index}
-    record = json.loads(entry.read_text())
-    record["fingerprint"] = "0" * 64  # still well-formed: the checksum tells
-    entry.write_text(json.dumps(record))
-    records = json.loads(index.read_text())
-    for path_record in records.values():  # the path entry, which answers first: the same
-        path_record["fingerprint"] = "0" * 64
-    index.write_text(json.dumps(records))
+    folder = home / "fingerprints"
+    assert {p.name for p in folder.glob("*.json")} == {"paths.json", "contents.json"}
+    for file in (folder / "contents.json", folder / "paths.json"):  # the path entry answers
+        records = json.loads(file.read_text())  # first: both are tampered with
+        (record,) = records.values()
+        record["fingerprint"] = "0" * 64  # still well-formed: the checksum tells
+        file.write_text(json.dumps(records))
     reads = Reads(monkeypatch)
     assert do_scan(data) == first
     assert reads.count == 1

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from gitops_tune import dataset as ds
 from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
+from gitops_tune.dataset import cache as cache_module
 from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, write
 
 
@@ -93,22 +95,19 @@ def test_a_damaged_cache_file_is_a_fresh_scan(
     data = write(tmp_path / "d.jsonl", rows())
     cache = tmp_path / "ci"
     first = scan_in(data, cache)
-    index = cache / "paths.json"
-    (content,) = set(cache.glob("*.json")) - {index}
+    index, content = cache / "paths.json", cache / "contents.json"
     if damage == "truncated":
         for target in (content, index):
             target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     else:  # well-formed JSON with one value changed: only the checksum tells
-        records = json.loads(index.read_text())
-        (path_record,) = records.values()
-        record = path_record if damage == "digest" else json.loads(content.read_text())
+        target = index if damage == "digest" else content
+        records = json.loads(target.read_text())
+        (record,) = records.values()
         changed = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}
-        record[damage] = changed.get(damage) or record[damage].replace("v2", "v9")
-        if damage == "digest":
-            index.write_text(json.dumps(records))
-        else:  # the path record answers first: drop it so that the content entry is asked
-            index.unlink()
-            content.write_text(json.dumps(record))
+        record[damage] = changed.get(damage) or record[damage].replace("v3", "v9")
+        target.write_text(json.dumps(records))
+        if damage != "digest":  # the path record answers first: drop it, so that the
+            index.unlink()  # content entry is asked
     reads = Reads(monkeypatch)
     assert scan_in(data, cache) == first
     assert reads.count == (0 if damage == "digest" else 1)  # a bad path entry: hashed again
@@ -148,7 +147,64 @@ def test_scans_in_worker_processes_match_one_at_a_time(
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
     assert reads.count == 0  # every one was done ahead
     if cache is not None:  # the clean ones were remembered by the calling process
-        assert len(set(cache.directory.glob("*.json")) - {cache.index}) == 5
+        assert len(json.loads(cache.contents.read_text())) == 5
         again = Scans(cache, workers=2)
         again.prefetch(jobs)
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
+
+
+def _parallel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[ScanJob], list[Scan]]:
+    """The jobs of `_tree`, their scans one at a time, and workers for any size."""
+    jobs = _tree(tmp_path)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    return jobs, [ds.scan(j.source(), BASE, HP, None) for j in jobs]
+
+
+def test_the_workers_take_chunks_and_the_caller_does_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs, expected = _parallel(tmp_path, monkeypatch)
+    monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
+    here: list[str] = []
+    real = ScanJob.run
+
+    def slow(job: ScanJob) -> Scan:  # in this process only: the worker gets some
+        here.append(job.path)
+        time.sleep(0.5)
+        return real(job)
+
+    monkeypatch.setattr(ScanJob, "run", slow)
+    scans = Scans(ScanCache(tmp_path / "cache"), workers=2)
+    scans.prefetch(jobs)
+    assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
+    assert 0 < len(here) < len(jobs)
+
+
+def test_a_worker_that_fails_leaves_its_chunks_to_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs, expected = _parallel(tmp_path, monkeypatch)
+    dies = "import sys; sys.stdout.buffer.write(b'\\n'); sys.stdout.buffer.flush(); sys.exit(3)"
+    monkeypatch.setattr(batch, "WORKER_CODE", dies)  # says it started, answers no chunk
+    scans = Scans(ScanCache(tmp_path / "cache"), workers=3)
+    scans.prefetch(jobs)
+    reads = Reads(monkeypatch)
+    assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
+    assert reads.count == 0
+
+
+def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module.PathIndex, "KEEP_UNUSED", 2)
+    monkeypatch.setattr(cache_module.ContentIndex, "KEEP_UNUSED", 2)
+    cache = tmp_path / "cache"
+    files = [write(tmp_path / f"d{i}.jsonl", rows(20, tag=f"{i}-")) for i in range(6)]
+    for data in files:  # one run each: the entries of d0 and d1 are the oldest
+        scan_in(data, cache)
+    assert len(json.loads((cache / "contents.json").read_text())) == 3  # d3, d4 and d5
+    reads = Reads(monkeypatch)
+    scan_in(files[5], cache)
+    assert reads.count == 0
+    scan_in(files[0], cache)
+    assert reads.count == 1
