@@ -39,7 +39,7 @@ def of(repo: Repo, name: str) -> list[dict[str, Any]]:
 def pipeline(repo: Repo, *, parent_tag: str = "", child: dict[str, Any] | None = None) -> None:
     repo.write(PARENT, dataset={"examples": examples(tag=parent_tag)})
     spec = {"from": {"model": PARENT}, "dataset": {"examples": examples(tag="more")}}
-    repo.write(CHILD, **spec, **(child or {}))
+    repo.write(CHILD, **{**spec, **(child or {})})
 
 
 def changes(repo: Repo, *args: str) -> dict[str, dict[str, Any]]:
@@ -213,3 +213,21 @@ def test_a_child_is_never_created_when_its_parent_is_rejected(vrepo: Repo) -> No
     assert of(vrepo, CHILD) == [] and len(of(vrepo, PARENT)) == 1
     again = vrepo.apply("--wait")  # still rejected: still no child
     assert again.exit_code == 1 and of(vrepo, CHILD) == [], again.output
+
+
+def test_a_changed_checkpoint_alone_retrains_the_child_and_says_so(vrepo: Repo) -> None:
+    pipeline(vrepo)
+    applied(vrepo)
+    pipeline(vrepo, child={"from": {"model": PARENT, "checkpoint": 1}})
+    found = changes(vrepo)
+    assert found[PARENT]["action"] == "no-op"
+    assert found[CHILD]["action"] == "replace"
+    assert found[CHILD]["reason_codes"] == ["from_checkpoint_changed"]
+    assert found[CHILD]["reasons"] == ["from.checkpoint changed (last -> 1)"]
+    assert {"path": "from.checkpoint", "before": "last", "after": "1"} in found[CHILD]["diff"]
+    assert "# from.checkpoint changed (last -> 1)" in vrepo.cli("plan").stdout
+    applied(vrepo)
+    (parent_job,) = of(vrepo, PARENT)
+    first = next(c for c in parent_job["tunedModel"]["checkpoints"] if int(c["epoch"]) == 1)
+    assert of(vrepo, CHILD)[-1]["preTunedModel"]["checkpointId"] == first["checkpointId"]
+    assert sorted(vrepo.actions()) == [(CHILD, "no-op"), (PARENT, "no-op")]
