@@ -5,6 +5,7 @@ pipeline of stages (``spec.from``) whose second stage has ``spec.method.preferen
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,3 +127,27 @@ def test_a_changed_beta_retrains_only_the_second_stage(prepo: tuple[Repo, Path])
     (first,) = of(repo, SFT)
     assert of(repo, PREF)[-1]["preTunedModel"]["tunedModelName"] == first["tunedModel"]["model"]
     assert of(repo, PREF)[-1]["preferenceOptimizationSpec"]["hyperParameters"]["beta"] == 0.3
+
+
+def test_status_shows_what_each_method_reports_of_its_data(prepo: tuple[Repo, Path]) -> None:
+    repo, _ = prepo
+    two_stages(repo)
+    applied(repo)
+    shown = repo.cli("status", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    rows = {r["name"]: r for r in json.loads(shown.stdout)["models"]}
+    (pref,) = of(repo, PREF)
+    reported = pref["tuningDataStats"]["preferenceOptimizationDataStats"]
+    assert rows[PREF]["data_stats"] == {
+        "method": "preference",
+        "examples": int(reported["tuningDatasetExampleCount"]),
+        "steps": int(reported["tuningStepCount"]),
+        "billable_tokens": int(reported["totalBillableTokenCount"]),
+        "billable_characters": None,
+        "dropped": [],
+    }
+    assert rows[PREF]["billable_tokens"] == int(reported["totalBillableTokenCount"])
+    assert rows[SFT]["data_stats"]["method"] == "supervised"
+    text = repo.cli("status").stdout
+    line = next(t for t in text.splitlines() if t.startswith(PREF))
+    assert f"{ROWS} examples, {reported['tuningStepCount']} steps" in line, text
