@@ -11,6 +11,8 @@ Roles come from the planner, so `status` and `plan` never disagree:
 
 Where the backend reports the training tokens it bills (Vertex AI's ``tuningDataStats``
 ``totalBillableTokenCount``), they are shown next to the plan's estimate for the current model.
+Where a job reports its data (``tuningDataStats``, each tuning method's own: examples, steps,
+characters billed where the method bills characters, examples dropped), a DATA column says it.
 """
 
 from __future__ import annotations
@@ -24,15 +26,16 @@ import click
 
 from gitops_tune import loss
 from gitops_tune.commands.session import Session, open_session
+from gitops_tune.dataset.chat import Conversation
 from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
-from gitops_tune.providers.base import RemoteModel, State, TuningEvaluationRun
+from gitops_tune.providers.base import DataStats, RemoteModel, State, TuningEvaluationRun
 from gitops_tune.providers.tuning_evaluation import summary
 from gitops_tune.render import loss as loss_chart
 from gitops_tune.render.progress import describe
-from gitops_tune.review.cost import estimate_tokens
+from gitops_tune.review.cost import estimate_tokens, method_tokens
 from gitops_tune.settings import Invocation
 
 
@@ -62,12 +65,19 @@ def run(
         return 0
     billed = any(r.billable is not None for r in rows)
     scored = any(r.score for r in rows)  # a SCORE column only where evaluations ran
+    stats = any(r.data for r in rows)  # a DATA column where jobs report their data
     head = ["NAME", "TUNED MODEL", "STATE", "ROLE", "PROGRESS", "LOSS"]
     table = [
-        head + (["SCORE"] if scored else []) + (["TOKENS (BILLED / ESTIMATED)"] if billed else [])
+        head
+        + (["SCORE"] if scored else [])
+        + (["TOKENS (BILLED / ESTIMATED)"] if billed else [])
+        + (["DATA (AS THE JOB REPORTS IT)"] if stats else [])
     ]
     table += [
-        r.cells() + ([r.score or "-"] if scored else []) + ([r.tokens()] if billed else [])
+        r.cells()
+        + ([r.score or "-"] if scored else [])
+        + ([r.tokens()] if billed else [])
+        + ([r.data.summary() if r.data else "-"] if stats else [])
         for r in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
@@ -94,6 +104,7 @@ class Row:
     score: str = ""  # the last evaluation: "0.8125 passed", "" where none ran
     tuning: str = ""  # the tuning job's own evaluation, e.g. "exactMatch 0.7500 (checkpoint 3)"
     tuning_runs: tuple[TuningEvaluationRun, ...] = ()
+    data: DataStats | None = None  # what the job reports of its data (any method)
 
     def cells(self) -> list[str]:
         return [self.name, self.model, self.state, self.role, self.progress, self.loss]
@@ -108,6 +119,7 @@ class Row:
         keys = ["name", "model", "state", "role", "progress", "loss"]
         doc: dict[str, Any] = dict(zip(keys, self.cells(), strict=True))
         doc |= {"billable_tokens": self.billable, "estimated_tokens": self.estimated}
+        doc |= {"data_stats": self.data.to_json() if self.data else None}
         doc |= {"score": self.score} if self.score else {}
         return doc | ({"tuning_evaluation": _runs_json(self.tuning_runs)} if self.tuning else {})
 
@@ -152,14 +164,20 @@ def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
         score,
         summary(m.tuning_evaluation),
         m.tuning_evaluation,
+        m.data_stats,
     )
 
 
 def estimated_tokens(d: DesiredModel) -> int:
     """The plan's estimate of ``d``'s training tokens: its examples' characters at about four
-    a token, times the epoch count (see `gitops_tune.review.cost`)."""
+    a token, times the epoch count; a method's rows as its cost line counts them (see
+    `gitops_tune.review.cost`)."""
+    epochs = d.hyperparameters.epochs
+    if d.options.method:
+        chars = sum(e.chars for e in d.examples() if isinstance(e, Conversation))
+        return method_tokens(d.options.method, d.options.method_settings, chars)[0] * epochs
     chars = sum(len(text) for e in d.examples() for text in token_texts(e))
-    return estimate_tokens(chars) * d.hyperparameters.epochs
+    return estimate_tokens(chars) * epochs
 
 
 def _roles(session: Session, observed: list[RemoteModel]) -> dict[str, str]:

@@ -43,13 +43,14 @@ class Stage:
     location: Location  # where spec.from.model is written
     parent_gated: bool = False  # the parent has an evaluation gate to pass first
 
-    def fingerprint_with(self, parent_fingerprint: str) -> str:
-        """The model's fingerprint were its parent's ``parent_fingerprint``."""
+    def fingerprint_with(self, parent_fingerprint: str, checkpoint: str | None = None) -> str:
+        """The model's fingerprint were its parent's ``parent_fingerprint`` (and were it to
+        start from ``checkpoint`` instead of its own)."""
         line = json.dumps(
             {
                 "data": self.own_fingerprint,
                 "from": {
-                    "checkpoint": self.checkpoint,
+                    "checkpoint": self.checkpoint if checkpoint is None else checkpoint,
                     "fingerprint": parent_fingerprint,
                     "model": self.parent,
                 },

@@ -134,4 +134,5 @@ def _checkpoint_problem(value: str | int) -> str:
         return BEST_REFUSED
     if value == "last" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
         return ""
-    return f"must be last or an epoch number (1 or more), got {value!r}"
+    quoted = " (a string: write the number without quotes)" if str(value).isdigit() else ""
+    return f"must be last or an epoch number (1 or more), got {value!r}{quoted}"

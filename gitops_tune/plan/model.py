@@ -100,6 +100,7 @@ class Reason(str, Enum):
     NOT_EVALUATED = "not_evaluated"
     EVALUATION_FAILED = "evaluation_failed"
     PARENT_CHANGED = "parent_changed"
+    FROM_CHECKPOINT_CHANGED = "from_checkpoint_changed"
 
 
 REASON_DOCS: dict[Reason, str] = {
@@ -134,6 +135,8 @@ REASON_DOCS: dict[Reason, str] = {
     " gate; the previous model keeps serving",
     Reason.PARENT_CHANGED: "create/replace: the model this one continues from (spec.from.model)"
     " is retrained, so this one is trained again from the parent's new model",
+    Reason.FROM_CHECKPOINT_CHANGED: "create/replace: spec.from.checkpoint changed, so this"
+    " one is trained again from another checkpoint of its parent",
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from gitops_tune.desired import DesiredModel, graph
 from gitops_tune.desired.state import Stage
-from gitops_tune.plan.model import ACTION_ORDER, Action, Change, Reason
+from gitops_tune.plan.model import ACTION_ORDER, Action, AttributeChange, Change, Reason
 from gitops_tune.providers.base import RemoteModel
 
 
@@ -37,10 +37,13 @@ def in_order(changes: list[Change], desired: Sequence[DesiredModel]) -> list[Cha
 
 def carry_parents(changes: list[Change], observed: Mapping[str, list[RemoteModel]]) -> list[Change]:
     """Each change of a stage names its parent (``depends_on``); a stage trained again because
-    its parent is (or was) retrained says so: "parent NAME changes", `Reason.PARENT_CHANGED`.
-    When only the parent explains the new fingerprint (the child's own inputs match a model
-    of the parent's that exists), that is the only reason; otherwise it joins the child's own."""
+    its parent is (or was) retrained says so: "parent NAME changes", `Reason.PARENT_CHANGED`,
+    and one trained again because ``from.checkpoint`` changed says that:
+    `Reason.FROM_CHECKPOINT_CHANGED`. When these alone explain the new fingerprint (the
+    child's own inputs match a model of the parent's that exists), they are the only reasons;
+    otherwise they join the child's own."""
     retrained = {c.name for c in changes if c.action.trains}
+    epochs = {c.name: c.desired.hyperparameters.epochs for c in changes if c.desired is not None}
     out = []
     for c in changes:
         stage = c.desired.stage if c.desired is not None else None
@@ -49,27 +52,63 @@ def carry_parents(changes: list[Change], observed: Mapping[str, list[RemoteModel
             continue
         c = replace(c, depends_on=(stage.parent,))
         if c.action in (Action.CREATE, Action.REPLACE):
-            c = _parent_reason(c, stage, stage.parent in retrained, observed.get(stage.parent, []))
+            remotes = observed.get(stage.parent, [])
+            found = _Before(stage, remotes, epochs.get(stage.parent, 0))
+            c = _parent_reason(c, stage, stage.parent in retrained, found)
             c = replace(c, notes=(*c.notes, _continues(stage)))
         out.append(c)
     return out
 
 
-def _parent_reason(c: Change, stage: Stage, retrains: bool, remotes: list[RemoteModel]) -> Change:
+class _Before:
+    """What the child's previous fingerprint was made from, found by making it again: each
+    fingerprint of the parent that exists (the markers the tool wrote) and each checkpoint the
+    child could have named ("last" or an epoch the parent has or had)."""
+
+    def __init__(self, stage: Stage, remotes: list[RemoteModel], epochs: int) -> None:
+        self.stage = stage
+        self.parents = {r.owner.fingerprint for r in remotes if r.owner is not None}
+        self.parents.add(stage.parent_fingerprint)
+        most = max([epochs, *(k.epoch for r in remotes for k in r.checkpoints)])
+        self.checkpoints = ["last", *(str(e) for e in range(1, most + 1))]
+
+    def of(self, fingerprint: str) -> tuple[str, str] | None:
+        """(the parent's fingerprint, the checkpoint) that made ``fingerprint``; None when the
+        child's own inputs changed."""
+        for parent in sorted(self.parents):
+            for checkpoint in self.checkpoints:
+                if self.stage.fingerprint_with(parent, checkpoint) == fingerprint:
+                    return parent, checkpoint
+        return None
+
+
+def _parent_reason(c: Change, stage: Stage, retrains: bool, found: _Before) -> Change:
     before = next((a.before for a in c.diff if a.path == "fingerprint"), None)
-    if before is None:  # nothing trained before under this name
+    if not isinstance(before, str):  # nothing trained before under this name
         return c
-    earlier = {r.owner.fingerprint for r in remotes if r.owner is not None}
-    earlier.discard(stage.parent_fingerprint)
-    only_parent = any(stage.fingerprint_with(fp) == before for fp in earlier)
-    if not (only_parent or retrains):
-        return c
+    made = found.of(before)
     why = f"parent {stage.parent} {'changes' if retrains else 'changed'}"
-    if only_parent:
-        return replace(c, reasons=(why,), reason_codes=(Reason.PARENT_CHANGED,))
-    return replace(
-        c, reasons=(*c.reasons, why), reason_codes=(*c.reason_codes, Reason.PARENT_CHANGED)
-    )
+    if made is None:  # the child's own inputs changed: its own reasons first
+        if not retrains:
+            return c
+        return replace(
+            c, reasons=(*c.reasons, why), reason_codes=(*c.reason_codes, Reason.PARENT_CHANGED)
+        )
+    parent, checkpoint = made
+    reasons: list[str] = []
+    codes: list[Reason] = []
+    diff = c.diff
+    if checkpoint != stage.checkpoint:
+        reasons.append(f"from.checkpoint changed ({checkpoint} -> {stage.checkpoint})")
+        codes.append(Reason.FROM_CHECKPOINT_CHANGED)
+        moved = AttributeChange("from.checkpoint", checkpoint, stage.checkpoint)
+        diff = tuple(sorted((*diff, moved), key=lambda a: a.path))
+    if parent != stage.parent_fingerprint or retrains:
+        reasons.append(why)
+        codes.append(Reason.PARENT_CHANGED)
+    if not reasons:
+        return c
+    return replace(c, reasons=tuple(reasons), reason_codes=tuple(codes), diff=diff)
 
 
 def _continues(stage: Stage) -> str:

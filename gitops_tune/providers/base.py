@@ -88,6 +88,43 @@ class TuningEvaluationRun:
 
 
 @dataclass(frozen=True)
+class DataStats:
+    """What a tuning job reports of its training data, for every method alike (Vertex AI's
+    ``tuningDataStats``: ``supervisedTuningDataStats``, ``preferenceOptimizationDataStats``,
+    ``reinforcementTuningDataStats``, ``distillationDataStats.trainingDatasetStats``); None
+    where the job leaves a value out."""
+
+    method: str  # "supervised", "preference", "reinforcement" or "distillation"
+    examples: int | None = None  # tuningDatasetExampleCount
+    steps: int | None = None  # tuningStepCount
+    billable_tokens: int | None = None  # totalBillableTokenCount (supervised, preference)
+    billable_characters: int | None = None  # totalBillableCharacterCount (the others)
+    dropped: tuple[tuple[int, str], ...] = ()  # a sample: (example index from 1, why)
+
+    def summary(self) -> str:
+        """One line: "20 examples, 6 steps, 3,360 characters billed, 1 dropped (3: why)"."""
+        counts = ((self.examples, "examples"), (self.steps, "steps"))
+        parts = [f"{n:,} {what}" for n, what in counts if n is not None]
+        if self.billable_characters is not None:
+            parts.append(f"{self.billable_characters:,} characters billed")
+        if self.dropped:
+            index, why = self.dropped[0]
+            more = f" (example {index}: {why})" if why else f" (example {index})"
+            parts.append(f"{len(self.dropped)} dropped{more}")
+        return ", ".join(parts) if parts else "-"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "examples": self.examples,
+            "steps": self.steps,
+            "billable_tokens": self.billable_tokens,
+            "billable_characters": self.billable_characters,
+            "dropped": [{"example": i, "reason": why} for i, why in self.dropped],
+        }
+
+
+@dataclass(frozen=True)
 class TrainingOptions:
     """How a training run is set up beyond its data and hyperparameters (Vertex AI's
     ``TuningJob``: ``preTunedModel``, ``supervisedTuningSpec.exportLastCheckpointOnly``,
@@ -187,6 +224,7 @@ class RemoteModel:
     serving_checkpoint: str = ""  # the checkpoint ID the endpoint serves ("": unknown)
     scores: Scores | None = None  # the last evaluation, from the marker
     billable_tokens: int | None = None  # what the backend bills its training for, if it says
+    data_stats: DataStats | None = None  # what the job reports of its data, if it does
     retirement: Retirement | None = None  # None: retiring it is one plain delete
     tuned_model: str = ""  # what a later run continues from (Vertex AI: the tuned Model)
     # FAILED because cancelled mid-training, and the model is kept and answers: Google's tuning

@@ -32,6 +32,7 @@ from gitops_tune.providers.tuning_evaluation import runs_from
 from gitops_tune.providers.tuning_job import TuneRequest, TuningJob
 from gitops_tune.providers.vertex_methods import (
     config_fields,
+    data_stats,
     method_of,
     method_spec,
     training_uri,
@@ -275,11 +276,9 @@ def _http_options(timeout_s: float, base_url: str | None, api_version: str | Non
 def _job(job: types.TuningJob) -> TuningJob:
     tuned = job.tuned_model
     spec = method_spec(job)
-    stats = job.tuning_data_stats.supervised_tuning_data_stats if job.tuning_data_stats else None
-    steps = stats.tuning_step_count if stats is not None else None
+    stats = data_stats(job.tuning_data_stats)
     pre = job.pre_tuned_model
     checkpoints = (tuned.checkpoints or []) if tuned is not None else []
-    billable = stats.total_billable_token_count if stats is not None else None
     return TuningJob(
         name=job.name or "",
         state=job.state.value if job.state is not None else "",
@@ -290,7 +289,7 @@ def _job(job: types.TuningJob) -> TuningJob:
         hyperparameters=_hyperparameters(job),
         create_time=job.create_time,
         update_time=job.update_time,
-        total_steps=int(steps) if steps is not None else None,
+        total_steps=stats.steps if stats is not None else None,
         endpoint=(tuned.endpoint or "") if tuned is not None else "",
         tuned_model=(tuned.model or "") if tuned is not None else "",
         error=None if job.error is None else (job.error.message or ""),
@@ -303,7 +302,8 @@ def _job(job: types.TuningJob) -> TuningJob:
             for c in checkpoints
         ),
         checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),
-        billable_tokens=int(billable) if billable is not None else None,
+        billable_tokens=stats.billable_tokens if stats is not None else None,
+        data_stats=stats,
         evaluation_runs=runs_from(
             r.model_dump(mode="json", exclude_none=True) for r in job.evaluate_dataset_runs or []
         ),

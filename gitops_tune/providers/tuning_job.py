@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gitops_tune.backends import Hyperparameters
-from gitops_tune.providers.base import Checkpoint, TrainingOptions, TuningEvaluationRun
+from gitops_tune.providers.base import (
+    Checkpoint,
+    DataStats,
+    TrainingOptions,
+    TuningEvaluationRun,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class TuningJob:
     checkpoints: tuple[Checkpoint, ...] = ()  # tunedModel.checkpoints, by epoch
     checkpoint_endpoints: tuple[str, ...] = ()  # where checkpoints were deployed
     billable_tokens: int | None = None  # tuningDataStats...totalBillableTokenCount
+    data_stats: DataStats | None = None  # tuningDataStats, whichever method's
     evaluation_runs: tuple[TuningEvaluationRun, ...] = ()  # evaluateDatasetRuns
 
 

@@ -281,6 +281,7 @@ def to_remote(
         serving_checkpoint=serving_checkpoint(job, model),
         scores=scores_from(model.labels) if model is not None else None,
         billable_tokens=job.billable_tokens,
+        data_stats=job.data_stats,
         retirement=retirement(job, model, refused) if job.tuned_model else None,
         tuned_model=job.tuned_model if verdict.state is State.ACTIVE else "",
         tuning_evaluation=job.evaluation_runs,

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gitops_tune.manifest.methods import TUNING_METHOD
+from gitops_tune.providers.base import DataStats
 
 #: The TuningJob field holding each method's spec (v1beta1 TuningJob, google-genai TuningJob).
 SPEC_FIELDS = {
@@ -112,3 +113,43 @@ def training_uri(spec: Any) -> str:
     """The spec's training data (a distillation spec's prompts); "" when none."""
     uri = getattr(spec, "training_dataset_uri", None) or getattr(spec, "prompt_dataset_uri", None)
     return str(uri or "")
+
+
+#: google-genai's ``TuningDataStats`` field of each method's stats (v1beta1 ``TuningDataStats``).
+_STATS = (
+    ("supervised", "supervised_tuning_data_stats"),
+    ("preference", "preference_optimization_data_stats"),
+    ("reinforcement", "reinforcement_tuning_data_stats"),
+    ("distillation", "distillation_data_stats"),
+)
+
+
+def data_stats(stats: Any) -> DataStats | None:
+    """A google-genai ``TuningDataStats`` as `DataStats`, whichever method's stats it holds
+    (distillation's are its ``training_dataset_stats``, a ``DatasetStats`` as reinforcement's
+    are); None when it holds none."""
+    for method, name in _STATS:
+        found = getattr(stats, name, None) if stats is not None else None
+        if method == "distillation" and found is not None:
+            found = found.training_dataset_stats
+        if found is None:
+            continue
+        indices = getattr(found, "dropped_example_indices", None) or []
+        reasons = getattr(found, "dropped_example_reasons", None) or []
+        return DataStats(
+            method=method,
+            examples=_int(getattr(found, "tuning_dataset_example_count", None)),
+            steps=_int(getattr(found, "tuning_step_count", None)),
+            billable_tokens=_int(getattr(found, "total_billable_token_count", None)),
+            billable_characters=_int(getattr(found, "total_billable_character_count", None)),
+            dropped=tuple(
+                (int(i), str(reasons[k]) if k < len(reasons) else "") for k, i in enumerate(indices)
+            ),
+        )
+    return None
+
+
+def _int(value: object) -> int | None:
+    return (
+        int(value) if isinstance(value, (int, str)) and str(value).lstrip("-").isdigit() else None
+    )

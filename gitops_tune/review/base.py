@@ -128,7 +128,7 @@ def _pairs(m: DesiredModel) -> Pairs:
     fingerprint is not recomputed for a comparison."""
     source = m.source
     assert source is not None
-    return lambda: ((inp, out) for _, inp, out, _ in pairs(source))
+    return lambda: ((inp, out) for _, inp, out, _ in pairs(source, m.options.method))
 
 
 def _against(base: BaseTree, item: mf.Parsed, head: DesiredModel, show: int) -> BaseChange:

@@ -42,7 +42,9 @@ def check(model: DesiredModel) -> Checked:
     """The data-quality findings of one model (none for a gs:// dataset, which is not read)."""
     if model.source is None:
         return Checked((), {}, model.example_count, 0)
-    found, n, chars = rules.check(model.source, model.preamble, model.task, model.validation_source)
+    found, n, chars = rules.check(
+        model.source, model.preamble, model.task, model.validation_source, model.options.method
+    )
     kept = tuple(f for f in found if f.rule not in model.ignored)
     silenced = {f.rule: model.ignored[f.rule] for f in found if f.rule in model.ignored}
     return Checked(kept, silenced, n, chars)

@@ -12,6 +12,7 @@ refuses such an example, so it is always an error and cannot be silenced.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import statistics
 from array import array
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import get_args
 
 from gitops_tune.dataset import chat
+from gitops_tune.dataset import methods as rows
 from gitops_tune.dataset.records import Row, Source
 from gitops_tune.dataset.tuning_limits import media_resolutions
 from gitops_tune.errors import Location, Severity
@@ -48,6 +50,21 @@ RULES: dict[str, Rule] = {
     )
 }
 assert set(RULES) == set(get_args(ReviewRule))
+#: The tuning methods each rule runs on ("" is supervised): what an example's input and output
+#: are differs per method (`pairs`), and a rule runs only where its question has an answer.
+#: Same input, different output is a conflict only where the output is a single right answer
+#: (supervised targets, reinforcement references); one preference prompt with several scored
+#: pairs is ordinary. Preambles, label sets and "prefix:" formats are supervised text only.
+METHODS: dict[str, tuple[str, ...]] = {
+    "duplicate-example": ("", "preference", "reinforcement", "distillation"),
+    "conflicting-labels": ("", "reinforcement"),
+    "validation-leakage": ("", "preference", "reinforcement", "distillation"),
+    "preamble-in-input": ("",),
+    "length-outlier": ("", "preference", "reinforcement", "distillation"),
+    "label-imbalance": ("",),
+    "mixed-input-format": ("",),
+}
+assert set(METHODS) == set(RULES)
 EMPTY_OUTPUT = Rule("empty-output", "error", "an empty or whitespace-only output")
 
 MAX_PER_RULE = 5
@@ -71,13 +88,17 @@ def labels_of(counts: Counter[str] | None, total: int, task: str) -> Counter[str
     return None
 
 
-def pairs(source: Source) -> Iterator[tuple[Location, str, str, int]]:
+def pairs(source: Source, method: str = "") -> Iterator[tuple[Location, str, str, int]]:
     """The valid rows of a source that was checked: (where, input, output, characters of
     text it trains on, the preamble not included). A chat example (`gitops_tune.dataset.chat`)
     is its conversation up to the last model turn (canonical JSON, system instruction
     included) and that turn's text, so "same input, different output" compares everything
     before the last model turn; its characters are its text parts' (`records.token_texts`),
-    not the JSON's."""
+    not the JSON's. A tuning method's row (`method_pairs`) is its prompt and what it is
+    judged by."""
+    if method:
+        yield from method_pairs(source, method)
+        return
     fin, fout = source.input_field, source.output_field
     for item in source.rows():
         if type(item) is Row and type(item.value) is dict:
@@ -92,11 +113,31 @@ def pairs(source: Source) -> Iterator[tuple[Location, str, str, int]]:
                 yield item.location, found.prompt, found.output, found.chars
 
 
+def method_pairs(source: Source, method: str) -> Iterator[tuple[Location, str, str, int]]:
+    """The valid rows of a tuning method's dataset (`gitops_tune.dataset.methods`): the input
+    is the prompt (system instruction and contents, canonical JSON); the output is what the
+    row is judged by: a preference row's scored completions, a reinforcement row's
+    references, nothing for a distillation prompt (the teacher writes its answer)."""
+    resolutions = media_resolutions()
+    for item in source.rows():
+        if type(item) is not Row:
+            continue
+        try:
+            found = rows.parse(method, item.value, resolutions)
+        except chat.ChatError:
+            continue
+        row = json.loads(found.line)
+        judged = {"preference": "completions", "reinforcement": "references"}.get(method)
+        output = json.dumps(row.get(judged), sort_keys=True) if judged in row else ""
+        yield item.location, found.prompt, output, found.chars
+
+
 @dataclass
 class _Pass:
     """What one pass over the training rows keeps: hashes, lengths, counts."""
 
     preamble: str
+    method: str = ""  # the tuning method ("": supervised); rules run where `METHODS` says
     found: dict[str, list[Finding]] = field(default_factory=dict)
     extra: Counter[str] = field(default_factory=Counter)  # findings beyond MAX_PER_RULE
     seen: dict[bytes, tuple[bytes, Location]] = field(default_factory=dict)
@@ -110,6 +151,8 @@ class _Pass:
     _interned: dict[str, str] = field(default_factory=dict)
 
     def report(self, rule: str, message: str, where: Location) -> None:
+        if self.method not in METHODS[rule]:
+            return
         shown = self.found.setdefault(rule, [])
         if len(shown) < MAX_PER_RULE:
             shown.append(Finding(rule, RULES[rule].severity, message, where))
@@ -162,18 +205,20 @@ def check(
     preamble: str,
     task: str,
     validation: Source | None = None,
+    method: str = "",
 ) -> tuple[list[Finding], int, int]:
     """All findings of a training set (and its validation set), in rule order then file
-    order; with the example count and the characters the examples hold."""
-    p = _Pass(preamble)
-    for where, inp, output, chars in pairs(source):
+    order; with the example count and the characters the examples hold. ``method``: the
+    tuning method whose rows these are ("": supervised)."""
+    p = _Pass(preamble, method)
+    for where, inp, output, chars in pairs(source, method):
         p.add(where, inp, output, chars)
     n = len(p.lengths)
     _outliers(p)
     _imbalance(p, n, task)
     _mixed_formats(p, n)
     if validation is not None:
-        for where, inp, _, _ in pairs(validation):
+        for where, inp, _, _ in pairs(validation, method):
             k = key(inp)
             if k in p.seen:
                 p.report(

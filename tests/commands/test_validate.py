@@ -167,10 +167,46 @@ def test_the_vertex_methods_example_is_valid_there_and_refused_on_the_gemini_api
     refused = valid_on_vertex_refused_on_gemini(
         monkeypatch,
         "examples-vertex-methods/",
-        "3 models valid; workspace support-methods (vertex)",
+        "4 models valid, 1 warning; workspace support-methods (vertex)",
     )
-    for method in ("preference", "reinforcement", "distillation"):
+    for method in ("reinforcement", "distillation"):
         assert f": spec.method: {method} tuning does not apply to backend gemini" in refused
+    assert "data/preferred.jsonl:1: the Gemini chat format" in refused  # the pipeline's first
+
+
+def test_the_methods_example_pipeline_is_supervised_then_preference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Google's recommended recipe: supervised tuning on the preferred responses, then
+    preference tuning from its last checkpoint, on the same prompts."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITOPS_TUNE_BACKEND", raising=False)
+    state, errors = collect(["examples-vertex-methods/"], Invocation.from_environ())
+    assert errors == []
+    models = {m.name: m for m in state.models}
+    sft, pref = models["reply-tone-sft"], models["reply-tone"]
+    assert sft.stage is None and sft.options.method == ""
+    assert pref.stage is not None and (pref.stage.parent, pref.stage.checkpoint) == (
+        "reply-tone-sft",
+        "last",
+    )
+    assert (pref.options.method, json.loads(pref.options.method_settings)) == (
+        "preference",
+        {"beta": 0.1},
+    )
+    data = ROOT / "examples-vertex-methods" / "data"
+    pairs = [json.loads(line) for line in (data / "preferences.jsonl").open()]
+    preferred = [json.loads(line) for line in (data / "preferred.jsonl").open()]
+    assert preferred == [
+        {
+            "systemInstruction": p["systemInstruction"],
+            "contents": [
+                *p["contents"],
+                next(c for c in p["completions"] if c["score"])["completion"],
+            ],
+        }
+        for p in pairs
+    ]
 
 
 @pytest.mark.parametrize(

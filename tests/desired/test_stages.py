@@ -87,6 +87,11 @@ def test_what_a_child_asks_of_its_parent_is_checked(tmp_path: Path) -> None:
     [
         ({"model": "sft", "checkpoint": "best"}, "spec.from.checkpoint: checkpoint best is not"),
         ({"model": "sft", "checkpoint": 0}, "spec.from.checkpoint: must be last or an epoch"),
+        (
+            {"model": "sft", "checkpoint": "2"},
+            "spec.from.checkpoint: must be last or an epoch number (1 or more), got '2' (a "
+            "string: write the number without quotes)",
+        ),
         ({}, "spec.from: set exactly one of 'model'"),
         (
             {"model": "sft", "checkpointId": "3"},

@@ -13,6 +13,7 @@ import pytest
 
 from gitops_tune.emulator.server import EmulatorConfig, start
 from tests.e2e.conftest import Repo, repo_for, vertex_rest
+from tests.e2e.test_evaluation import HELD_OUT, degrade, tickets
 from tests.harness import examples
 
 PARENT, CHILD = "support-sft", "support-more"
@@ -38,7 +39,7 @@ def of(repo: Repo, name: str) -> list[dict[str, Any]]:
 def pipeline(repo: Repo, *, parent_tag: str = "", child: dict[str, Any] | None = None) -> None:
     repo.write(PARENT, dataset={"examples": examples(tag=parent_tag)})
     spec = {"from": {"model": PARENT}, "dataset": {"examples": examples(tag="more")}}
-    repo.write(CHILD, **spec, **(child or {}))
+    repo.write(CHILD, **{**spec, **(child or {})})
 
 
 def changes(repo: Repo, *args: str) -> dict[str, dict[str, Any]]:
@@ -177,3 +178,56 @@ def test_a_cycle_or_a_dangling_reference_is_one_error_at_its_line(
         assert message in errors[0]
         assert "Traceback" not in result.output
     assert jobs(vrepo) == []
+
+
+def gated_pipeline(repo: Repo) -> None:
+    """The parent has an evaluation gate (labelAccuracy >= 0.8 on a held-out set)."""
+    evaluation = {"dataset": {"examples": HELD_OUT}, "metric": "labelAccuracy", "minScore": 0.8}
+    repo.write(PARENT, dataset={"examples": tickets()}, evaluation=evaluation)
+    repo.write(CHILD, **{"from": {"model": PARENT}}, dataset={"examples": tickets(11)})
+
+
+def test_a_gated_parent_is_evaluated_and_passes_before_its_child_is_created(vrepo: Repo) -> None:
+    gated_pipeline(vrepo)
+    plan = vrepo.plan_json()
+    assert any("passed its evaluation" in n for n in plan["changes"][1]["notes"]), plan
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    scored = max(i for i, line in enumerate(lines) if line.startswith(f"{PARENT}: evaluating"))
+    made = next(i for i, line in enumerate(lines) if re.match(rf"{CHILD}: create \S+ done", line))
+    assert scored < made, result.output  # the child's job was created once the parent passed
+    (parent_job,), (child_job,) = of(vrepo, PARENT), of(vrepo, CHILD)
+    assert child_job["createTime"] >= parent_job["endTime"]
+    assert "1.0000 passed" in vrepo.cli("status").stdout
+    assert sorted(vrepo.actions()) == [(CHILD, "no-op"), (PARENT, "no-op")]
+
+
+def test_a_child_is_never_created_when_its_parent_is_rejected(vrepo: Repo) -> None:
+    degrade(vrepo, "all")  # every tuned model answers wrongly: the parent scores 0
+    gated_pipeline(vrepo)
+    result = vrepo.apply("--wait")
+    assert result.exit_code == 1, result.output
+    assert "rejected at score 0.0000 < 0.8000" in result.output
+    assert f"parent {PARENT} was rejected by its evaluation" in result.output, result.output
+    assert of(vrepo, CHILD) == [] and len(of(vrepo, PARENT)) == 1
+    again = vrepo.apply("--wait")  # still rejected: still no child
+    assert again.exit_code == 1 and of(vrepo, CHILD) == [], again.output
+
+
+def test_a_changed_checkpoint_alone_retrains_the_child_and_says_so(vrepo: Repo) -> None:
+    pipeline(vrepo)
+    applied(vrepo)
+    pipeline(vrepo, child={"from": {"model": PARENT, "checkpoint": 1}})
+    found = changes(vrepo)
+    assert found[PARENT]["action"] == "no-op"
+    assert found[CHILD]["action"] == "replace"
+    assert found[CHILD]["reason_codes"] == ["from_checkpoint_changed"]
+    assert found[CHILD]["reasons"] == ["from.checkpoint changed (last -> 1)"]
+    assert {"path": "from.checkpoint", "before": "last", "after": "1"} in found[CHILD]["diff"]
+    assert "# from.checkpoint changed (last -> 1)" in vrepo.cli("plan").stdout
+    applied(vrepo)
+    (parent_job,) = of(vrepo, PARENT)
+    first = next(c for c in parent_job["tunedModel"]["checkpoints"] if int(c["epoch"]) == 1)
+    assert of(vrepo, CHILD)[-1]["preTunedModel"]["checkpointId"] == first["checkpointId"]
+    assert sorted(vrepo.actions()) == [(CHILD, "no-op"), (PARENT, "no-op")]

@@ -160,6 +160,16 @@ def test_reinforcement_with_a_composite_reward_sends_googles_spec(
     shown = repo.cli("status", "--loss", "solver")
     assert shown.exit_code == 0, shown.output
     assert "reward curve: not published by the tuning job" in shown.output
+    stats = echo["tuningDataStats"]["reinforcementTuningDataStats"]
+    line = repo.cli("status").stdout.splitlines()[-1]
+    assert (
+        line.startswith("solver")
+        and (
+            f"12 examples, {stats['tuningStepCount']} steps, "
+            f"{int(stats['totalBillableCharacterCount']):,} characters billed"
+        )
+        in line
+    ), line
 
 
 def test_a_preference_model_applies_and_only_beta_retrains_it(mrepo: tuple[Repo, Path]) -> None:
@@ -203,3 +213,29 @@ def test_a_method_the_base_model_is_not_offered_is_one_error(mrepo: tuple[Repo, 
     assert len(lines) == 1, result.output
     assert "gemini-2.5-pro is not offered reinforcement tuning" in lines[0]
     assert RL_BASE in lines[0] and "solver.yaml:" in lines[0]
+
+
+def test_a_distillation_model_applies_and_status_shows_its_prompt_stats(
+    mrepo: tuple[Repo, Path],
+) -> None:
+    repo, wire = mrepo
+    prompts = [{"contents": [_user(f"Explain refund rule {i}.")]} for i in range(12)]
+    method = {"distillation": {"baseTeacherModel": "gemini-3.1-pro"}}
+    data = {"path": write_rows(repo, "prompts.jsonl", prompts)}
+    repo.write("explainer", baseModel=PREFERENCE_BASE, method=method, dataset=data)
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    (body,) = created(wire)
+    spec = types.TuningJob.model_validate(body).distillation_spec
+    assert spec is not None and spec.base_teacher_model == "gemini-3.1-pro"
+    assert spec.prompt_dataset_uri
+    (echo,) = jobs(repo).values()
+    stats = echo["tuningDataStats"]["distillationDataStats"]["trainingDatasetStats"]
+    shown = json.loads(repo.cli("status", "--format", "json").stdout)["models"][0]["data_stats"]
+    assert shown["method"] == "distillation"
+    assert (shown["examples"], shown["steps"], shown["billable_characters"]) == (
+        12,
+        int(stats["tuningStepCount"]),
+        int(stats["totalBillableCharacterCount"]),
+    )
+    assert repo.actions() == [("explainer", "no-op")]

@@ -77,3 +77,42 @@ def test_target_plans_a_child_with_its_ancestors() -> None:
         targets=["a-child"],
     )
     assert [c.name for c in destroy.changes] == ["a-child"]  # destroy takes what it is told
+
+
+def test_a_changed_checkpoint_alone_says_so_not_that_the_data_changed() -> None:
+    parent = "1" * 64
+    before = child_of(parent)  # checkpoint "last"
+    stage = Stage("z-parent", "2", parent, OWN, Location("c.yaml", 7, 10))
+    after = desired("a-child", stage.fingerprint, stage=stage)
+    observed = [remote("z-parent", parent), remote("a-child", before.fingerprint)]
+    p = run([after, desired("z-parent", parent)], observed)
+    by_name = {c.name: c for c in p.changes}
+    assert by_name["z-parent"].action.value == "no-op"
+    child = by_name["a-child"]
+    assert child.action.value == "replace"
+    assert child.reasons == ("from.checkpoint changed (last -> 2)",)
+    assert child.reason_codes == (Reason.FROM_CHECKPOINT_CHANGED,)
+    assert ("from.checkpoint", "last", "2") in [(a.path, a.before, a.after) for a in child.diff]
+
+
+def test_a_changed_checkpoint_and_a_retrained_parent_say_both() -> None:
+    old, new = "1" * 64, "2" * 64
+    before = child_of(old)
+    stage = Stage("z-parent", "1", new, OWN, Location("c.yaml", 7, 10))
+    after = desired("a-child", stage.fingerprint, stage=stage)
+    observed = [remote("z-parent", old), remote("a-child", before.fingerprint)]
+    p = run([after, desired("z-parent", new)], observed)
+    (child,) = [c for c in p.changes if c.name == "a-child"]
+    assert child.reason_codes == (Reason.FROM_CHECKPOINT_CHANGED, Reason.PARENT_CHANGED)
+    assert child.reasons == ("from.checkpoint changed (last -> 1)", "parent z-parent changes")
+
+
+def test_own_data_changed_with_the_checkpoint_says_the_data_changed() -> None:
+    parent = "1" * 64
+    before = child_of(parent, own="e" * 64)
+    stage = Stage("z-parent", "2", parent, OWN, Location("c.yaml", 7, 10))
+    after = desired("a-child", stage.fingerprint, stage=stage)
+    observed = [remote("z-parent", parent), remote("a-child", before.fingerprint)]
+    p = run([after, desired("z-parent", parent)], observed)
+    (child,) = [c for c in p.changes if c.name == "a-child"]
+    assert child.reason_codes == (Reason.DATASET_CHANGED,)  # its own data changed too
