@@ -61,6 +61,7 @@ from gitops_tune.providers.vertex_jobs import (
     resolve,
     score_labels,
     to_remote,
+    without_scores,
 )
 from gitops_tune.providers.vertex_models import Models
 
@@ -297,7 +298,8 @@ class VertexProvider:
         model = self.models.get(job.tuned_model) if job is not None and job.tuned_model else None
         if model is None:
             raise ProviderError(f"{name}: no tuned model to label", 404)
-        self.models.patch(model.name, {"labels": {**model.labels, **score_labels(scores)}})
+        labels = {**without_scores(model.labels), **score_labels(scores)}
+        self.models.patch(model.name, {"labels": labels})
 
     def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
         """``generateContent`` on the tuned model's endpoint, as Google's tuning guide calls it."""
