@@ -17,6 +17,7 @@ from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.desired.methods import method_of
 from gitops_tune.errors import Diagnostic
+from gitops_tune.manifest.models import TunedModelSpec
 from gitops_tune.providers.base import TrainingOptions, TuningEvaluation
 
 
@@ -59,7 +60,7 @@ def training_options(
     return options, serving, []
 
 
-def _best_problem(spec: mf.TunedModelSpec) -> str:
+def _best_problem(spec: TunedModelSpec) -> str:
     """Why ``best`` cannot be used here ("" when it can): it is the checkpoint that scores
     highest on the model's own held-out set, and Vertex AI reports no loss per checkpoint."""
     if spec.evaluation is None:

@@ -60,7 +60,7 @@ class Scores:
     best: int = 0
 
     def best_line(self) -> str:
-        """"checkpoint best = epoch 2 (score 0.9000; epochs: 1=0.5000, 2=0.9000)"; "" when no
+        """ "checkpoint best = epoch 2 (score 0.9000; epochs: 1=0.5000, 2=0.9000)"; "" when no
         checkpoint was chosen."""
         if not self.best:
             return ""

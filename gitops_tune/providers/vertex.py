@@ -60,6 +60,7 @@ from gitops_tune.providers.vertex_jobs import (
     owner_from,
     resolve,
     score_labels,
+    scores_from,
     to_remote,
     without_scores,
 )
@@ -281,6 +282,11 @@ class VertexProvider:
         """Make the checkpoint ``serving`` names the one the endpoint serves: ``models.patch``
         of the tuned model version's ``defaultCheckpointId`` (model.proto), as google-genai's
         ``models.update(config=UpdateModelConfig(default_checkpoint_id=...))`` does."""
+        if serving == "best":  # the epoch apply --wait scored best, kept on the Model's labels
+            chosen = scores_from(model.labels)
+            if chosen is None or not chosen.best:
+                return
+            serving = str(chosen.best)
         wanted = checkpoint_for(job, serving)
         if not wanted:
             have = ", ".join(str(c.epoch) for c in job.checkpoints) or "none"
