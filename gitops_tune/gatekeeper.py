@@ -77,9 +77,12 @@ class Gatekeeper:
         rival = None
         if spec.no_regression and found.baseline is not None:
             rival = self._scored(d, spec, found.baseline, lambda _: "scored")
-        measure = self._best if spec.per_checkpoint else self._scored
-        new = measure(
-            d, spec, current, lambda s: _verdict(judge(spec, s, rival.score if rival else None))
+        new = self._scored(
+            d,
+            spec,
+            current,
+            lambda s: _verdict(judge(spec, s, rival.score if rival else None)),
+            per_checkpoint=spec.per_checkpoint,
         )
         verdict = judge(spec, new.score, rival.score if rival else None)
         return Outcome(d.name, spec.metric, new, rival, verdict)
@@ -90,28 +93,33 @@ class Gatekeeper:
         spec: EvaluationSpec,
         model: RemoteModel,
         verdict: Callable[[float], str],
+        per_checkpoint: bool = False,
     ) -> Scored:
         """The model's score: from its marker when it holds this evaluation's, else measured
-        and recorded (4 decimals, as the marker keeps it, so the planner judges the same)."""
-        if model.scores is not None and model.scores.key == spec.key:
-            return Scored(model.id, model.scores.score)
-        result = self._measure(d, spec, model, model.id)
-        score = round(result.score, 4)
-        return self._record(model, Scores(spec.key, score, verdict(score)), result)
+        and recorded (4 decimals, as the marker keeps it, so the planner judges the same).
+        ``per_checkpoint`` (``serving.checkpoint: best``): its best checkpoint's score."""
+        kept = model.scores
+        if kept is not None and kept.key == spec.key and (kept.best or not per_checkpoint):
+            return Scored(model.id, kept.score)
+        if per_checkpoint:
+            each, best, result = self._checkpoints(d, spec, model)
+            score = dict(each)[best]
+            scores = Scores(spec.key, score, verdict(score), each, best)
+        else:
+            result = self._measure(d, spec, model, model.id)
+            score = round(result.score, 4)
+            scores = Scores(spec.key, score, verdict(score))
+        provider = self.provider
+        self.call(lambda: provider.record_scores(model.id, scores), f"record scores {model.id}")
+        return Scored(model.id, score, result)
 
-    def _best(
-        self,
-        d: DesiredModel,
-        spec: EvaluationSpec,
-        model: RemoteModel,
-        verdict: Callable[[float], str],
-    ) -> Scored:
-        """``serving.checkpoint: best``: each checkpoint asked on its own endpoint, one after
-        the other (each with the bounded concurrency), and the highest score chosen; a tie
-        goes to the earlier epoch (less training for the same score: the loss-curve advice,
-        stop before the plateau). The model's score is its best checkpoint's."""
-        if model.scores is not None and model.scores.key == spec.key and model.scores.best:
-            return Scored(model.id, model.scores.score)
+    def _checkpoints(
+        self, d: DesiredModel, spec: EvaluationSpec, model: RemoteModel
+    ) -> tuple[tuple[tuple[int, float], ...], int, Result]:
+        """Each checkpoint asked on its own endpoint, one after the other (each with the
+        bounded concurrency), and the highest score chosen; a tie goes to the earlier epoch
+        (less training for the same score: the loss-curve advice, stop before the plateau).
+        (each epoch's score, the best epoch, its result with every checkpoint's tokens)."""
         asked = checkpoint_endpoints(model)
         if not asked:
             have = ", ".join(str(c.epoch) for c in model.checkpoints) or "none"
@@ -124,10 +132,9 @@ class Gatekeeper:
             for epoch, endpoint in asked
         }
         each = tuple((epoch, round(r.score, 4)) for epoch, r in results.items())
-        best, score = max(each, key=lambda es: (es[1], -es[0]))
+        best = max(each, key=lambda es: (es[1], -es[0]))[0]
         tokens = sum(r.tokens for r in results.values())
-        scores = Scores(spec.key, score, verdict(score), each, best)
-        return self._record(model, scores, replace(results[best], tokens=tokens))
+        return each, best, replace(results[best], tokens=tokens)
 
     def _measure(
         self, d: DesiredModel, spec: EvaluationSpec, model: RemoteModel, shown: str
@@ -141,11 +148,6 @@ class Gatekeeper:
             self.progress.evaluation(d.name, shown, done, total)
 
         return evaluate(spec, ask, self.concurrency, progress)
-
-    def _record(self, model: RemoteModel, scores: Scores, result: Result) -> Scored:
-        provider = self.provider
-        self.call(lambda: provider.record_scores(model.id, scores), f"record scores {model.id}")
-        return Scored(model.id, scores.score, result)
 
 
 def checkpoint_endpoints(model: RemoteModel) -> list[tuple[int, str]]:

@@ -10,13 +10,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 
 from gitops_tune.emulator.server import EmulatorConfig, start
-from gitops_tune.providers.sdk_genai import Genai
-from tests.e2e.conftest import Repo, repo_for
+from tests.e2e.conftest import Repo, counted_prompts, repo_for
 from tests.e2e.test_evaluation import HELD_OUT, degrade, tickets
 from tests.e2e.test_vertex import jobs, model_version
 
@@ -70,14 +68,7 @@ def test_the_best_checkpoint_serves_and_a_rerun_asks_nothing(vrepo: Repo) -> Non
     status = json.loads(vrepo.cli("status", "--format", "json").stdout)["models"][0]
     assert status["best_checkpoint"]["epoch"] == 2
 
-    asked: list[str] = []
-    original = Genai.generate
-
-    def counting(self: Genai, model: str, prompt: str) -> tuple[str, int]:
-        asked.append(prompt)
-        return original(self, model, prompt)
-
-    with patch.object(Genai, "generate", counting):
+    with counted_prompts() as asked:
         again = vrepo.apply("--wait")
     assert again.exit_code == 0, again.output
     assert asked == []  # the scores on the Model's labels were used
