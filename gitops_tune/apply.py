@@ -23,7 +23,7 @@ from gitops_tune.desired import DesiredModel
 from gitops_tune.desired.state import Stage
 from gitops_tune.errors import UserError
 from gitops_tune.gatekeeper import Gatekeeper, Outcome
-from gitops_tune.plan import Action, Change, Plan, PlanOptions, plan, usable
+from gitops_tune.plan import Action, Change, Plan, PlanOptions, Reason, plan, usable
 from gitops_tune.plan.gate import Gate
 from gitops_tune.plan.gate import status as gate_status
 from gitops_tune.providers.base import (
@@ -337,16 +337,27 @@ class Applier:
             for c in fresh.changes
             if c.action is Action.REJECTED and c.name in names and c.name not in told
         ]
-        retire = [
-            c
-            for c in fresh.actionable
-            if c.action in (Action.DELETE, Action.CANCEL) and c.name in names
-        ]
-        self._execute(retire, result)
+        self._execute(_switch_and_retire(fresh, names), result)
 
     def _observe(self) -> list[RemoteModel]:
         ws = self.plan_options.workspace
         return self._call(lambda: self.provider.list_models(ws), "list models")
+
+
+def _switch_and_retire(fresh: Plan, names: set[str]) -> list[Change]:
+    """After waiting: the checkpoint switches the new models need (serving.checkpoint, best
+    once scored) before they take over, then the clean-up."""
+    switch = Reason.SERVING_CHECKPOINT_CHANGED
+    found = [
+        c
+        for c in fresh.actionable
+        if c.name in names
+        and (
+            c.action in (Action.DELETE, Action.CANCEL)
+            or (c.action is Action.UPDATE and switch in c.reason_codes)
+        )
+    ]
+    return sorted(found, key=lambda c: c.action is not Action.UPDATE)
 
 
 def _label(c: Change) -> str:

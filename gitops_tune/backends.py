@@ -195,6 +195,8 @@ GEMINI_API = Api(
         "from": "continuing from a tuned model is Vertex AI's continuous tuning; the Gemini "
         "API's TunedModel.tunedModelSource is not sent by google-genai, and the Gemini API "
         "accepts no new tuning jobs",
+        "serving": "the Gemini API's tuned models have no checkpoints to choose between "
+        "(serving.checkpoint, best included, is Vertex AI's)",
     },
 )
 

@@ -78,9 +78,10 @@ from gitops_tune.cli.options import log_options
     "--degrade-model",
     "degrade_models",
     multiple=True,
-    metavar="NAME|all",
+    metavar="NAME|all[@EPOCH]",
     help="This tuned model (ID or display name; all: every one) answers wrongly, "
-    "so an evaluation gate rejects it.",
+    "so an evaluation gate rejects it. NAME@EPOCH (Vertex AI): only its checkpoint of that "
+    "epoch answers wrongly.",
 )
 @log_options
 def emulator(**options: Any) -> int:

@@ -37,9 +37,18 @@ def run(
             scores = current.scores if current is not None else None
             known = scores is not None and scores.key == d.evaluation.key
             out[d.name]["score"] = scores.score if known and scores else None
+            if known and scores is not None and scores.best:
+                out[d.name]["checkpoint"] = {
+                    "best": scores.best,
+                    "scores": {str(e): v for e, v in scores.checkpoints},
+                }
     if fmt == "json":
         click.echo(json.dumps({"models": out}, indent=2, ensure_ascii=False))
         return 0
     for name, o in out.items():
         click.echo(f"{name}: {o['model'] or '(none)'} {o['state']} preamble={o['preamble']!r}")
+        if "checkpoint" in o:
+            each = ", ".join(f"{e}={v:.4f}" for e, v in o["checkpoint"]["scores"].items())
+            best = o["checkpoint"]["best"]
+            click.echo(f"  checkpoint best = epoch {best} (score {o['score']:.4f}; epochs: {each})")
     return 0

@@ -31,7 +31,7 @@ from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
-from gitops_tune.providers.base import DataStats, RemoteModel, State, TuningEvaluationRun
+from gitops_tune.providers.base import DataStats, RemoteModel, Scores, State, TuningEvaluationRun
 from gitops_tune.providers.tuning_evaluation import summary
 from gitops_tune.render import loss as loss_chart
 from gitops_tune.render.progress import describe
@@ -83,6 +83,11 @@ def run(
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    best = [(r.model, r.best) for r in rows if r.best]
+    if best:
+        click.echo("\nServing checkpoint chosen by spec.evaluation (serving.checkpoint: best):")
+        for model, line in best:
+            click.echo(f"  {model}: {line}")
     during = [(r.model, r.tuning) for r in rows if r.tuning]
     if during:
         click.echo("\nEvaluated by the tuning job (Vertex AI's evaluateDatasetRuns; not the gate):")
@@ -105,6 +110,12 @@ class Row:
     tuning: str = ""  # the tuning job's own evaluation, e.g. "exactMatch 0.7500 (checkpoint 3)"
     tuning_runs: tuple[TuningEvaluationRun, ...] = ()
     data: DataStats | None = None  # what the job reports of its data (any method)
+    chosen: Scores | None = None  # scores with a checkpoint chosen (serving.checkpoint best)
+
+    @property
+    def best(self) -> str:
+        """ "checkpoint best = epoch 2 (score ...; epochs: ...)", "" where none was chosen."""
+        return self.chosen.best_line() if self.chosen is not None else ""
 
     def cells(self) -> list[str]:
         return [self.name, self.model, self.state, self.role, self.progress, self.loss]
@@ -121,6 +132,9 @@ class Row:
         doc |= {"billable_tokens": self.billable, "estimated_tokens": self.estimated}
         doc |= {"data_stats": self.data.to_json() if self.data else None}
         doc |= {"score": self.score} if self.score else {}
+        if self.chosen is not None and self.chosen.best:
+            each = [{"epoch": e, "score": v} for e, v in self.chosen.checkpoints]
+            doc |= {"best_checkpoint": {"epoch": self.chosen.best, "checkpoints": each}}
         return doc | ({"tuning_evaluation": _runs_json(self.tuning_runs)} if self.tuning else {})
 
 
@@ -165,6 +179,7 @@ def _row(m: RemoteModel, role: str, d: DesiredModel | None) -> Row:
         summary(m.tuning_evaluation),
         m.tuning_evaluation,
         m.data_stats,
+        m.scores,
     )
 
 

@@ -72,6 +72,7 @@ def evaluation_of(
         count=result.count,
         shown=shown,
         examples=examples,
+        per_checkpoint=spec.serving is not None and spec.serving.checkpoint == "best",
     )
 
 

@@ -17,6 +17,7 @@ from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.desired.methods import method_of
 from gitops_tune.errors import Diagnostic
+from gitops_tune.manifest.models import TunedModelSpec
 from gitops_tune.providers.base import TrainingOptions, TuningEvaluation
 
 
@@ -48,7 +49,7 @@ def training_options(
     )
     serving = str(spec.serving.checkpoint) if spec.serving is not None else ""
     epochs = hp.epochs
-    problem = ""
+    problem = _best_problem(spec) if serving == "best" else ""
     if serving.isdigit() and int(serving) > epochs:
         problem = f"epoch {serving} is beyond epochCount {epochs}"
     elif serving.isdigit() and options.export_last_checkpoint_only and int(serving) < epochs:
@@ -57,6 +58,20 @@ def training_options(
         where = doc.locate(("spec", "serving", "checkpoint"))
         return options, serving, [Diagnostic(problem, where, "spec.serving.checkpoint")]
     return options, serving, []
+
+
+def _best_problem(spec: TunedModelSpec) -> str:
+    """Why ``best`` cannot be used here ("" when it can): it is the checkpoint that scores
+    highest on the model's own held-out set, and Vertex AI reports no loss per checkpoint."""
+    if spec.evaluation is None:
+        return (
+            "best needs spec.evaluation: Vertex AI reports no loss per checkpoint to choose by, "
+            "so best means the checkpoint that scores highest on the model's held-out set; "
+            "declare spec.evaluation, or name an epoch or last"
+        )
+    if spec.exportLastCheckpointOnly:
+        return "best needs every checkpoint: exportLastCheckpointOnly keeps the last only"
+    return ""
 
 
 _ALL = (

@@ -8,6 +8,11 @@ against a tuned model's ID (``tunedModels/ID`` or the Vertex AI model or tuning 
 without the resource path) or its display name; ``all`` degrades every tuned model. Set with
 ``gitops-tune emulator --degrade-model NAME`` (repeatable), `EmulatorConfig.degrade_models`, or
 at run time with ``POST /_emulator/config {"degrade_models": [...]}``.
+
+``NAME@EPOCH`` (Vertex AI dialect) degrades one checkpoint only: the answers of the checkpoint
+saved at that epoch, on its own endpoint and on the model's endpoint while it is the default
+checkpoint; ``all@EPOCH`` that epoch of every model. So checkpoints of one job differ, and
+``serving: {checkpoint: best}`` has something to choose between.
 """
 
 from __future__ import annotations
@@ -43,19 +48,27 @@ class Degraded:
             self._names = names
         return names
 
-    def matches(self, *names: str) -> bool:
-        """Is the model known by any of ``names`` (IDs, resource names, display name)?"""
-        wanted = self.names
-        if ALL in wanted:
-            return True
+    def matches(self, *names: str, epoch: int | None = None) -> bool:
+        """Is the model known by any of ``names`` (IDs, resource names, display name), answering
+        with its checkpoint of ``epoch`` (None: a model without checkpoints), degraded?"""
         short = {n.rsplit("/", 1)[-1] for n in names if n}
-        return any(w in names or w.rsplit("/", 1)[-1] in short for w in wanted)
+        for entry in self.names:
+            wanted, _, at = entry.partition("@")
+            if at and (epoch is None or int(at) != epoch):
+                continue
+            if wanted == ALL or wanted in names or wanted.rsplit("/", 1)[-1] in short:
+                return True
+        return False
 
 
 def parse(names: Iterable[str]) -> tuple[str, ...]:
     out = tuple(sorted({n.strip() for n in names}))
-    if any(not n for n in out):
+    if any(not n or n.startswith("@") for n in out):
         raise DegradeError("a degraded model's name must not be empty")
+    epochs = {n: n.rpartition("@")[2] for n in out if "@" in n}
+    bad = [n for n, e in epochs.items() if not e.isdigit() or int(e) == 0]
+    if bad:
+        raise DegradeError(f"{bad[0]}: write NAME@EPOCH with an epoch number, 1 or more")
     return out
 
 

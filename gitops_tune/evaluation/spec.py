@@ -22,19 +22,22 @@ class EvaluationSpec:
     count: int
     shown: str  # the data file as shown to the user, or "<manifest> (inline)"
     examples: Callable[[], Iterator[Example]] = field(compare=False, repr=False)
+    #: ``serving.checkpoint: best``: every checkpoint is scored and the best one serves
+    per_checkpoint: bool = False
 
     @property
     def key(self) -> str:
         """Which evaluation scores belong to: the set, the metric and the normalisation (not
-        the thresholds: changing those judges the same scores again, without asking again)."""
+        the thresholds: changing those judges the same scores again, without asking again),
+        and whether each checkpoint is scored (only when it is, so other keys stay as they
+        were: a model scored as a whole is scored again per checkpoint when best is asked)."""
         n = self.normalization
-        line = json.dumps(
-            [
-                self.data_fingerprint,
-                self.metric,
-                n.ignore_case,
-                n.collapse_whitespace,
-                n.strip_punctuation,
-            ],
-        )
+        parts: list[object] = [
+            self.data_fingerprint,
+            self.metric,
+            n.ignore_case,
+            n.collapse_whitespace,
+            n.strip_punctuation,
+        ]
+        line = json.dumps(parts + (["per-checkpoint"] if self.per_checkpoint else []))
         return hashlib.sha256(line.encode()).hexdigest()[:12]

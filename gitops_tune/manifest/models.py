@@ -196,10 +196,12 @@ class Serving(BaseModel):
     model_config = _CONFIG
 
     checkpoint: Annotated[
-        Literal["last"] | Annotated[int, Field(gt=0)], BeforeValidator(checkpoint_word)
+        Literal["last", "best"] | Annotated[int, Field(gt=0)], BeforeValidator(checkpoint_word)
     ] = Field(
-        description="The checkpoint the tuned model's endpoint serves: last, or an epoch "
-        "number. A switch needs no training when that checkpoint exists."
+        description="The checkpoint the tuned model's endpoint serves: last, an epoch number, "
+        "or best: the checkpoint that scores highest on spec.evaluation (needs it; apply "
+        "--wait scores each checkpoint). A switch needs no training when that checkpoint "
+        "exists."
     )
 
 

@@ -13,8 +13,9 @@ optionally the checkpoint, it starts from).
   (``{tunedModelName, checkpointId}``) is its earlier spelling and means the same (same
   fingerprint).
 
-``checkpoint: best`` is refused: Vertex AI keeps a job's loss curve in its Vertex AI
-Experiment, not on the job or the Model, so nothing here can tell which checkpoint is best.
+``checkpoint: best`` is refused: Vertex AI reports no loss per checkpoint, and continuing
+from the epoch a parent's ``serving.checkpoint: best`` chose (once trained and scored) is not
+offered yet; name that epoch (plan and status show it).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from gitops_tune.manifest._yaml import Document
 
 TUNED_MODEL_PATTERN = r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?$"
 BEST_REFUSED = (
-    "checkpoint best is not offered: Vertex AI keeps a tuning job's loss curve in its Vertex "
-    "AI Experiment, not on the job or its Model, so no tool can tell which checkpoint is "
-    "best; use last or an epoch number"
+    "checkpoint best is not offered: Vertex AI reports no loss per checkpoint, and a "
+    "parent's serving.checkpoint best is chosen only once it is trained and scored; use last "
+    "or an epoch number (plan and status show the epoch a parent's best chose)"
 )
 _CHECKPOINT_SCHEMA = {
     "description": "The parent's checkpoint to continue from: last (default) or an epoch "

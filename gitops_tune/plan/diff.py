@@ -79,9 +79,19 @@ def _serving(r: RemoteModel, d: DesiredModel) -> dict[str, Any]:
     served = next((c for c in r.checkpoints if c.checkpoint_id == r.serving_checkpoint), None)
     if served is None:
         return {"serving": {"checkpoint": d.serving}} if r.state is State.TRAINING else {}
+    if d.serving == "best":  # the epoch scored best; none chosen yet: nothing to switch to
+        chosen = _chosen(r, d)
+        said = "best" if chosen in (0, served.epoch) else str(served.epoch)
+        return {"serving": {"checkpoint": said}}
     last = max(r.checkpoints, key=lambda c: (c.epoch, c.step))
     said = "last" if d.serving == "last" and served == last else str(served.epoch)
     return {"serving": {"checkpoint": said}}
+
+
+def _chosen(r: RemoteModel, d: DesiredModel) -> int:
+    """The epoch of ``r``'s checkpoint that scored best on ``d``'s evaluation (0: none)."""
+    s, spec = r.scores, d.evaluation
+    return s.best if s is not None and spec is not None and s.key == spec.key else 0
 
 
 def _attributes(

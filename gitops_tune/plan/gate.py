@@ -98,7 +98,25 @@ def notes(d: DesiredModel, remotes: Sequence[RemoteModel]) -> tuple[str, ...]:
     else:
         scored = "no model serves yet"
     where = f"{spec.metric} on {spec.shown}, {spec.count} examples"
-    return (f"evaluation ({where}): {scored}; gate: {rule}",)
+    return (f"evaluation ({where}): {scored}; gate: {rule}", *_best(d, remotes))
+
+
+def _best(d: DesiredModel, remotes: Sequence[RemoteModel]) -> tuple[str, ...]:
+    """``serving.checkpoint: best``: the checkpoint chosen for the current model, with each
+    checkpoint's score, or that the next ``apply --wait`` chooses it."""
+    if d.evaluation is None or not d.evaluation.per_checkpoint:
+        return ()
+    mine = [r for r in remotes if r.owner is not None and r.owner.fingerprint == d.fingerprint]
+    chosen = next(
+        (r.scores for r in mine if r.scores is not None and r.scores.key == d.evaluation.key),
+        None,
+    )
+    if chosen is not None and chosen.best:
+        return (chosen.best_line(),)
+    return (
+        "checkpoint best: not chosen yet; `gitops-tune apply --wait` scores each checkpoint "
+        "on spec.evaluation once the model is ACTIVE and serves the best one",
+    )
 
 
 def gated_change(

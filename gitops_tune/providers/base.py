@@ -54,6 +54,18 @@ class Scores:
     key: str  # `EvaluationSpec.key`: 12 hex digits
     score: float  # 0..1, kept to 4 decimals
     verdict: str  # one of VERDICTS
+    #: ``serving.checkpoint: best``: each checkpoint's score, (epoch, score) by epoch, and the
+    #: epoch chosen (its score is ``score``); empty and 0 otherwise
+    checkpoints: tuple[tuple[int, float], ...] = ()
+    best: int = 0
+
+    def best_line(self) -> str:
+        """ "checkpoint best = epoch 2 (score 0.9000; epochs: 1=0.5000, 2=0.9000)"; "" when no
+        checkpoint was chosen."""
+        if not self.best:
+            return ""
+        each = ", ".join(f"{e}={s:.4f}" for e, s in self.checkpoints)
+        return f"checkpoint best = epoch {self.best} (score {self.score:.4f}; epochs: {each})"
 
 
 @dataclass(frozen=True)
@@ -169,6 +181,7 @@ class Checkpoint:
     checkpoint_id: str
     epoch: int
     step: int = 0
+    endpoint: str = ""  # the Endpoint it was deployed to ("": none listed)
 
 
 @dataclass(frozen=True)

@@ -298,7 +298,7 @@ def _job(job: types.TuningJob) -> TuningJob:
         experiment=job.experiment or "",
         options=_options(job),
         checkpoints=tuple(
-            Checkpoint(c.checkpoint_id or "", int(c.epoch or 0), int(c.step or 0))
+            Checkpoint(c.checkpoint_id or "", int(c.epoch or 0), int(c.step or 0), c.endpoint or "")
             for c in checkpoints
         ),
         checkpoint_endpoints=tuple(c.endpoint for c in checkpoints if c.endpoint),

@@ -60,7 +60,9 @@ from gitops_tune.providers.vertex_jobs import (
     owner_from,
     resolve,
     score_labels,
+    scores_from,
     to_remote,
+    without_scores,
 )
 from gitops_tune.providers.vertex_models import Models
 
@@ -280,6 +282,11 @@ class VertexProvider:
         """Make the checkpoint ``serving`` names the one the endpoint serves: ``models.patch``
         of the tuned model version's ``defaultCheckpointId`` (model.proto), as google-genai's
         ``models.update(config=UpdateModelConfig(default_checkpoint_id=...))`` does."""
+        if serving == "best":  # the epoch apply --wait scored best, kept on the Model's labels
+            chosen = scores_from(model.labels)
+            if chosen is None or not chosen.best:
+                return
+            serving = str(chosen.best)
         wanted = checkpoint_for(job, serving)
         if not wanted:
             have = ", ".join(str(c.epoch) for c in job.checkpoints) or "none"
@@ -297,7 +304,8 @@ class VertexProvider:
         model = self.models.get(job.tuned_model) if job is not None and job.tuned_model else None
         if model is None:
             raise ProviderError(f"{name}: no tuned model to label", 404)
-        self.models.patch(model.name, {"labels": {**model.labels, **score_labels(scores)}})
+        labels = {**without_scores(model.labels), **score_labels(scores)}
+        self.models.patch(model.name, {"labels": labels})
 
     def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
         """``generateContent`` on the tuned model's endpoint, as Google's tuning guide calls it."""

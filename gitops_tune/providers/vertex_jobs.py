@@ -31,6 +31,8 @@ L_JOB = f"{PREFIX}job"  # on an imported Model: the ID of the tuning job that ma
 L_SCHEMA = f"{PREFIX}schema"  # "2": the job keeps no facts in a staging-bucket index
 #: The last evaluation, on the Model: verdict, score in ten-thousandths, and which evaluation.
 L_EVAL, L_SCORE, L_EVAL_KEY = f"{PREFIX}eval", f"{PREFIX}score", f"{PREFIX}eval_key"
+#: serving.checkpoint best: the epoch chosen, and each checkpoint's score (``ckpt_<epoch>``)
+L_BEST, L_CKPT = f"{PREFIX}best", f"{PREFIX}ckpt_"
 SCHEMA = "2"
 
 SUCCEEDED = "JOB_STATE_SUCCEEDED"
@@ -97,18 +99,33 @@ def owner_from(values: Mapping[str, str]) -> Owner | None:
 
 def score_labels(scores: Scores) -> dict[str, str]:
     """An evaluation outcome as labels (values: lowercase letters, digits, '-' and '_')."""
+    each = {f"{L_CKPT}{e}": str(round(s * 10_000)) for e, s in scores.checkpoints}
     return {
         L_EVAL: scores.verdict,
         L_SCORE: str(round(scores.score * 10_000)),
         L_EVAL_KEY: scores.key,
+        **({L_BEST: str(scores.best)} | each if scores.best else {}),
     }
+
+
+def without_scores(labels: Mapping[str, str]) -> dict[str, str]:
+    """``labels`` without an earlier evaluation's checkpoint scores (a new one replaces them)."""
+    return {k: v for k, v in labels.items() if not k.startswith(L_CKPT) and k != L_BEST}
 
 
 def scores_from(values: Mapping[str, str]) -> Scores | None:
     verdict, raw, key = values.get(L_EVAL, ""), values.get(L_SCORE, ""), values.get(L_EVAL_KEY, "")
     if verdict not in VERDICTS or not raw.isdigit() or int(raw) > 10_000 or len(key) != 12:
         return None
-    return Scores(key, int(raw) / 10_000, verdict)
+    each = sorted(
+        (int(k.removeprefix(L_CKPT)), int(v) / 10_000)
+        for k, v in values.items()
+        if k.startswith(L_CKPT) and k.removeprefix(L_CKPT).isdigit() and v.isdigit()
+    )
+    best = values.get(L_BEST, "")
+    if not best.isdigit() or int(best) not in dict(each):
+        return Scores(key, int(raw) / 10_000, verdict)
+    return Scores(key, int(raw) / 10_000, verdict, tuple(each), int(best))
 
 
 def to_jsonl(examples: Iterable[Record]) -> bytes:

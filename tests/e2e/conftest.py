@@ -13,9 +13,11 @@ import json
 import re
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import yaml
@@ -23,6 +25,7 @@ from click.testing import CliRunner, Result
 
 from gitops_tune.cli import main
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from gitops_tune.providers.sdk_genai import Genai
 from tests.harness import SOMEONE_ELSE, all_models, examples, request_json, write_manifest
 
 API_KEY = "e2e-canary-key-7f3a9c"
@@ -297,3 +300,17 @@ def vertex_rest(url: str, method: str, path: str, body: dict[str, Any] | None = 
 def _gemini_owner(model: dict[str, Any]) -> tuple[str, str] | None:
     m = re.search(r"\[gitops-tune workspace=(\S+) name=(\S+) ", model.get("description", ""))
     return (m[1], m[2]) if m else None
+
+
+@contextmanager
+def counted_prompts() -> Iterator[list[str]]:
+    """Every prompt a tuned model is asked (``generateContent``) while inside."""
+    asked: list[str] = []
+    original = Genai.generate
+
+    def counting(self: Genai, model: str, prompt: str) -> tuple[str, int]:
+        asked.append(prompt)
+        return original(self, model, prompt)
+
+    with patch.object(Genai, "generate", counting):
+        yield asked

@@ -10,8 +10,7 @@ from typing import Any
 from unittest.mock import patch
 
 from gitops_tune.gatekeeper import Gatekeeper
-from gitops_tune.providers.sdk_genai import Genai
-from tests.e2e.conftest import Repo
+from tests.e2e.conftest import Repo, counted_prompts
 from tests.harness import request_json
 
 TOPICS = {"billing": "I was charged twice on invoice", "technical": "the app crashes with error"}
@@ -141,14 +140,7 @@ def test_a_crash_after_scoring_is_repaired_without_asking_again(repo: Repo) -> N
         assert repo.apply("--wait").exit_code != 0
     assert len(repo.models()) == 2  # scored, not promoted
 
-    asked = []
-    original = Genai.generate
-
-    def counting(self: Genai, model: str, prompt: str) -> tuple[str, int]:
-        asked.append(prompt)
-        return original(self, model, prompt)
-
-    with patch.object(Genai, "generate", counting):
+    with counted_prompts() as asked:
         result = repo.apply("--wait")
     assert result.exit_code == 0, result.output
     assert asked == []  # the scores in the marker were used

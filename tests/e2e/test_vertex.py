@@ -186,12 +186,19 @@ def test_the_plan_says_what_retirement_does_and_when_a_refusal_is_expected(
     # Nothing refused yet: the plan says what is tried, and what happens if Vertex AI refuses.
     first = retirement_of(refusing, "alpha")
     model = alpha["tunedModel"]["model"].split("@")[0].rsplit("/", 2)
-    endpoint = alpha["tunedModel"]["endpoint"].rsplit("/", 2)
+    tuned = alpha["tunedModel"]
+    # the job's endpoint and the endpoints its intermediate checkpoints were deployed to
+    endpoints = sorted(
+        {
+            e.rsplit("/", 1)[-1]
+            for e in [tuned["endpoint"]] + [c["endpoint"] for c in tuned["checkpoints"]]
+        }
+    )
+    assert len(endpoints) == 2  # epochCount 2: one intermediate checkpoint
     assert first["steps"] == [
-        f"undeploy models/{model[-1]} from endpoints/{endpoint[-1]} and delete "
-        f"endpoints/{endpoint[-1]}",
-        f"delete tuned model models/{model[-1]}",
-    ]
+        f"undeploy models/{model[-1]} from endpoints/{e} and delete endpoints/{e}"
+        for e in endpoints
+    ] + [f"delete tuned model models/{model[-1]}"]
     assert "gitops_tune_retired=true" in first["if_refused"][0]
     assert first["refused_before"] is None
     text = refusing.cli("plan").stdout

@@ -57,3 +57,14 @@ def test_a_degraded_model_answers_wrongly_and_can_be_switched_back(api: Api) -> 
     assert bad.status_code == 400
     api.call("POST", "/_emulator/config", {"degrade_models": []})
     assert said() == "twenty three"
+
+
+def test_name_at_epoch_degrades_one_checkpoint_only() -> None:
+    d = Degraded(["router@2", "all@5"])
+    assert d.matches("router", epoch=2)
+    assert not d.matches("router", epoch=1)
+    assert not d.matches("router")  # a model without checkpoints
+    assert d.matches("other", epoch=5)
+    for bad in ("router@", "router@x", "router@0", "@2"):
+        with pytest.raises(DegradeError):
+            parse([bad])

@@ -254,3 +254,32 @@ def test_a_job_from_a_pre_tuned_model_whose_job_has_not_finished_is_refused(
     made = child(done["tunedModel"]["checkpoints"][-1]["checkpointId"])
     assert made["preTunedModel"]["tunedModelName"] == model
     assert made["preTunedModel"]["baseModel"] == "gemini-2.5-flash"
+
+
+def test_each_checkpoint_answers_on_its_own_endpoint_and_one_can_be_degraded(
+    vertex: RunningEmulator,
+) -> None:
+    url = vertex.url
+    done = wait_for(url, create(url, "ck")["name"], "JOB_STATE_SUCCEEDED")
+    tuned = done["tunedModel"]
+    first, *_, final = tuned["checkpoints"]
+    endpoints = [c["endpoint"] for c in tuned["checkpoints"]]
+    assert len(set(endpoints)) == len(endpoints) and final["endpoint"] == tuned["endpoint"]
+
+    def said(endpoint: str) -> str:
+        body = {"contents": [{"role": "user", "parts": [{"text": "abcdefgh"}]}]}
+        r = request_json(url, "POST", f"v1beta1/{endpoint}:generateContent", body, AUTH)
+        return str(r["candidates"][0]["content"]["parts"][0]["text"])
+
+    assert {said(e) for e in endpoints} == {"ijkl"}
+    request_json(url, "POST", "_emulator/config", {"degrade_models": [f"ck@{first['epoch']}"]})
+    assert said(first["endpoint"]) == "lkji" and said(tuned["endpoint"]) == "ijkl"
+    model = tuned["model"]
+    request_json(
+        url,
+        "PATCH",
+        f"v1beta1/{model}?updateMask=defaultCheckpointId",
+        {"defaultCheckpointId": first["checkpointId"]},
+        AUTH,
+    )
+    assert said(tuned["endpoint"]) == "lkji"  # the job's endpoint serves the default checkpoint

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from gitops_tune.providers.base import Owner, Scores
 from gitops_tune.providers.gemini import marker_scores, split_marker, with_marker
-from gitops_tune.providers.vertex_jobs import L_SCORE, owner_from, score_labels, scores_from
+from gitops_tune.providers.vertex_jobs import (
+    L_BEST,
+    L_CKPT,
+    L_SCORE,
+    owner_from,
+    score_labels,
+    scores_from,
+    without_scores,
+)
 
 OWNER = Owner("ws", "alpha", "a" * 64, prevent_destroy=True)
 SCORES = Scores("0123456789ab", 0.8125, "rejected")
@@ -31,3 +39,17 @@ def test_vertex_labels_round_trip() -> None:
     assert scores_from(labels) == SCORES
     assert scores_from({**labels, L_SCORE: "12000"}) is None
     assert owner_from(labels) is None  # scores are not ownership
+
+
+def test_a_chosen_checkpoint_round_trips_and_a_new_evaluation_drops_it() -> None:
+    chosen = Scores("0123456789ab", 0.9, "passed", ((1, 0.5), (2, 0.9), (10, 0.0)), 2)
+    labels = score_labels(chosen)
+    assert labels[L_BEST] == "2" and labels[f"{L_CKPT}10"] == "0"
+    assert scores_from(labels) == chosen
+    assert chosen.best_line() == (
+        "checkpoint best = epoch 2 (score 0.9000; epochs: 1=0.5000, 2=0.9000, 10=0.0000)"
+    )
+    assert scores_from({**labels, L_BEST: "7"}) == Scores("0123456789ab", 0.9, "passed")
+    kept = without_scores({**labels, "team": "a"})
+    assert L_BEST not in kept and f"{L_CKPT}1" not in kept and kept["team"] == "a"
+    assert SCORES.best_line() == ""

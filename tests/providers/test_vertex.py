@@ -284,13 +284,29 @@ def test_a_serving_checkpoint_that_cannot_exist_is_an_error(tmp_path: Path) -> N
     assert "exportLastCheckpointOnly keeps the last only" in only_last
 
 
-def test_best_is_one_line_that_says_why_and_what_to_use_instead(tmp_path: Path) -> None:
+def test_best_needs_an_evaluation_and_every_checkpoint(tmp_path: Path) -> None:
     """Vertex AI reports no loss per checkpoint (TunedModelCheckpoint: ID, epoch, step,
-    endpoint), so "best" cannot be chosen; any other word is one clear line too."""
+    endpoint), so best is the checkpoint that scores highest on spec.evaluation: without one,
+    or with only the last checkpoint kept, it is one line that says why and what to do."""
     (best,) = errors(tmp_path, "vertex", serving={"checkpoint": "best"})
-    assert "spec.serving.checkpoint: best is not available: Vertex AI reports no loss" in best
-    assert "name that epoch, or use last" in best
+    assert "spec.serving.checkpoint: best needs spec.evaluation: Vertex AI reports no loss" in best
+    assert "declare spec.evaluation, or name an epoch or last" in best
+    evaluation = {"dataset": {"examples": EXAMPLES[:4]}, "metric": "exactMatch", "minScore": 0.5}
+    assert errors(tmp_path, "vertex", serving={"checkpoint": "best"}, evaluation=evaluation) == []
+    (only_last,) = errors(
+        tmp_path,
+        "vertex",
+        serving={"checkpoint": "best"},
+        evaluation=evaluation,
+        exportLastCheckpointOnly=True,
+    )
+    assert "spec.serving.checkpoint: best needs every checkpoint: exportLastCheckpointOnly" in (
+        only_last
+    )
+    (gemini,) = errors(tmp_path, "gemini", serving={"checkpoint": "best"}, evaluation=evaluation)
+    assert "spec.serving: serving does not apply to backend gemini" in gemini
+    assert "no checkpoints to choose between" in gemini
     (word,) = errors(tmp_path, "vertex", serving={"checkpoint": "lates"})
-    assert "spec.serving.checkpoint: must be last or an epoch number, 1 or more" in word
+    assert "spec.serving.checkpoint: must be last, best or an epoch number, 1 or more" in word
     (zero,) = errors(tmp_path, "vertex", serving={"checkpoint": 0})
     assert "(got 0)" in zero

@@ -128,7 +128,7 @@ class Serving:
         now = self.clock()
         for doc in self._jobs(req.params):
             if (
-                doc["endpoint_id"] == endpoint_id
+                endpoint_id in _endpoint_ids(doc)
                 and not doc["endpoint_deleted"]
                 and timeline.status(doc, now).has_endpoint
             ):
@@ -268,7 +268,9 @@ class Serving:
         text = answers.answer_for(prompt, examples)
         version = f"{wire.parent(doc)}/models/{doc['model_id']}"
         display = str(doc.get("model_display_name", doc["display_name"]))
-        if self.degraded.matches(version, f"{wire.parent(doc)}/tuningJobs/{doc['id']}", display):
+        job = f"{wire.parent(doc)}/tuningJobs/{doc['id']}"
+        epoch = _answering_epoch(doc, req.params["endpoint"])
+        if self.degraded.matches(version, job, display, epoch=epoch):
             text = worse(text, examples)
         return Response(200, answers.generate_content_json(doc["model_id"], prompt, text, version))
 
@@ -338,3 +340,22 @@ def _stored(prefix: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         "defaultCheckpointId": "default_checkpoint_id",
     }
     return {f"{prefix}_{keys[k]}": v for k, v in changes.items()}
+
+
+def _endpoint_ids(doc: Mapping[str, Any]) -> set[str]:
+    """The job's endpoint and its checkpoints' own endpoints; the emulator keeps one record
+    for all of them (undeploying or deleting one undeploys or deletes them all)."""
+    return {doc["endpoint_id"]} | {
+        str(c["endpoint_id"]) for c in doc.get("checkpoints") or [] if c.get("endpoint_id")
+    }
+
+
+def _answering_epoch(doc: Mapping[str, Any], endpoint_id: str) -> int | None:
+    """The epoch of the checkpoint that answers on ``endpoint_id``: the job's endpoint serves
+    the default checkpoint; a checkpoint's own endpoint serves that checkpoint."""
+    found = doc.get("checkpoints") or []
+    wanted = timeline.default_checkpoint(doc) if endpoint_id == doc["endpoint_id"] else None
+    for c in found:
+        if c["id"] == wanted or (wanted is None and c.get("endpoint_id") == endpoint_id):
+            return int(c["epoch"])
+    return None

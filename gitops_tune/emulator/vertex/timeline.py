@@ -117,8 +117,9 @@ def checkpoints(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The checkpoints a job saves ("Use checkpoints in supervised fine-tuning for Gemini
     models"): one after each epoch for fewer than 10 epochs, about 10 evenly spread
     otherwise, the final one always; only the final one with ``exportLastCheckpointOnly``.
-    The final one is the default, served by the job's endpoint; the emulator deploys no
-    intermediate checkpoint to endpoints of their own."""
+    The final one is the default, served by the job's endpoint; each intermediate one is
+    deployed to an endpoint of its own ("Intermediate checkpoints are deployed to new
+    endpoints sequentially as tuning progresses"), numbered after the job's endpoint."""
     epochs = int(doc["hyper"]["epochCount"])
     if doc.get("export_last_checkpoint_only"):
         chosen = [epochs]
@@ -132,7 +133,9 @@ def checkpoints(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
             "id": str(n),
             "epoch": epoch,
             "step": epoch * per_epoch,
-            **({"endpoint_id": doc["endpoint_id"]} if epoch == epochs else {}),
+            "endpoint_id": (
+                doc["endpoint_id"] if epoch == epochs else str(int(doc["endpoint_id"]) + n)
+            ),
         }
         for n, epoch in enumerate(chosen, 1)
     ]
