@@ -13,10 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from gitops_tune.dataset import Example, Record
 from gitops_tune.desired import DesiredModel
 from gitops_tune.evaluation import EvaluationSpec, Judgement, Result, evaluate, judge
 from gitops_tune.plan.gate import Gate, status, usable
-from gitops_tune.providers.base import Provider, ProviderError, RemoteModel, Scores
+from gitops_tune.providers.base import (
+    Prompt,
+    Provider,
+    ProviderError,
+    RemoteModel,
+    Scores,
+    Turns,
+)
 
 T = TypeVar("T")
 
@@ -96,7 +104,8 @@ class Gatekeeper:
             return Scored(model.id, model.scores.score)
         provider = self.provider
 
-        def ask(prompt: str) -> tuple[str, int]:
+        def ask(example: Record) -> tuple[str, int]:
+            prompt = prompt_of(example)
             return self.call(lambda: provider.generate(model, prompt), f"ask {model.id}")
 
         def progress(done: int, total: int) -> None:
@@ -107,6 +116,12 @@ class Gatekeeper:
         scores = Scores(spec.key, score, verdict(score))
         self.call(lambda: provider.record_scores(model.id, scores), f"record scores {model.id}")
         return Scored(model.id, score, result)
+
+
+def prompt_of(example: Record) -> Prompt:
+    """What a held-out example asks: a pair's input as the one text it was trained on; a
+    chat example's turns before its last model turn, with its system instruction."""
+    return example.text_input if isinstance(example, Example) else Turns.of(example.prompt)
 
 
 def _verdict(j: Judgement) -> str:

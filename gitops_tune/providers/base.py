@@ -7,10 +7,10 @@ plain frozen data, so the planner and its tests never see an SDK object.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Record
@@ -54,6 +54,28 @@ class Scores:
     key: str  # `EvaluationSpec.key`: 12 hex digits
     score: float  # 0..1, kept to 4 decimals
     verdict: str  # one of VERDICTS
+
+
+@dataclass(frozen=True)
+class Turns:
+    """A multi-turn prompt in the Gemini chat format, as REST JSON (camelCase): the
+    ``contents`` up to the turn the model is to answer, and the row's ``systemInstruction``
+    and ``generationConfig`` where it has them."""
+
+    contents: tuple[Mapping[str, Any], ...]
+    system_instruction: Mapping[str, Any] | None = None
+    generation_config: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, prompt: str) -> Turns:
+        """From a conversation's ``prompt`` (`gitops_tune.dataset.Conversation`)."""
+        row = json.loads(prompt)
+        contents = tuple(row["contents"])
+        return cls(contents, row.get("systemInstruction"), row.get("generationConfig"))
+
+
+#: What a tuned model is asked: a single text (a pair's input), or a conversation's turns.
+Prompt = str | Turns
 
 
 @dataclass(frozen=True)
@@ -318,9 +340,10 @@ class Provider(Protocol):
     def migrate(self) -> None:
         """Write the pending `migration` onto the resources (apply only; plan writes nothing)."""
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         """Ask the tuned model (``generateContent`` on what an application calls): its answer
-        and the tokens it used."""
+        and the tokens it used. A text goes as the request's one user turn; `Turns` as the
+        request's ``contents``, ``systemInstruction`` and ``generationConfig``."""
 
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""

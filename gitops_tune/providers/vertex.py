@@ -32,6 +32,7 @@ from gitops_tune.providers.base import (
     Migration,
     NewModel,
     Owner,
+    Prompt,
     ProviderError,
     RemoteModel,
     Scores,
@@ -299,7 +300,7 @@ class VertexProvider:
             raise ProviderError(f"{name}: no tuned model to label", 404)
         self.models.patch(model.name, {"labels": {**model.labels, **score_labels(scores)}})
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         """``generateContent`` on the tuned model's endpoint, as Google's tuning guide calls it."""
         if not model.endpoint:
             raise ProviderError(f"{model.id} has no endpoint to ask", 400)
