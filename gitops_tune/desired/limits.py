@@ -90,7 +90,7 @@ def evaluation_chat_rules(
     cited = '("Fine-tuning with the Gemini API", "Limitations of tuned models")'
     out = [
         Diagnostic(
-            f"a system instruction: {title} supports none with tuned models {cited}",
+            f"{title} takes no system instruction with a tuned model {cited}",
             row.location,
             _row_field(row.field, "systemInstruction"),
         )
@@ -99,7 +99,7 @@ def evaluation_chat_rules(
     ]
     return out + [
         Diagnostic(
-            f"a fileData part: {title} takes only text input with tuned models {cited}",
+            f"{title} takes only text input with a tuned model {cited}",
             at,
             _row_field(field, media.field),
         )
