@@ -1,4 +1,4 @@
-"""Chat rows in an evaluation set, end to end on the vertex backend: a model tuned on
+"""Chat rows in an evaluation set, end to end (mainly on the vertex backend): a model tuned on
 multi-turn conversations is asked each held-out conversation up to its last model turn (its
 system instruction and every turn sent as ``contents``), and gated on that turn's text. Every
 held-out conversation ends with the same question, so only the turns before it tell the
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from gitops_tune.emulator.server import EmulatorConfig, start
+from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 from tests.e2e.conftest import Repo, repo_for
-from tests.e2e.test_evaluation import TOPICS, degrade, served
+from tests.e2e.test_evaluation import TOPICS, degrade, served, tickets
 from tests.e2e.test_evaluation_gcs import upload
 
 SYSTEM = {"parts": [{"text": "You route support tickets."}]}
@@ -23,7 +23,7 @@ SYSTEM = {"parts": [{"text": "You route support tickets."}]}
 
 def conversation(label: str, i: int, wrong: bool = False) -> dict[str, Any]:
     """A ticket, then "which queue?"; ``wrong``: the other label (a bad data change)."""
-    answer = [other for other in TOPICS if (other == label) != wrong][0]
+    answer = next(other for other in TOPICS if (other == label) != wrong)
     return {
         "systemInstruction": SYSTEM,
         "contents": [
@@ -128,3 +128,28 @@ def test_a_bad_chat_row_in_a_gs_evaluation_set_names_its_object_and_line(vrepo: 
         f"{uri}:5: contents[0].role: the conversation must end with a 'model' turn" in result.output
     ), result.output
     assert vrepo.models() == []
+
+
+def test_the_gemini_api_asks_multi_turn_rows_and_refuses_a_system_instruction(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """A model tuned on pairs, evaluated on conversations without a system instruction (the
+    Gemini API's tuned models take none: such a row is refused before anything is made)."""
+    repo = repo_for("gemini", tmp_path, emulator)
+    rows = [conversation(label, i) for label in TOPICS for i in (70, 81)]
+    for row in rows:
+        del row["systemInstruction"]
+    (repo.root / "held-out.jsonl").write_text(jsonl(rows))
+    gate = {"dataset": {"path": "held-out.jsonl"}, "metric": "labelAccuracy", "minScore": 0.8}
+    repo.write("alpha", dataset={"examples": tickets()}, evaluation=gate)
+    result = repo.apply("--wait")
+    assert result.exit_code == 0, result.output
+    assert "1.0000 passed" in repo.cli("status").stdout
+
+    rows[2]["systemInstruction"] = SYSTEM
+    (repo.root / "held-out.jsonl").write_text(jsonl(rows))
+    result = repo.cli("plan")
+    assert result.exit_code == 1
+    assert "held-out.jsonl:3: systemInstruction: the Gemini API takes no system instruction " in (
+        result.output
+    ), result.output

@@ -47,10 +47,10 @@ def prompt_text(body: Mapping[str, Any], text_only: bool = True) -> str:
     for turn in contents:
         if not isinstance(turn, dict) or not isinstance(turn.get("parts"), list):
             raise invalid("contents[].parts must be a list of parts.")
-        texts = [p.get("text") for p in turn["parts"] if isinstance(p, dict)]
-        if text_only and (len(texts) != len(turn["parts"]) or not texts):
+        parts = turn["parts"]
+        if text_only and (not parts or not all(isinstance(p, dict) and "text" in p for p in parts)):
             raise invalid("Only text input is supported by tuned models.")
-        if not all(isinstance(t, str) for t in texts if t is not None):
+        if any(isinstance(p, dict) and not isinstance(p.get("text", ""), str) for p in parts):
             raise invalid("contents[].parts[].text must be a string.")
     return conversation_text(contents, body.get("systemInstruction"))
 
