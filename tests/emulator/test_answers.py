@@ -30,15 +30,13 @@ def test_a_single_turn_is_its_text_and_a_conversation_is_a_line_a_turn() -> None
 
 def test_training_lines_are_keyed_by_the_conversation_before_their_last_model_turn() -> None:
     pair = {"contents": [turn("user", "hello"), turn("model", "hi")]}
-    chat = {
-        "systemInstruction": SYSTEM,
-        "contents": [
-            turn("user", "charged twice"),
-            turn("model", "noted"),
-            turn("user", "queue?"),
-            turn("model", "billing"),
-        ],
-    }
+    contents = [
+        turn("user", "charged twice"),
+        turn("model", "noted"),
+        turn("user", "queue?"),
+        turn("model", "billing"),
+    ]
+    chat = {"systemInstruction": SYSTEM, "contents": contents}
     not_an_example = {"contents": [turn("model", "alone")]}
     data = "\n".join(json.dumps(r) for r in (pair, chat, not_an_example)) + "\n{bad\n"
     examples = jsonl_examples(data.encode())
@@ -46,7 +44,7 @@ def test_training_lines_are_keyed_by_the_conversation_before_their_last_model_tu
         ("hello", "hi"),
         ("Route tickets.\ncharged twice\nnoted\nqueue?", "billing"),
     ]
-    asked = {"systemInstruction": SYSTEM, "contents": chat["contents"][:3]}
+    asked = {"systemInstruction": SYSTEM, "contents": contents[:3]}
     assert answer_for(prompt_text(asked), examples) == "billing"
 
 
