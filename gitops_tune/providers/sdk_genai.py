@@ -159,17 +159,21 @@ class Genai:
         ``system_instruction`` and generation settings (the SDK's camelCase aliases)."""
         from google.genai import types
 
+        what = f"generateContent {model}"
+        if not isinstance(prompt, str):
+            system, settings = prompt.system_instruction, prompt.generation_config or {}
+            try:  # pydantic's ValidationError is a ValueError
+                config = types.GenerateContentConfig.model_validate(
+                    {**settings, "systemInstruction": system}
+                )
+                contents = [types.Content.model_validate(c) for c in prompt.contents]
+            except ValueError as e:
+                raise ProviderError(f"{what}: not a request google-genai can send: {e}") from None
+
         def ask() -> tuple[str, int]:
             if isinstance(prompt, str):
                 answer = self._client.models.generate_content(model=model, contents=prompt)
             else:
-                config = types.GenerateContentConfig.model_validate(
-                    {
-                        **(prompt.generation_config or {}),
-                        "systemInstruction": prompt.system_instruction,
-                    }
-                )
-                contents = [types.Content.model_validate(c) for c in prompt.contents]
                 answer = self._client.models.generate_content(
                     model=model, contents=contents, config=config
                 )
@@ -177,7 +181,7 @@ class Genai:
             tokens = (usage.total_token_count or 0) if usage is not None else 0
             return answer.text or "", int(tokens)
 
-        return self.call(ask, f"generateContent {model}")
+        return self.call(ask, what)
 
     def redact(self, text: str) -> str:
         """Error text comes from the server; one that echoes the request back (a proxy, a broken
