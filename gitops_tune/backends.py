@@ -123,6 +123,8 @@ class Api:
     no_loss_curve: str = ""  # where the loss curve is, when the API does not report it
     display_name_limit: int = 40  # characters a tuned model's display name may have
     chat_format: bool = False  # tunes on the Gemini chat format (contents, systemInstruction)
+    #: Its tuned models take text turns only: no system instruction, no media.
+    tuned_text_only: bool = False
     tuning_evaluation: bool = False  # a tuning job evaluates itself (evaluationConfig)
     limits_table: str = ""  # the table of each base model's limits (gitops_tune.dataset)
     #: The TunedModel spec keys beyond the dataset and hyperparameters it takes (checkpoints,
@@ -188,6 +190,9 @@ GEMINI_API = Api(
     # google-ai-generativelanguage); deleting the model is the only way to stop its training.
     cancel="delete the model that is still training (the Gemini API has no cancel)",
     in_place_update=True,
+    # "Fine-tuning with the Gemini API", "Limitations of tuned models": "System instruction is
+    # not supported with tuned models. Only text input is supported."
+    tuned_text_only=True,
     # v1beta TunedModel.tuned_model_source ("TunedModel to use as the starting point for
     # training the new model", google-ai-generativelanguage) exists, but google-genai 3.6
     # sends base_model only, and the API takes no new tuning jobs.

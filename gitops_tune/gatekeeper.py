@@ -13,10 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
+from gitops_tune.dataset import Example, Record
 from gitops_tune.desired import DesiredModel
 from gitops_tune.evaluation import EvaluationSpec, Judgement, Result, evaluate, judge
 from gitops_tune.plan.gate import Gate, status, usable
-from gitops_tune.providers.base import Provider, ProviderError, RemoteModel, Scores
+from gitops_tune.providers.base import (
+    Prompt,
+    Provider,
+    ProviderError,
+    RemoteModel,
+    Scores,
+    Turns,
+)
 
 T = TypeVar("T")
 
@@ -141,7 +149,8 @@ class Gatekeeper:
     ) -> Result:
         provider = self.provider
 
-        def ask(prompt: str) -> tuple[str, int]:
+        def ask(example: Record) -> tuple[str, int]:
+            prompt = prompt_of(example)
             return self.call(lambda: provider.generate(model, prompt), f"ask {shown}")
 
         def progress(done: int, total: int) -> None:
@@ -161,6 +170,12 @@ def checkpoint_endpoints(model: RemoteModel) -> list[tuple[int, str]]:
         elif c.checkpoint_id == model.serving_checkpoint and model.endpoint:
             out[c.epoch] = model.endpoint
     return sorted(out.items())
+
+
+def prompt_of(example: Record) -> Prompt:
+    """What a held-out example asks: a pair's input as the one text it was trained on; a
+    chat example's turns before its last model turn, with its system instruction."""
+    return example.text_input if isinstance(example, Example) else Turns.of(example.prompt)
 
 
 def _verdict(j: Judgement) -> str:

@@ -17,6 +17,7 @@ from gitops_tune.providers.base import (
     Migration,
     NewModel,
     Owner,
+    Prompt,
     Provider,
     ProviderError,
     RemoteModel,
@@ -100,7 +101,7 @@ class FakeProvider:
     def migrate(self) -> None:
         self._call("migrate")
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         self._call(f"generate {model.id}")
         return "", 0
 

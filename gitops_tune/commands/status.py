@@ -31,8 +31,8 @@ from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, plan
-from gitops_tune.providers.base import DataStats, RemoteModel, Scores, State, TuningEvaluationRun
-from gitops_tune.providers.tuning_evaluation import summary
+from gitops_tune.providers.base import DataStats, RemoteModel, Scores, State
+from gitops_tune.providers.tuning_evaluation import TuningEvaluationRun, summary
 from gitops_tune.render import loss as loss_chart
 from gitops_tune.render.progress import describe
 from gitops_tune.review.cost import estimate_tokens, method_tokens

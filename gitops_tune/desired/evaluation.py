@@ -5,37 +5,54 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
-from gitops_tune.backends import Hyperparameters
-from gitops_tune.dataset import Example, Record
+from gitops_tune.backends import Backend, Hyperparameters
+from gitops_tune.dataset import Record
+from gitops_tune.desired import limits
 from gitops_tune.desired.sources import source_of, tuned
-from gitops_tune.desired.state import RemoteRead
+from gitops_tune.desired.state import RemoteObjects, RemoteRead
 from gitops_tune.errors import Diagnostic
 from gitops_tune.evaluation import EvaluationSpec, Normalization
 from gitops_tune.providers.base import ProviderError
+
+
+@dataclass(frozen=True)
+class Remote:
+    """What an evaluation set may need of Cloud Storage: the set itself (``read``, kept under
+    ``home``) and its media objects (``objects``)."""
+
+    read: RemoteRead | None = None
+    home: Path | None = None
+    objects: RemoteObjects | None = None
 
 
 def evaluation_of(
     item: mf.Parsed,
     scans: ds.Scans,
     hp: Hyperparameters,
-    read: RemoteRead | None = None,
-    home: Path | None = None,
+    backend: Backend,
+    remote: Remote = Remote(),
 ) -> EvaluationSpec | list[Diagnostic] | None:
     """``spec.evaluation``: its held-out set read once and checked like training rows (and,
-    for ``regex``, every output compiled). A ``gs://`` set (where the backend takes ``gs://``
-    data, checked by `resolve`) is read whole through ``read`` into ``home``/evaluation and
-    then read like a local file of the same format; diagnostics name ``gs://bucket/object``."""
+    for ``regex``, every output compiled). Its rows are pairs or chat examples (the
+    conversation up to its last model turn is asked; that turn's text is expected), checked
+    against what the backend's tuned models take (`limits.evaluation_chat_rules`); the
+    objects of their ``fileData`` parts are looked up like training media, and their
+    generations are part of the set's fingerprint. A ``gs://`` set (where the backend takes
+    ``gs://`` data, checked by `resolve`) is read whole through ``remote.read`` into
+    ``remote.home``/evaluation and then read like a local file of the same format;
+    diagnostics name ``gs://bucket/object``."""
     doc, spec = item.document, tuned(item).spec
     e = spec.evaluation
     if e is None:
         return None
     if e.dataset.uri is not None:
-        found = _remote_source(item, e.dataset.uri, read, home)
+        found = _remote_source(item, e.dataset.uri, remote.read, remote.home)
     else:
         found = source_of(item, "evaluation.dataset", spec.preamble)
     if isinstance(found, Diagnostic):
@@ -47,16 +64,13 @@ def evaluation_of(
     where = doc.locate(("spec", "evaluation", "dataset"))
     if result.count == 0:
         return [Diagnostic("no evaluation examples", where, "spec.evaluation.dataset")]
-    records = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
-    if any(not isinstance(r, Example) for r in records()):
-        return [
-            Diagnostic(
-                "an evaluation set holds text_input/output pairs: chat rows are not scored yet",
-                where,
-                "spec.evaluation.dataset",
-            )
-        ]
-    examples = functools.partial(_pairs, records)
+    problems = limits.evaluation_chat_rules(item, result, backend, first_pass.rows())
+    seen: list[tuple[str, Mapping[str, str]]] = []
+    if not problems and result.media:
+        seen, problems = limits.media_objects(result, backend, remote.objects)
+    if problems:
+        return problems
+    examples = functools.partial(ds.stream, source, spec.baseModel, hp.fields(), result.fingerprint)
     if e.metric == "regex":
         bad = _bad_pattern(examples, shown)
         if bad:
@@ -68,7 +82,7 @@ def evaluation_of(
         min_score=e.minScore,
         no_regression=e.noRegression,
         tolerance=e.tolerance,
-        data_fingerprint=result.fingerprint,
+        data_fingerprint=limits.with_media(result.fingerprint, seen),
         count=result.count,
         shown=shown,
         examples=examples,
@@ -111,13 +125,7 @@ def _remote_source(
     return source, source, uri
 
 
-def _pairs(records: Callable[[], Iterator[Record]]) -> Iterator[Example]:
-    for record in records():
-        assert isinstance(record, Example)  # chat rows are refused when the manifest loads
-        yield record
-
-
-def _bad_pattern(examples: Callable[[], Iterator[Example]], shown: str) -> str:
+def _bad_pattern(examples: Callable[[], Iterator[Record]], shown: str) -> str:
     for i, example in enumerate(examples(), 1):
         try:
             re.compile(example.output)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
+from gitops_tune.dataset import chat
 from gitops_tune.dataset.chat import tokens as estimate
 from gitops_tune.dataset.tuning_limits import LimitsTable, ModelLimits, table
 from gitops_tune.desired.state import RemoteObjects
@@ -62,6 +63,54 @@ def chat_rules(item: mf.Parsed, key: str, result: ds.Scan, backend: Backend) -> 
             )
         ]
     return []
+
+
+def evaluation_chat_rules(
+    item: mf.Parsed, result: ds.Scan, backend: Backend, rows: Iterable[ds.Item]
+) -> list[Diagnostic]:
+    """Chat rows of an evaluation set (``rows``: the set read again) against what the backend's
+    tuned models take: with a preamble, refused as in training; where tuned models take text
+    turns only, each row with a ``systemInstruction`` or a ``fileData`` part is refused where it
+    is, so that it is not met when the model is asked."""
+    if not result.chats:
+        return []
+    if not backend.api.tuned_text_only:
+        return chat_rules(item, "evaluation.dataset", result, backend)
+    title, spec = backend.api.title, _tuned(item).spec
+    if spec.preamble:
+        return [
+            Diagnostic(
+                "spec.evaluation.dataset has chat examples: write the preamble into their "
+                f"first user turn ({title} takes no system instruction with a tuned model; a "
+                "preamble is prepended to pairs only)",
+                item.document.locate(("spec", "preamble")),
+                "spec.preamble",
+            )
+        ]
+    cited = '("Fine-tuning with the Gemini API", "Limitations of tuned models")'
+    out = [
+        Diagnostic(
+            f"{title} takes no system instruction with a tuned model {cited}",
+            row.location,
+            _row_field(row.field, "systemInstruction"),
+        )
+        for row in rows
+        if isinstance(row, ds.Row) and chat.is_chat(row.value) and _has_system(row.value)
+    ]
+    return out + [
+        Diagnostic(
+            f"{title} takes only text input with a tuned model {cited}",
+            at,
+            _row_field(field, media.field),
+        )
+        for media, at, field in result.media
+    ]
+
+
+def _has_system(value: object) -> bool:
+    return isinstance(value, dict) and any(
+        value.get(k) is not None for k in ("systemInstruction", "system_instruction")
+    )
 
 
 def _limits(backend: Backend, base_model: str) -> tuple[LimitsTable | None, ModelLimits | None]:

@@ -13,6 +13,7 @@ from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import Record
 from gitops_tune.desired import limits, methods
+from gitops_tune.desired.evaluation import Remote as EvaluationRemote
 from gitops_tune.desired.evaluation import evaluation_of
 from gitops_tune.desired.sources import source_of, tuned
 from gitops_tune.desired.stages import stage_of
@@ -146,7 +147,8 @@ def _rest(
     validation, validation_source = held_out
     fingerprint = with_options(data.fingerprint, options)
     fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
-    evaluation = evaluation_of(item, scans, hp, read, settings.home)
+    where = EvaluationRemote(read, settings.home, remote.objects)
+    evaluation = evaluation_of(item, scans, hp, settings.backend, where)
     if not isinstance(evaluation, (EvaluationSpec, type(None))):
         return evaluation
     stage = stage_of(item, parent, fingerprint) if parent is not None else None

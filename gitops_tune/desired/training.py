@@ -18,7 +18,8 @@ from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.desired.methods import method_of
 from gitops_tune.errors import Diagnostic
 from gitops_tune.manifest.models import TunedModelSpec
-from gitops_tune.providers.base import TrainingOptions, TuningEvaluation
+from gitops_tune.providers.base import TrainingOptions
+from gitops_tune.providers.tuning_evaluation import TuningEvaluation
 
 
 def training_options(

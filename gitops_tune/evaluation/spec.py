@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Record
 from gitops_tune.evaluation.metrics import Normalization
 
 
@@ -21,7 +21,8 @@ class EvaluationSpec:
     data_fingerprint: str  # of the held-out examples (preamble applied)
     count: int
     shown: str  # the data file as shown to the user, or "<manifest> (inline)"
-    examples: Callable[[], Iterator[Example]] = field(compare=False, repr=False)
+    #: pairs (preamble applied) and chat examples (`gitops_tune.dataset.Conversation`)
+    examples: Callable[[], Iterator[Record]] = field(compare=False, repr=False)
     #: ``serving.checkpoint: best``: every checkpoint is scored and the best one serves
     per_checkpoint: bool = False
 

@@ -7,13 +7,17 @@ plain frozen data, so the planner and its tests never see an SDK object.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Record
+from gitops_tune.providers.tuning_evaluation import (
+    TuningEvaluation,
+    TuningEvaluationRun,
+)
 
 T = TypeVar("T")
 
@@ -69,34 +73,25 @@ class Scores:
 
 
 @dataclass(frozen=True)
-class TuningEvaluation:
-    """An evaluation the tuning job runs itself (Vertex AI's ``EvaluationConfig``): metrics by
-    manifest name (``exactMatch``, ``bleu``, ``rouge1``..``rouge9``, ``rougeL``,
-    ``rougeLsum``) and the Cloud Storage folder its results go to."""
+class Turns:
+    """A multi-turn prompt in the Gemini chat format, as REST JSON (camelCase): the
+    ``contents`` up to the turn the model is to answer, and the row's ``systemInstruction``
+    and ``generationConfig`` where it has them."""
 
-    metrics: tuple[str, ...]
-    output_uri: str
+    contents: tuple[Mapping[str, Any], ...]
+    system_instruction: Mapping[str, Any] | None = None
+    generation_config: Mapping[str, Any] | None = None
 
-
-@dataclass(frozen=True)
-class TuningScore:
-    """One aggregate of one metric in one evaluation run of a tuning job (Vertex AI's
-    ``EvaluateDatasetRun``: ``aggregationOutput.aggregationResults[]``)."""
-
-    checkpoint: str  # the checkpoint evaluated ("": the tuned model)
-    metric: str  # exactMatch, bleu or rouge
-    aggregation: str  # AVERAGE, STANDARD_DEVIATION, ...
-    score: float
+    @classmethod
+    def of(cls, prompt: str) -> Turns:
+        """From a conversation's ``prompt`` (`gitops_tune.dataset.Conversation`)."""
+        row = json.loads(prompt)
+        contents = tuple(row["contents"])
+        return cls(contents, row.get("systemInstruction"), row.get("generationConfig"))
 
 
-@dataclass(frozen=True)
-class TuningEvaluationRun:
-    """One ``EvaluateDatasetRun`` of a tuning job: its scores, or why it failed."""
-
-    checkpoint: str
-    scores: tuple[TuningScore, ...] = ()
-    error: str = ""
-    output: str = ""  # ``outputInfo.gcsOutputDirectory``
+#: What a tuned model is asked: a single text (a pair's input), or a conversation's turns.
+Prompt = str | Turns
 
 
 @dataclass(frozen=True)
@@ -369,9 +364,10 @@ class Provider(Protocol):
     def migrate(self) -> None:
         """Write the pending `migration` onto the resources (apply only; plan writes nothing)."""
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         """Ask the tuned model (``generateContent`` on what an application calls): its answer
-        and the tokens it used."""
+        and the tokens it used. A text goes as the request's one user turn; `Turns` as the
+        request's ``contents``, ``systemInstruction`` and ``generationConfig``."""
 
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""

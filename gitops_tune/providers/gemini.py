@@ -20,6 +20,7 @@ from gitops_tune.providers.base import (
     Migration,
     NewModel,
     Owner,
+    Prompt,
     ProviderError,
     RemoteModel,
     Scores,
@@ -218,7 +219,7 @@ class GeminiProvider:
         body = {"description": with_marker(now.description, now.owner, scores)}
         self.sdk.request("patch", f"{_resource(model_id)}?updateMask=description", body)
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         return self.sdk.generate(_resource(model.call_name), prompt)
 
     def cancel(self, model_id: str) -> None:

@@ -35,3 +35,30 @@ def with_retries(call: Callable[[], T], what: str, policy: RetryPolicy) -> T:
                 raise ProviderError(f"{what}: gave up after {policy.attempts} attempts: {e}") from e
             time.sleep(policy.delay(attempt, e.retry_after))
     raise AssertionError("unreachable")
+
+
+def retry_after(e: Exception) -> float | None:
+    """The ``Retry-After`` seconds of an error's HTTP response, if it has one."""
+    response = getattr(e, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("retry-after") if hasattr(headers, "get") else None
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def is_transport_error(e: Exception) -> bool:
+    """Whether an SDK failure is an httpx/httpx2 transport failure (a timeout, a refused or
+    dropped connection): worth a retry."""
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        transport = getattr(module, "TransportError", None)
+        if transport is not None and isinstance(e, transport):
+            return True
+    return False

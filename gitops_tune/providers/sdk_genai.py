@@ -21,14 +21,15 @@ from gitops_tune.backends import Hyperparameters
 from gitops_tune.providers.base import (
     ADC_HINT,
     Checkpoint,
+    Prompt,
     ProviderError,
     TrainingOptions,
     TransientError,
-    TuningEvaluation,
     guarded,
     status_error,
 )
-from gitops_tune.providers.tuning_evaluation import runs_from
+from gitops_tune.providers.retry import is_transport_error, retry_after
+from gitops_tune.providers.tuning_evaluation import TuningEvaluation, runs_from
 from gitops_tune.providers.tuning_job import TuneRequest, TuningJob
 from gitops_tune.providers.vertex_methods import (
     config_fields,
@@ -88,8 +89,8 @@ def provider_error(
     if isinstance(e, errors.APIError):
         code = int(getattr(e, "code", 0) or 0)
         status, text = getattr(e, "status", "") or "", getattr(e, "message", "") or e
-        return status_error(redact(f"{what}: {code} {status}: {text}"), code, _retry_after(e))
-    if _is_transport_error(e):
+        return status_error(redact(f"{what}: {code} {status}: {text}"), code, retry_after(e))
+    if is_transport_error(e):
         return TransientError(redact(f"{what}: {name}: {e}"))
     if type(e).__module__.startswith("google.auth"):
         hint = f"; {ADC_HINT}" if name == "DefaultCredentialsError" else ""
@@ -151,17 +152,36 @@ class Genai:
         what = f"{method.upper()} {path.split('?')[0]}"
         return self.call(lambda: raw_request(self._client, method, path, body), what)
 
-    def generate(self, model: str, prompt: str) -> tuple[str, int]:
+    def generate(self, model: str, prompt: Prompt) -> tuple[str, int]:
         """``generateContent`` on ``model`` (a Gemini API ``tunedModels/...`` or a Vertex AI
-        endpoint ``projects/.../endpoints/...``): the answer's text and the tokens used."""
+        endpoint ``projects/.../endpoints/...``): the answer's text and the tokens used. A
+        text is the SDK's one user turn; `Turns` go as ``contents`` and the config's
+        ``system_instruction`` and generation settings (the SDK's camelCase aliases)."""
+        from google.genai import types
+
+        what = f"generateContent {model}"
+        if not isinstance(prompt, str):
+            system, settings = prompt.system_instruction, prompt.generation_config or {}
+            try:  # pydantic's ValidationError is a ValueError
+                config = types.GenerateContentConfig.model_validate(
+                    {**settings, "systemInstruction": system}
+                )
+                contents = [types.Content.model_validate(c) for c in prompt.contents]
+            except ValueError as e:
+                raise ProviderError(f"{what}: not a request google-genai can send: {e}") from None
 
         def ask() -> tuple[str, int]:
-            answer = self._client.models.generate_content(model=model, contents=prompt)
+            if isinstance(prompt, str):
+                answer = self._client.models.generate_content(model=model, contents=prompt)
+            else:
+                answer = self._client.models.generate_content(
+                    model=model, contents=contents, config=config
+                )
             usage = answer.usage_metadata
             tokens = (usage.total_token_count or 0) if usage is not None else 0
             return answer.text or "", int(tokens)
 
-        return self.call(ask, f"generateContent {model}")
+        return self.call(ask, what)
 
     def redact(self, text: str) -> str:
         """Error text comes from the server; one that echoes the request back (a proxy, a broken
@@ -360,28 +380,3 @@ def _hyperparameters(job: types.TuningJob) -> Hyperparameters:
             else None
         ),
     )
-
-
-def _retry_after(e: Exception) -> float | None:
-    response = getattr(e, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    raw = headers.get("retry-after") if hasattr(headers, "get") else None
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return None
-
-
-def _is_transport_error(e: Exception) -> bool:
-    """httpx/httpx2 transport failures (timeouts, refused, dropped) are worth a retry."""
-    for module_name in ("httpx", "httpx2"):
-        try:
-            module = __import__(module_name)
-        except ImportError:
-            continue
-        transport = getattr(module, "TransportError", None)
-        if transport is not None and isinstance(e, transport):
-            return True
-    return False

@@ -6,9 +6,40 @@ scores of its ``evaluateDatasetResponse.aggregationOutput.aggregationResults`` o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from gitops_tune.providers.base import TuningEvaluationRun, TuningScore
+
+@dataclass(frozen=True)
+class TuningEvaluation:
+    """An evaluation the tuning job runs itself (Vertex AI's ``EvaluationConfig``): metrics by
+    manifest name (``exactMatch``, ``bleu``, ``rouge1``..``rouge9``, ``rougeL``,
+    ``rougeLsum``) and the Cloud Storage folder its results go to."""
+
+    metrics: tuple[str, ...]
+    output_uri: str
+
+
+@dataclass(frozen=True)
+class TuningScore:
+    """One aggregate of one metric in one evaluation run of a tuning job (Vertex AI's
+    ``EvaluateDatasetRun``: ``aggregationOutput.aggregationResults[]``)."""
+
+    checkpoint: str  # the checkpoint evaluated ("": the tuned model)
+    metric: str  # exactMatch, bleu or rouge
+    aggregation: str  # AVERAGE, STANDARD_DEVIATION, ...
+    score: float
+
+
+@dataclass(frozen=True)
+class TuningEvaluationRun:
+    """One ``EvaluateDatasetRun`` of a tuning job: its scores, or why it failed."""
+
+    checkpoint: str
+    scores: tuple[TuningScore, ...] = ()
+    error: str = ""
+    output: str = ""  # ``outputInfo.gcsOutputDirectory``
+
 
 #: ``AggregationResult`` value fields and the metric each reports.
 RESULT_FIELDS = (

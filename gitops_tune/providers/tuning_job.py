@@ -12,8 +12,8 @@ from gitops_tune.providers.base import (
     Checkpoint,
     DataStats,
     TrainingOptions,
-    TuningEvaluationRun,
 )
+from gitops_tune.providers.tuning_evaluation import TuningEvaluationRun
 
 
 @dataclass(frozen=True)

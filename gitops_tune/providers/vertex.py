@@ -32,6 +32,7 @@ from gitops_tune.providers.base import (
     Migration,
     NewModel,
     Owner,
+    Prompt,
     ProviderError,
     RemoteModel,
     Scores,
@@ -307,7 +308,7 @@ class VertexProvider:
         labels = {**without_scores(model.labels), **score_labels(scores)}
         self.models.patch(model.name, {"labels": labels})
 
-    def generate(self, model: RemoteModel, prompt: str) -> tuple[str, int]:
+    def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         """``generateContent`` on the tuned model's endpoint, as Google's tuning guide calls it."""
         if not model.endpoint:
             raise ProviderError(f"{model.id} has no endpoint to ask", 400)

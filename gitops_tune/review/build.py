@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from gitops_tune.dataset.records import token_texts
 from gitops_tune.desired import DesiredModel, DesiredState
 from gitops_tune.review import rules
 from gitops_tune.review.base import BaseTree, compare
@@ -102,8 +103,8 @@ def _model(
         spent = cost(per_epoch, epochs, counted is None, m.base_model, table)
         if m.evaluation is not None:
             passes = 2 if m.evaluation.no_regression else 1
-            pairs = ((e.text_input, e.output) for e in m.evaluation.examples())
-            tokens, calls = evaluation_usage(pairs, passes)
+            texts = (token_texts(e) for e in m.evaluation.examples())
+            tokens, calls = evaluation_usage(texts, passes)
             spent = replace(spent, evaluation_tokens=tokens, evaluation_calls=calls)
     return ModelReview(m.name, checked.findings, checked.silenced, spent, change)
 

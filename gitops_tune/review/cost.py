@@ -10,14 +10,16 @@ A base model matches the table's longest entry its name starts with, after ``mod
 Evaluation (``spec.evaluation``) is inference, not training: apply asks the new model every
 held-out input once, and with ``noRegression`` the serving model too (unless its marker already
 holds scores on the same set, so this is an upper bound). Each call is counted as its input
-(the preamble prepended) plus its expected output as the answer's length, both estimated; the
-table has no inference prices, so these tokens are shown and not priced.
+(the preamble prepended) plus its expected output as the answer's length, both estimated; a
+chat example as its text parts (system instruction, every turn, the last model turn as the
+answer's length), its ``fileData`` parts not counted. The table has no inference prices, so
+these tokens are shown and not priced.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -56,11 +58,13 @@ def estimate_tokens(chars: int) -> int:
     return -(-chars // CHARS_PER_TOKEN)
 
 
-def evaluation_usage(pairs: Iterable[tuple[str, str]], passes: int) -> tuple[int, int]:
-    """(tokens, calls) of ``passes`` evaluations of (input, expected output) ``pairs``."""
+def evaluation_usage(examples: Iterable[Sequence[str]], passes: int) -> tuple[int, int]:
+    """(tokens, calls) of ``passes`` evaluations of ``examples``, each given by its texts: a
+    pair's (input, expected output), a chat example's text parts
+    (`gitops_tune.dataset.records.token_texts`)."""
     per_pass = calls = 0
-    for text_input, output in pairs:
-        per_pass += estimate_tokens(len(text_input)) + estimate_tokens(len(output))
+    for texts in examples:
+        per_pass += sum(estimate_tokens(len(text)) for text in texts)
         calls += 1
     return per_pass * passes, calls * passes
 

@@ -6,7 +6,7 @@ import functools
 
 import pytest
 
-from gitops_tune.dataset import Example
+from gitops_tune.dataset import Example, Record, chat
 from gitops_tune.evaluation import EvaluationSpec, Normalization, evaluate, judge, score
 from gitops_tune.evaluation.metrics import correct
 
@@ -73,14 +73,38 @@ def test_evaluate_asks_every_input_as_given_and_counts_tokens() -> None:
     asked: list[str] = []
     seen: list[tuple[int, int]] = []
 
-    def ask(prompt: str) -> tuple[str, int]:
-        asked.append(prompt)
-        return {"Route: a": "x", "Route: b": "Y ", "Route: c": "nope"}[prompt], 5
+    def ask(example: Record) -> tuple[str, int]:
+        assert isinstance(example, Example)
+        asked.append(example.text_input)
+        return {"Route: a": "x", "Route: b": "Y ", "Route: c": "nope"}[example.text_input], 5
 
     result = evaluate(_spec(), ask, concurrency=2, progress=lambda d, t: seen.append((d, t)))
     assert sorted(asked) == ["Route: a", "Route: b", "Route: c"]  # the preamble as in training
     assert (result.correct, result.tokens) == (2, 15)
     assert sorted(seen) == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_a_chat_example_is_asked_its_turns_and_scored_on_its_last_model_turn() -> None:
+    row = {
+        "systemInstruction": {"parts": [{"text": "Route tickets."}]},
+        "contents": [
+            {"role": "user", "parts": [{"text": "hello"}]},
+            {"role": "model", "parts": [{"text": "what is it?"}]},
+            {"role": "user", "parts": [{"text": "charged twice"}]},
+            {"role": "model", "parts": [{"text": "billing"}]},
+        ],
+    }
+    conversation = chat.parse(row, ())
+    asked: list[Record] = []
+
+    def ask(example: Record) -> tuple[str, int]:
+        asked.append(example)
+        return ("Billing" if len(asked) == 1 else "technical"), 7
+
+    spec = _spec(examples=functools.partial(iter, [conversation, conversation]), count=2)
+    result = evaluate(spec, ask, concurrency=1)
+    assert asked == [conversation, conversation]
+    assert (result.correct, result.count, result.tokens) == (1, 2, 14)
 
 
 def test_judge_min_score_and_no_regression() -> None:

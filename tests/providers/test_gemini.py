@@ -15,13 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gitops_tune.apply import new_model
 from gitops_tune.emulator.server import EmulatorConfig, start
-from gitops_tune.providers.base import Owner
+from gitops_tune.providers.base import Owner, ProviderError, Turns
 from gitops_tune.providers.gemini import GeminiProvider
+from gitops_tune.providers.sdk_genai import Genai
 from tests.harness import write_manifest
 from tests.providers.properties import TEXT, budget, load_one
 
@@ -75,3 +77,14 @@ def test_random_valid_manifests_make_bodies_the_api_accepts(spec: dict[str, Any]
         preamble = spec.get("preamble", "")
         inputs = [i for i, _ in running.store.examples(model_id)]
         assert inputs == [preamble + e["text_input"] for e in spec["dataset"]["examples"]]
+
+
+def test_turns_google_genai_cannot_send_are_one_error_before_any_call() -> None:
+    """A chat row's ``videoMetadata`` is checked for its keys only; a value the SDK's types
+    refuse is a ProviderError (one line at apply), not a traceback, and nothing is sent."""
+    sdk = Genai.gemini("key", "http://127.0.0.1:9", 1.0, "v1beta")  # nothing listens there
+    part = {"text": "a", "videoMetadata": {"fps": "fast"}}
+    bad = Turns(({"role": "user", "parts": [part]},))
+    with pytest.raises(ProviderError, match="not a request google-genai can send") as e:
+        sdk.generate("tunedModels/x", bad)
+    assert e.value.status is None

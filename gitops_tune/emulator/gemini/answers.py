@@ -35,19 +35,37 @@ def check_supported(body: Mapping[str, Any], model: str) -> None:
         raise invalid(f"Json mode is not enabled for {model}")
 
 
-def prompt_text(body: Mapping[str, Any]) -> str:
+def prompt_text(body: Mapping[str, Any], text_only: bool = True) -> str:
+    """What a ``generateContent`` request asks, as `conversation_text` of its turns (a single
+    turn: that turn's text). ``text_only``: any part but text is refused, as the Gemini API's
+    tuned models take "Only text input"; otherwise other parts are skipped."""
     contents = body.get("contents")
     if isinstance(contents, dict):
         contents = [contents]
     if not isinstance(contents, list) or not contents:
         raise invalid("contents is required and must be a non-empty list.")
-    last = contents[-1]
-    if not isinstance(last, dict) or not isinstance(last.get("parts"), list):
-        raise invalid("contents[].parts must be a list of parts.")
-    texts = [p["text"] for p in last["parts"] if isinstance(p, dict) and "text" in p]
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise invalid("Only text input is supported by tuned models.")
-    return "".join(texts)
+    for turn in contents:
+        if not isinstance(turn, dict) or not isinstance(turn.get("parts"), list):
+            raise invalid("contents[].parts must be a list of parts.")
+        parts = turn["parts"]
+        if text_only and (not parts or not all(isinstance(p, dict) and "text" in p for p in parts)):
+            raise invalid("Only text input is supported by tuned models.")
+        if any(isinstance(p, dict) and not isinstance(p.get("text", ""), str) for p in parts):
+            raise invalid("contents[].parts[].text must be a string.")
+    return conversation_text(contents, body.get("systemInstruction"))
+
+
+def conversation_text(contents: Sequence[Any], system: object = None) -> str:
+    """The text of a conversation, a line per turn (the system instruction's first, where
+    there is one): what a tuned model's answer is looked up by. A single user turn is its
+    text, so a pair's input is its own key."""
+    turns = [system, *contents] if isinstance(system, dict) else list(contents)
+    lines = []
+    for turn in turns:
+        parts = turn.get("parts") if isinstance(turn, dict) else None
+        found = [p.get("text") for p in parts or [] if isinstance(p, dict)]
+        lines.append("".join(t for t in found if isinstance(t, str)))
+    return "\n".join(lines)
 
 
 def generate_content_json(
@@ -90,19 +108,21 @@ def answer_for(prompt: str, examples: Sequence[tuple[str, str]]) -> str:
 
 
 def jsonl_examples(data: bytes) -> list[tuple[str, str]]:
-    """(prompt, answer) pairs of a supervised-tuning JSONL object: each line's last user turn
-    and last model turn (lines that are not examples are skipped: they were checked at create)."""
+    """(prompt, answer) pairs of a supervised-tuning JSONL object: each line's conversation up
+    to its last model turn (`conversation_text`, its system instruction included) and that
+    turn's text (lines that are not examples are skipped: they were checked at create)."""
     pairs = []
     for line in data.decode("utf-8", "replace").splitlines():
         try:
-            contents = json.loads(line).get("contents", []) if line.strip() else []
+            row = json.loads(line) if line.strip() else {}
+            contents = row.get("contents", [])
         except (ValueError, AttributeError):
             continue
-        turns: dict[str, str] = {}
-        for turn in contents if isinstance(contents, list) else []:
-            parts = turn.get("parts", []) if isinstance(turn, dict) else []
-            text = "".join(p.get("text", "") for p in parts if isinstance(p, dict))
-            turns[str(turn.get("role", "")) if isinstance(turn, dict) else ""] = text
-        if "user" in turns and "model" in turns:
-            pairs.append((turns["user"], turns["model"]))
+        turns = [t for t in contents if isinstance(t, dict)] if isinstance(contents, list) else []
+        models = [i for i, t in enumerate(turns) if t.get("role") == "model"]
+        if not models or not any(t.get("role") == "user" for t in turns[: models[-1]]):
+            continue
+        last = models[-1]
+        answer = conversation_text(turns[last : last + 1])
+        pairs.append((conversation_text(turns[:last], row.get("systemInstruction")), answer))
     return pairs

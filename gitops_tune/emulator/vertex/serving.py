@@ -262,7 +262,8 @@ class Serving:
             raise ApiError(
                 400, f"Endpoint {name} has no deployed model to serve.", "FAILED_PRECONDITION"
             )
-        prompt = answers.prompt_text(proto_json(req.json()))
+        # Vertex AI's tuned models take a system instruction and media parts
+        prompt = answers.prompt_text(proto_json(req.json()), text_only=False)
         bucket, blob = wire.gs_uri(doc["training_uri"], "trainingDatasetUri")
         examples = answers.jsonl_examples(self.store.get_blob(bucket, blob) or b"")
         text = answers.answer_for(prompt, examples)
