@@ -4,7 +4,8 @@ calls, in which order, and what it reports, without a server."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -86,9 +87,14 @@ class FakeProvider:
     def cancel(self, model_id: str) -> None:
         self._call(f"cancel {model_id}")
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(
+        self,
+        base_model: str,
+        contents: Sequence[Mapping[str, Any]],
+        media_resolution: str | None = None,
+    ) -> int:
         self._call(f"count {base_model}")
-        return sum(len(t) for t in texts)
+        return sum(len(p.get("text", "")) for c in contents for p in c["parts"])
 
     def delete(self, model_id: str) -> None:
         self._call(f"delete {model_id}")

@@ -41,6 +41,7 @@ class _Data:
     ref: DatasetRef | None  # what a create sends, where the backend needs more than examples
     warnings: tuple[Diagnostic, ...] = ()
     source: ds.Source | None = None  # the rows with their locations (None: a gs:// dataset)
+    media: int = 0  # fileData parts (their tokens are not estimated)
 
 
 def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
@@ -119,6 +120,7 @@ def resolve(
             serving=serving,
             evaluation=evaluation,
             stage=stage,
+            media_parts=data.media,
         ),
         [],
     )
@@ -296,6 +298,7 @@ def _training(
         DatasetRef(result.fingerprint, examples=examples) if staged else None,
         tuple(d for d in checks if d.severity == "warning"),
         first_pass,
+        len(result.media),
     )
 
 

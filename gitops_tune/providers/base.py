@@ -7,10 +7,10 @@ plain frozen data, so the planner and its tests never see an SDK object.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Record
@@ -363,6 +363,13 @@ class Provider(Protocol):
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
-        """The tokens of ``texts`` by ``base_model``'s tokenizer (the backend's ``countTokens``),
-        in one request: the caller batches."""
+    def count_tokens(
+        self,
+        base_model: str,
+        contents: Sequence[Mapping[str, Any]],
+        media_resolution: str | None = None,
+    ) -> int:
+        """The tokens of ``contents`` (Google's ``Content`` as camelCase JSON: text, ``fileData``
+        and ``videoMetadata`` parts) by ``base_model``'s tokenizer (the backend's
+        ``countTokens``), in one request: the caller batches. ``media_resolution``: the
+        ``generationConfig.mediaResolution`` the media is read at (Vertex AI only)."""

@@ -7,7 +7,7 @@ Ownership lives in the model itself: a marker line at the end of its description
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -237,9 +237,14 @@ class GeminiProvider:
     def migrate(self) -> None:
         pass
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(
+        self,
+        base_model: str,
+        contents: Sequence[Mapping[str, Any]],
+        media_resolution: str | None = None,
+    ) -> int:
         """``models/{model}:countTokens`` (v1beta), through ``models.count_tokens``."""
-        return self.sdk.count_tokens(base_model, texts)
+        return self.sdk.count_tokens(base_model, contents, media_resolution)
 
 
 def _resource(model_id: str) -> str:

@@ -20,7 +20,7 @@ Datasets: local and inline examples become the Vertex supervised-tuning JSONL, u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -329,10 +329,15 @@ class VertexProvider:
                 )
         self._remove_staged(job)
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(
+        self,
+        base_model: str,
+        contents: Sequence[Mapping[str, Any]],
+        media_resolution: str | None = None,
+    ) -> int:
         """The publisher model's ``countTokens`` (``models.count_tokens`` in Vertex AI mode:
         ``publishers/google/models/{model}:countTokens`` under the project and location)."""
-        return self.sdk.count_tokens(base_model, texts)
+        return self.sdk.count_tokens(base_model, contents, media_resolution)
 
     def _remove_staged(self, gone: TuningJob) -> None:
         """Remove the job's staged data unless another managed job may still need it: one
