@@ -4,8 +4,7 @@ calls, in which order, and what it reports, without a server."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
 
@@ -15,6 +14,7 @@ from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, Change, PlanOptions, plan, tuned_model_id
 from gitops_tune.providers.base import (
     BaseModel,
+    Contents,
     Migration,
     NewModel,
     Owner,
@@ -87,12 +87,7 @@ class FakeProvider:
     def cancel(self, model_id: str) -> None:
         self._call(f"cancel {model_id}")
 
-    def count_tokens(
-        self,
-        base_model: str,
-        contents: Sequence[Mapping[str, Any]],
-        media_resolution: str | None = None,
-    ) -> int:
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         self._call(f"count {base_model}")
         return sum(len(p.get("text", "")) for c in contents for p in c["parts"])
 

@@ -74,9 +74,8 @@ def resolve(
     *,
     parent: DesiredModel | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
-    """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
-    its scan from ``scans``); ``objects``: a chat dataset's media, ``read``: gs:// objects,
-    ``parent``: the resolved model ``spec.from.model`` names (`desired.stages`)."""
+    """One valid TunedModel document -> its DesiredModel, its data read once (or its scan from
+    ``scans``); ``objects``/``read``: gs:// media and objects; ``parent``: `desired.stages`."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend) + methods.problems(item, settings.backend)

@@ -237,6 +237,10 @@ class RemoteModel:
         return self.endpoint or self.id
 
 
+Contents = Sequence[Mapping[str, Any]]
+"""Google's ``Content`` list as camelCase JSON: what ``countTokens`` is sent."""
+
+
 @dataclass(frozen=True)
 class DatasetRef:
     """Training or validation data as a create needs it: a remote object used in place
@@ -363,13 +367,8 @@ class Provider(Protocol):
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""
 
-    def count_tokens(
-        self,
-        base_model: str,
-        contents: Sequence[Mapping[str, Any]],
-        media_resolution: str | None = None,
-    ) -> int:
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         """The tokens of ``contents`` (Google's ``Content`` as camelCase JSON: text, ``fileData``
         and ``videoMetadata`` parts) by ``base_model``'s tokenizer (the backend's
-        ``countTokens``), in one request: the caller batches. ``media_resolution``: the
-        ``generationConfig.mediaResolution`` the media is read at (Vertex AI only)."""
+        ``countTokens``), in one request: the caller batches. ``resolution``: the
+        ``generationConfig.mediaResolution`` the media is read at (Vertex AI only), or None."""

@@ -79,11 +79,11 @@ def test_the_providers_count_through_the_sdk(
     emulator: RunningEmulator, vertex_provider: VertexProvider
 ) -> None:
     gemini = GeminiProvider(api_key=API_KEY, base_url=emulator.url)
-    assert gemini.count_tokens(TUNABLE, contents(*TEXTS)) == 15
-    assert gemini.count_tokens(TUNABLE, []) == 0  # nothing is sent
-    assert vertex_provider.count_tokens("gemini-2.5-flash", contents(*TEXTS)) == 15
+    assert gemini.count_tokens(TUNABLE, contents(*TEXTS), None) == 15
+    assert gemini.count_tokens(TUNABLE, [], None) == 0  # nothing is sent
+    assert vertex_provider.count_tokens("gemini-2.5-flash", contents(*TEXTS), None) == 15
     with pytest.raises(ProviderError) as info:
-        vertex_provider.count_tokens("no-such", contents(*TEXTS))
+        vertex_provider.count_tokens("no-such", contents(*TEXTS), None)
     assert info.value.status == 404
     stats = emulator.emulator.stats.snapshot()
     assert stats["POST /v1beta/models/{id}:countTokens"] == 1
