@@ -14,6 +14,7 @@ from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, Change, PlanOptions, plan, tuned_model_id
 from gitops_tune.providers.base import (
     BaseModel,
+    Contents,
     Migration,
     NewModel,
     Owner,
@@ -87,9 +88,9 @@ class FakeProvider:
     def cancel(self, model_id: str) -> None:
         self._call(f"cancel {model_id}")
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         self._call(f"count {base_model}")
-        return sum(len(t) for t in texts)
+        return sum(len(p.get("text", "")) for c in contents for p in c["parts"])
 
     def delete(self, model_id: str) -> None:
         self._call(f"delete {model_id}")

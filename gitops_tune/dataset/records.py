@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from gitops_tune.dataset.chat import Conversation, Media
+from gitops_tune.dataset.chat import Conversation, Media, row_of
 from gitops_tune.errors import Diagnostic, Location
 
 #: File suffixes a dataset ``path`` may have, and the reader each selects.
@@ -50,14 +50,51 @@ Record = Example | Conversation
 
 
 def token_texts(record: Record) -> tuple[str, ...]:
-    """The text a record trains on, what its tokens are estimated (about four characters a
-    token) and counted (``plan --count-tokens``) from: a pair's input (preamble applied) and
+    """The text a record trains on, what its tokens are estimated from (about four characters
+    a token): a pair's input (preamble applied) and
     output; a chat example's text parts, its system instruction's included. A chat example's
-    ``fileData`` parts are not text and are not counted (see docs/vertex.md, "Each base
-    model's limits")."""
+    ``fileData`` parts are not text and are not estimated (see docs/vertex.md, "Each base
+    model's limits"); ``plan --count-tokens`` sends them (`token_example`)."""
     if isinstance(record, Example):
         return record.text_input, record.output
     return record.texts
+
+
+class TokenExample(NamedTuple):
+    """One example as ``plan --count-tokens`` sends it to ``countTokens``: its turns as
+    Google's ``Content`` (camelCase JSON), with its text, ``fileData`` and ``videoMetadata``
+    parts, and what batching needs to know (`gitops_tune.review.tokens`)."""
+
+    contents: tuple[Mapping[str, Any], ...]
+    chars: int  # characters of text
+    parts: int
+    media: int  # fileData parts
+    recordings: int  # fileData parts that are audio or video
+    resolution: str | None  # its mediaResolution, sent as the request's generationConfig
+
+
+def token_example(record: Record) -> TokenExample:
+    """A pair as a user turn and a model turn (empty texts are not sent: the API refuses an
+    empty part); a chat example as its ``contents``, its ``systemInstruction``'s text parts
+    leading its first user turn (a ``countTokens`` request has one ``systemInstruction``, a
+    batch holds many examples, each trained with its own). A part's ``mediaResolution`` is
+    sent as the request's ``generationConfig.mediaResolution``: every example uses the same
+    one ("Video tuning"), and the ``CountTokensRequest`` we check against has it there."""
+    if isinstance(record, Example):
+        turns = (("user", record.text_input), ("model", record.output))
+        contents = tuple({"role": r, "parts": [{"text": t}]} for r, t in turns if t)
+        chars = len(record.text_input) + len(record.output)
+        return TokenExample(contents, chars, len(contents), 0, 0, None)
+    row = row_of(record.line)
+    system = row.get("systemInstruction", {}).get("parts", [])
+    turns_out: list[Mapping[str, Any]] = []
+    for i, turn in enumerate(row["contents"]):
+        kept = [{k: v for k, v in p.items() if k != "mediaResolution"} for p in turn["parts"]]
+        turns_out.append({"role": turn["role"], "parts": [*(system if i == 0 else ()), *kept]})
+    recordings = sum(m.mime_type.startswith(("audio/", "video/")) for m in record.media)
+    parts = sum(len(t["parts"]) for t in turns_out)
+    media = len(record.media)
+    return TokenExample(tuple(turns_out), record.chars, parts, media, recordings, record.resolution)
 
 
 Item = Row | Diagnostic

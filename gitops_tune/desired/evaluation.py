@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
 from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import Record
 from gitops_tune.desired import limits
+from gitops_tune.desired.downloads import kept
 from gitops_tune.desired.sources import source_of, tuned
 from gitops_tune.desired.state import RemoteObjects, RemoteRead
 from gitops_tune.errors import Diagnostic
 from gitops_tune.evaluation import EvaluationSpec, Normalization
-from gitops_tune.providers.base import ProviderError
 
 
 @dataclass(frozen=True)
@@ -99,22 +98,11 @@ def _remote_source(
     field = "spec.evaluation.dataset.uri"
     if read is None or home is None:
         return Diagnostic(f"cannot read {uri}: no storage client", where, field)
-    try:
-        data = read(uri)
-    except ProviderError as err:
-        return Diagnostic(f"cannot read {uri}: {err}", where, field)
-    if data is None:
-        return Diagnostic(f"no such object: {uri}", where, field)
+    path = kept(uri, read, home / "evaluation")
+    if isinstance(path, str):
+        return Diagnostic(path, where, field)
     e = tuned(item).spec.evaluation
     assert e is not None
-    folder = home / "evaluation"
-    path = folder / (hashlib.sha256(data).hexdigest()[:24] + PurePosixPath(uri).suffix)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.write_bytes(data)
-    except OSError as err:
-        return Diagnostic(f"cannot keep {uri} in {folder}: {err.strerror or err}", where, field)
     source = ds.file_source(
         str(path),
         uri,

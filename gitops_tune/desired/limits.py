@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from gitops_tune import dataset as ds
 from gitops_tune import manifest as mf
@@ -22,7 +23,8 @@ from gitops_tune.backends import Backend, Hyperparameters
 from gitops_tune.dataset import chat
 from gitops_tune.dataset.chat import tokens as estimate
 from gitops_tune.dataset.tuning_limits import LimitsTable, ModelLimits, table
-from gitops_tune.desired.state import RemoteObjects
+from gitops_tune.desired.downloads import kept
+from gitops_tune.desired.state import RemoteObjects, RemoteRead
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.providers.base import ProviderError
 
@@ -186,6 +188,43 @@ def remote_training_file(
             f"{uri} is {int(size):,} bytes; {_file_limit(model, base)}",
             item.document.locate(("spec", "dataset", "uri")),
             "spec.dataset.uri",
+        )
+    ]
+
+
+def remote_validation(
+    item: mf.Parsed,
+    uri: str,
+    hashes: Mapping[str, str],
+    read: RemoteRead | None,
+    home: Path,
+    backend: Backend,
+) -> list[Diagnostic]:
+    """A ``gs://`` validation set against the base model's validation-set count: the object
+    read through ``read`` once per content (kept under ``home``/datasets by its hashes,
+    `desired.downloads`) and its JSONL lines counted. The table documents no validation-set
+    file size, so its size is not checked."""
+    base = _tuned(item).spec.baseModel
+    _, model = _limits(backend, base)
+    most = model.validation_examples if model is not None else None
+    if model is None or most is None:
+        return []
+    where = item.document.locate(("spec", "validation", "uri"))
+    if read is None:
+        return [Diagnostic(f"cannot count {uri}: no storage client", where, "spec.validation.uri")]
+    path = kept(uri, read, home / "datasets", hashes)
+    if isinstance(path, str):
+        return [Diagnostic(path, where, "spec.validation.uri")]
+    with path.open("rb") as lines:
+        count = sum(1 for line in lines if line.strip())
+    if count <= most:
+        return []
+    return [
+        Diagnostic(
+            f"{uri} holds {count:,} validation examples; {base} takes at most {most:,} "
+            f"({model.cited('validation_examples')})",
+            where,
+            "spec.validation.uri",
         )
     ]
 

@@ -42,6 +42,7 @@ class _Data:
     ref: DatasetRef | None  # what a create sends, where the backend needs more than examples
     warnings: tuple[Diagnostic, ...] = ()
     source: ds.Source | None = None  # the rows with their locations (None: a gs:// dataset)
+    media: int = 0  # fileData parts (their tokens are not estimated)
 
 
 def scan_jobs(item: mf.Parsed, settings: Settings) -> list[ds.ScanJob]:
@@ -74,9 +75,8 @@ def resolve(
     *,
     parent: DesiredModel | None = None,
 ) -> tuple[DesiredModel | None, list[Diagnostic]]:
-    """One valid TunedModel document -> its DesiredModel, reading its dataset once (or taking
-    its scan from ``scans``); ``objects``: a chat dataset's media, ``read``: gs:// objects,
-    ``parent``: the resolved model ``spec.from.model`` names (`desired.stages`)."""
+    """One valid TunedModel document -> its DesiredModel, its data read once (or its scan from
+    ``scans``); ``objects``/``read``: gs:// media and objects; ``parent``: `desired.stages`."""
     model, spec = tuned(item), tuned(item).spec
     hyperparameters, errors = _hyperparameters(item, settings.backend)
     errors += _remote_only(item, settings.backend) + methods.problems(item, settings.backend)
@@ -84,11 +84,11 @@ def resolve(
     options, serving, problems = training_options(item, settings.backend, hyperparameters)
     if errors or problems:
         return None, errors + problems
-    scans, remote = scans or ds.Scans(settings.scan_cache, 1), _Remote(hashes, objects)
+    scans, remote = scans or ds.Scans(settings.scan_cache, 1), _Remote(hashes, objects, read)
     data = _training(item, scans, settings, hyperparameters, remote)
     if not isinstance(data, _Data):
         return None, data
-    rest = _rest(item, scans, settings, hyperparameters, remote, options, data, parent, read)
+    rest = _rest(item, scans, settings, hyperparameters, remote, options, data, parent)
     if isinstance(rest, list):
         return None, rest
     validation, validation_source, fingerprint, evaluation, stage = rest
@@ -120,6 +120,7 @@ def resolve(
             serving=serving,
             evaluation=evaluation,
             stage=stage,
+            media_parts=data.media,
         ),
         [],
     )
@@ -137,7 +138,6 @@ def _rest(
     options: TrainingOptions,
     data: _Data,
     parent: DesiredModel | None,
-    read: RemoteRead | None,
 ) -> _Rest | list[Diagnostic]:
     """After the training data: the validation set, the fingerprint (with the parent's, for a
     stage: `desired.stages`), the evaluation gate and the stage."""
@@ -147,7 +147,7 @@ def _rest(
     validation, validation_source = held_out
     fingerprint = with_options(data.fingerprint, options)
     fingerprint = _combined(fingerprint, validation.key) if validation else fingerprint
-    where = EvaluationRemote(read, settings.home, remote.objects)
+    where = EvaluationRemote(remote.read, settings.home, remote.objects)
     evaluation = evaluation_of(item, scans, hp, settings.backend, where)
     if not isinstance(evaluation, (EvaluationSpec, type(None))):
         return evaluation
@@ -227,11 +227,13 @@ def _remote_only(item: mf.Parsed, backend: Backend) -> list[Diagnostic]:
 
 @dataclass(frozen=True)
 class _Remote:
-    """What desired state may ask of Cloud Storage: a ``gs://`` dataset's hashes, and the
-    media objects a chat dataset names."""
+    """What desired state may ask of Cloud Storage: a ``gs://`` dataset's hashes, the media
+    objects a chat dataset names, and whole objects (a ``gs://`` validation set, counted; a
+    ``gs://`` evaluation set, scored)."""
 
     hashes: RemoteHashes | None
     objects: RemoteObjects | None
+    read: RemoteRead | None = None
 
 
 def _checked(
@@ -262,7 +264,7 @@ def _training(
 ) -> _Data | list[Diagnostic]:
     spec = tuned(item).spec
     if spec.dataset.uri is not None:
-        ref, problems = _remote_dataset(item, "dataset", hp, remote.hashes, settings)
+        ref, problems = _remote_dataset(item, "dataset", hp, remote, settings)
         if ref is None:
             return problems
         return _Data(ref.key, 0, spec.dataset.uri, functools.partial(iter, ()), ref)
@@ -297,6 +299,7 @@ def _training(
         DatasetRef(result.fingerprint, examples=examples) if staged else None,
         tuple(d for d in checks if d.severity == "warning"),
         first_pass,
+        len(result.media),
     )
 
 
@@ -307,7 +310,7 @@ def _validation(
     doc, spec = item.document, tuned(item).spec
     assert spec.validation is not None
     if spec.validation.uri is not None:
-        return _remote_dataset(item, "validation", hp, remote.hashes, settings)
+        return _remote_dataset(item, "validation", hp, remote, settings)
     found = source_of(item, "validation", spec.preamble)
     if isinstance(found, Diagnostic):
         return None, [found]
@@ -332,29 +335,34 @@ def _remote_dataset(
     item: mf.Parsed,
     key: str,
     hp: Hyperparameters,
-    hashes: RemoteHashes | None,
+    remote: _Remote,
     settings: Settings,
 ) -> tuple[DatasetRef | None, list[Diagnostic]]:
     """``spec.{key}.uri``, a ``gs://`` dataset used in place. Its fingerprint: the usual header
     line, then the object's URI and the content hashes the storage API reports (an object
     replaced in place changes it; its ``size``, reported with them, is checked against the base
-    model's training-file limit and left out)."""
+    model's training-file limit and left out; a validation set is counted against the base
+    model's validation-set limit, `limits.remote_validation`)."""
     spec = tuned(item).spec
     uri = getattr(spec, key).uri
     assert uri is not None
     where, field_path = item.document.locate(("spec", key, "uri")), f"spec.{key}.uri"
-    if hashes is None:
+    if remote.hashes is None:
         return None, [Diagnostic(f"cannot read {uri}: no storage client", where, field_path)]
     try:
-        found = hashes(uri)
+        found = remote.hashes(uri)
     except ProviderError as e:
         return None, [Diagnostic(f"cannot read {uri}: {e}", where, field_path)]
     if found is None:
         return None, [Diagnostic(f"no such object: {uri}", where, field_path)]
     if key == "dataset":
-        size = limits.remote_training_file(item, uri, found.get("size"), settings.backend)
-        if size:
-            return None, size
+        problems = limits.remote_training_file(item, uri, found.get("size"), settings.backend)
+    else:
+        problems = limits.remote_validation(
+            item, uri, found, remote.read, settings.home, settings.backend
+        )
+    if problems:
+        return None, problems
     found = {k: v for k, v in found.items() if k != "size"}
     header = {
         "format": ds.FINGERPRINT_FORMAT,

@@ -98,6 +98,7 @@ class DesiredModel:
     serving: str = ""  # spec.serving.checkpoint: "last", an epoch number, or "" (unset)
     evaluation: EvaluationSpec | None = None  # spec.evaluation: the gate a new model must pass
     stage: Stage | None = None  # spec.from.model: the workspace model this one continues from
+    media_parts: int = field(default=0, compare=False)  # fileData parts: tokens not estimated
 
     @property
     def total_steps(self) -> int:

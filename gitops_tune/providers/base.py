@@ -245,6 +245,10 @@ class RemoteModel:
         return self.endpoint or self.id
 
 
+Contents = Sequence[Mapping[str, Any]]
+"""Google's ``Content`` list as camelCase JSON: what ``countTokens`` is sent."""
+
+
 @dataclass(frozen=True)
 class DatasetRef:
     """Training or validation data as a create needs it: a remote object used in place
@@ -372,6 +376,8 @@ class Provider(Protocol):
     def record_scores(self, model_id: str, scores: Scores) -> None:
         """Keep an evaluation's outcome in the model's marker, leaving the rest as it is."""
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
-        """The tokens of ``texts`` by ``base_model``'s tokenizer (the backend's ``countTokens``),
-        in one request: the caller batches."""
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
+        """The tokens of ``contents`` (Google's ``Content`` as camelCase JSON: text, ``fileData``
+        and ``videoMetadata`` parts) by ``base_model``'s tokenizer (the backend's
+        ``countTokens``), in one request: the caller batches. ``resolution``: the
+        ``generationConfig.mediaResolution`` the media is read at (Vertex AI only), or None."""

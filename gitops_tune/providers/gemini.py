@@ -7,7 +7,6 @@ Ownership lives in the model itself: a marker line at the end of its description
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
 from gitops_tune.providers.base import (
     BaseModel,
+    Contents,
     Migration,
     NewModel,
     Owner,
@@ -238,9 +238,9 @@ class GeminiProvider:
     def migrate(self) -> None:
         pass
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         """``models/{model}:countTokens`` (v1beta), through ``models.count_tokens``."""
-        return self.sdk.count_tokens(base_model, texts)
+        return self.sdk.count_tokens(base_model, contents, resolution)
 
 
 def _resource(model_id: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gitops_tune.backends import Hyperparameters
@@ -189,18 +189,27 @@ class Genai:
         key = getattr(self._client._api_client, "api_key", None)
         return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
 
-    def count_tokens(self, model: str, texts: Sequence[str]) -> int:
-        """The tokens of ``texts`` by ``model``'s tokenizer, in one ``countTokens`` call
-        (``models.count_tokens``): the texts go as the parts of one user turn. Empty texts
-        count nothing and are not sent (the API refuses an empty part)."""
+    def count_tokens(
+        self, model: str, contents: Sequence[Mapping[str, Any]], media_resolution: str | None
+    ) -> int:
+        """The tokens of ``contents`` (camelCase ``Content`` JSON) by ``model``'s tokenizer, in
+        one ``countTokens`` call (``models.count_tokens``); ``media_resolution`` goes as
+        ``config.generation_config.media_resolution`` (Vertex AI's ``CountTokensRequest`` has a
+        ``generationConfig``; google-genai refuses it for the Gemini API). No contents: 0, and
+        nothing is sent."""
         from google.genai import types
 
-        parts = [types.Part(text=t) for t in texts if t]
-        if not parts:
+        if not contents:
             return 0
-        contents = [types.Content(role="user", parts=parts)]
+        sent = [types.Content.model_validate(c) for c in contents]
+        config = None
+        if media_resolution:
+            resolution = types.MediaResolution(media_resolution)
+            config = types.CountTokensConfig(
+                generation_config=types.GenerationConfig(media_resolution=resolution)
+            )
         response = self.call(
-            lambda: self._client.models.count_tokens(model=model, contents=contents),
+            lambda: self._client.models.count_tokens(model=model, contents=sent, config=config),
             f"count tokens with {model}",
         )
         return int(response.total_tokens or 0)

@@ -20,7 +20,7 @@ Datasets: local and inline examples become the Vertex supervised-tuning JSONL, u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,6 +28,7 @@ from urllib.parse import quote
 from gitops_tune.providers import vertex_migrate
 from gitops_tune.providers.base import (
     BaseModel,
+    Contents,
     DatasetRef,
     Migration,
     NewModel,
@@ -338,10 +339,10 @@ class VertexProvider:
                 )
         self._remove_staged(job)
 
-    def count_tokens(self, base_model: str, texts: Sequence[str]) -> int:
+    def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         """The publisher model's ``countTokens`` (``models.count_tokens`` in Vertex AI mode:
         ``publishers/google/models/{model}:countTokens`` under the project and location)."""
-        return self.sdk.count_tokens(base_model, texts)
+        return self.sdk.count_tokens(base_model, contents, resolution)
 
     def _remove_staged(self, gone: TuningJob) -> None:
         """Remove the job's staged data unless another managed job may still need it: one

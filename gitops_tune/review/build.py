@@ -24,6 +24,9 @@ from gitops_tune.review.model import BaseChange, Finding, ModelReview, Review
 if TYPE_CHECKING:
     from gitops_tune.plan.model import Plan
 
+#: What an estimate of a dataset with fileData parts counts (`Cost.counts`).
+MEDIA_NOT_ESTIMATED = "text only: media not estimated; use --count-tokens"
+
 TokenCounter = Callable[[DesiredModel], int | None]
 """A model -> the tokens of its training examples, counted by the backend (one epoch); None:
 it could not count them (the tokens are estimated)."""
@@ -101,6 +104,8 @@ def _model(
         per_epoch = counted if counted is not None else estimate_tokens(checked.chars)
         epochs = m.hyperparameters.epochs
         spent = cost(per_epoch, epochs, counted is None, m.base_model, table)
+        if counted is None and m.media_parts:
+            spent = replace(spent, counts=MEDIA_NOT_ESTIMATED)
         if m.evaluation is not None:
             passes = 2 if m.evaluation.no_regression else 1
             texts = (token_texts(e) for e in m.evaluation.examples())

@@ -4,10 +4,12 @@ emulator counts four characters a token, rounded up per text), batched, marked a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from gitops_tune.emulator.server import RunningEmulator
-from tests.e2e.conftest import Repo
+from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
+from tests.e2e.conftest import Repo, repo_for
+from tests.e2e.test_chat import SYSTEM, image_example, jsonl, upload
 from tests.harness import examples
 
 
@@ -73,3 +75,34 @@ def test_status_shows_the_billed_tokens_next_to_the_estimate(
     assert (model["billable_tokens"], model["estimated_tokens"]) == (billed, estimate)
     assert "TOKENS (BILLED / ESTIMATED)" in text
     assert f"{billed:,} / ~{estimate:,}" in text
+
+
+def test_chat_examples_with_image_parts_are_counted_whole_on_vertex(tmp_path: Path) -> None:
+    """The local estimate counts text only and says so; ``--count-tokens`` sends each example
+    whole (its fileData parts, its system instruction) and the emulator counts an image at
+    258 tokens ("Understand and count tokens"), four characters a token of text."""
+    with start(EmulatorConfig(port=0)) as running:
+        repo = repo_for("vertex", tmp_path, running)
+        for i in range(20):
+            upload(repo, f"images/{i}.png", b"\x89PNG" + bytes([i]), "image/png")
+        rows = [{**image_example(i), "systemInstruction": SYSTEM} for i in range(20)]
+        (repo.root / "receipts.jsonl").write_text(jsonl(rows))
+        repo.write(
+            "receipts", dataset={"path": "receipts.jsonl"}, hyperparameters={"epochCount": 2}
+        )
+
+        estimated = cost(repo.plan_json(), "receipts")
+        assert estimated["estimated"] is True
+        assert estimated["counts"] == "text only: media not estimated; use --count-tokens"
+        assert "media not estimated; use --count-tokens" in repo.cli("plan").stdout
+
+        counted = cost(repo.plan_json("--count-tokens"), "receipts")
+        texts = [
+            tokens("You route support tickets.")  # the system instruction
+            + tokens(r["contents"][0]["parts"][1]["text"])
+            + tokens(r["contents"][1]["parts"][0]["text"])
+            for r in rows
+        ]
+        assert counted["estimated"] is False and "counts" not in counted
+        assert counted["training_tokens"] == (sum(texts) + 20 * 258) * 2
+        assert count_requests(running) == 1  # 20 images: one batch

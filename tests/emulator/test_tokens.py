@@ -79,11 +79,11 @@ def test_the_providers_count_through_the_sdk(
     emulator: RunningEmulator, vertex_provider: VertexProvider
 ) -> None:
     gemini = GeminiProvider(api_key=API_KEY, base_url=emulator.url)
-    assert gemini.count_tokens(TUNABLE, TEXTS) == 15
-    assert gemini.count_tokens(TUNABLE, ["", ""]) == 0  # nothing is sent
-    assert vertex_provider.count_tokens("gemini-2.5-flash", TEXTS) == 15
+    assert gemini.count_tokens(TUNABLE, contents(*TEXTS), None) == 15
+    assert gemini.count_tokens(TUNABLE, [], None) == 0  # nothing is sent
+    assert vertex_provider.count_tokens("gemini-2.5-flash", contents(*TEXTS), None) == 15
     with pytest.raises(ProviderError) as info:
-        vertex_provider.count_tokens("no-such", TEXTS)
+        vertex_provider.count_tokens("no-such", contents(*TEXTS), None)
     assert info.value.status == 404
     stats = emulator.emulator.stats.snapshot()
     assert stats["POST /v1beta/models/{id}:countTokens"] == 1
@@ -91,3 +91,50 @@ def test_the_providers_count_through_the_sdk(
 
 
 _LOCATION = "/projects/{project}/locations/{location}"
+
+
+def _file(mime: str, uri: str = "gs://b/o") -> dict[str, object]:
+    return {"fileData": {"mimeType": mime, "fileUri": uri}}
+
+
+def test_media_parts_count_by_the_rates_of_understand_and_count_tokens(api: Api) -> None:
+    """An image 258 (one tile), a second of video 263, of audio 32; a document as one image:
+    the emulator opens no object (docs/emulator.md)."""
+    parts = [
+        {"text": "abcd"},
+        _file("image/png"),
+        _file("image/jpeg"),
+        _file("video/mp4"),
+        _file("audio/mp3"),
+        _file("application/pdf"),
+    ]
+    body = {"contents": [{"role": "user", "parts": parts}]}
+    r = api.raw("POST", f"{VERTEX}/gemini-2.5-flash:countTokens", _json(body), BEARER)
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "totalTokens": 1 + 2 * 258 + 263 + 32 + 258,
+        "totalBillableCharacters": 4,
+        "promptTokensDetails": [
+            {"modality": "AUDIO", "tokenCount": 32},
+            {"modality": "DOCUMENT", "tokenCount": 258},
+            {"modality": "IMAGE", "tokenCount": 516},
+            {"modality": "TEXT", "tokenCount": 1},
+            {"modality": "VIDEO", "tokenCount": 263},
+        ],
+    }
+    r = api.call("POST", f"/v1beta/{TUNABLE}:countTokens", body)
+    assert r.json()["totalTokens"] == 1 + 2 * 258 + 263 + 32 + 258
+    bad = {"contents": [{"role": "user", "parts": [{"fileData": {"mimeType": "image/png"}}]}]}
+    r = api.raw("POST", f"{VERTEX}/gemini-2.5-flash:countTokens", _json(bad), BEARER)
+    assert "contents[0].parts[0].file_data" in assert_error(r, 400, "INVALID_ARGUMENT")
+
+
+def test_the_vertex_provider_sends_media_parts_and_the_media_resolution(
+    emulator: RunningEmulator, vertex_provider: VertexProvider
+) -> None:
+    turns: list[dict[str, object]] = [
+        {"role": "user", "parts": [{"text": "abcd"}, _file("image/png", "gs://b/1.png")]},
+        {"role": "model", "parts": [{"text": "abcdefgh"}]},
+    ]
+    counted = vertex_provider.count_tokens("gemini-2.5-flash", turns, "MEDIA_RESOLUTION_LOW")
+    assert counted == 1 + 258 + 2
