@@ -276,6 +276,19 @@ def fmt_requests(requests: dict[str, int]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in requests.items()) or "none"
 
 
+#: The headings this script writes; RESULTS.md's other sections (other benchmarks) are kept.
+OWN_HEADINGS = ("# Benchmark: plan and apply at scale", "## Targets", "## Note")
+
+
+def _others(old: str) -> str:
+    """The sections of ``old`` from the first heading this script does not write on."""
+    lines = old.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("#") and line.rstrip() not in OWN_HEADINGS:
+            return "\n" + "".join(lines[i:])
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=int, default=1000, help="N manifests (default 1000)")
@@ -313,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = report(args, rows, verdicts, data_bytes)
         print(text)
         if not args.smoke:
-            Path(args.out).write_text(text)
+            out = Path(args.out)
+            out.write_text(text + _others(out.read_text() if out.exists() else ""))
             print(f"wrote {args.out}")
     finally:
         if bench is not None:
