@@ -9,7 +9,7 @@ the group that turns expected failures into one clean line and exit 1.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from gitops_tune.cli.options import (
     paths_argument,
     target_option,
 )
+
+if TYPE_CHECKING:
+    from gitops_tune.commands.early import EarlyList
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,9 +145,10 @@ def plan(paths: tuple[str, ...], **options: Any) -> int:
       gitops-tune plan --count-tokens --prices my-prices.yaml
       gitops-tune plan --out tfplan.json && gitops-tune apply --plan tfplan.json
     """
+    early = _early_list(options)
     from gitops_tune.commands import plan as command
 
-    return command.run(paths, **options)
+    return command.run(paths, early=early, **options)
 
 
 @main.command()
@@ -169,9 +173,10 @@ def apply(paths: tuple[str, ...], **options: Any) -> int:
       gitops-tune apply --auto-approve --parallelism 4
       gitops-tune apply --plan tfplan.json
     """
+    early = _early_list(options)
     from gitops_tune.commands import apply as command
 
-    return command.run(paths, **options)
+    return command.run(paths, early=early, **options)
 
 
 @main.command()
@@ -261,3 +266,12 @@ def import_(name: str, tuned_model: str, paths: tuple[str, ...], **options: Any)
     from gitops_tune.commands import import_ as command
 
     return command.run(paths, name, tuned_model, **options)
+
+
+def _early_list(options: dict[str, Any]) -> EarlyList | None:
+    """The plan's list request, started before the engine is imported and the manifests read
+    (`gitops_tune.commands.early`); None where flags and environment do not settle it."""
+    from gitops_tune.commands.early import EarlyList
+    from gitops_tune.settings import Invocation
+
+    return EarlyList.start(Invocation.from_environ(options["workspace"], options["backend"]))

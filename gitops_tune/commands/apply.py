@@ -10,6 +10,7 @@ import click
 
 from gitops_tune import log, render
 from gitops_tune.apply import Applier, ApplyOptions
+from gitops_tune.commands.early import EarlyList
 from gitops_tune.commands.session import open_session, print_notices, reporter, use_color
 from gitops_tune.errors import UserError
 from gitops_tune.plan import Action, Plan
@@ -41,6 +42,7 @@ def run(
     targets: Sequence[str] = (),
     destroy: bool = False,
     no_color: bool = False,
+    early: EarlyList | None = None,
 ) -> int:
     timeout_s = parse_duration(timeout) if timeout else None
     stored = plan_file.read(saved) if saved else None
@@ -49,7 +51,7 @@ def run(
         paths = paths or stored.paths
         invocation = invocation.or_else(stored.workspace, stored.backend)
         targets, destroy = targets or stored.targets, stored.destroy
-    session = open_session(paths, invocation, prefetch=True)
+    session = open_session(paths, invocation, early=early)
     p = session.plan(destroy=destroy, targets=targets)
     if stored is not None:
         stored.check_still_valid(p)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import click
 
 from gitops_tune import log, render, review
+from gitops_tune.commands.early import EarlyList
 from gitops_tune.commands.session import Session, open_session, use_color
 from gitops_tune.errors import Diagnostic
 from gitops_tune.plan import saved as plan_file
@@ -32,13 +33,14 @@ def run(
     show_examples: int = 3,
     prices: str | None = None,
     count_tokens: bool = False,
+    early: EarlyList | None = None,
 ) -> int:
     invocation = Invocation.from_environ(workspace, backend)
     if prices or invocation.prices:
         review.load_prices(prices or invocation.prices)  # bad: fails before any remote call
     tree = review.GitTree.open(base, paths or (".",)) if base is not None else None
     try:
-        session = open_session(paths, invocation, prefetch=True)
+        session = open_session(paths, invocation, early=early)
         if not prices:  # GITOPS_TUNE_PRICES, else the Workspace's spec.review.prices
             prices = session.settings.prices
             review.load_prices(prices, session.settings.prices_from)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gitops_tune import log
 from gitops_tune.apply import Reporter
+from gitops_tune.commands.early import EarlyList
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
@@ -62,11 +62,11 @@ class Session:
 
 
 def open_session(
-    paths: Sequence[str], invocation: Invocation, *, prefetch: bool = False
+    paths: Sequence[str], invocation: Invocation, *, early: EarlyList | None = None
 ) -> Session:
-    """Load the manifests and open the backend. With ``prefetch`` (commands whose first remote
-    call is the plan's list), that list may start first and overlap the loading."""
-    early = EarlyList.start(invocation) if prefetch else None
+    """Load the manifests and open the backend. ``early``: the plan's list request, already
+    under way (`gitops_tune.commands.early`); used when the settings it was started with are
+    the ones the manifests settle."""
     storage = RemoteHashes()
     desired = load(
         paths or (".",),
@@ -81,53 +81,6 @@ def open_session(
     if early is not None and (early.settings.workspace, early.settings.backend) == settled:
         return Session(desired, early.provider, early)
     return Session(desired, open_provider(settings))
-
-
-class EarlyList:
-    """The workspace's list request, started before the manifests are read.
-
-    Only when flags or the environment settle the workspace and a backend that needs nothing
-    from the Workspace document (they take precedence over it). At 1,000 models the list is a
-    round trip of seconds; reading the manifests and datasets then overlaps it instead of
-    following it. Errors
-    surface where the list would have been made, in the usual order.
-    """
-
-    def __init__(self, settings: Settings, provider: Provider) -> None:
-        self.settings = settings
-        self.provider = provider
-        self._result: list[RemoteModel] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="gitops-tune-list", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def start(cls, invocation: Invocation) -> EarlyList | None:
-        settings = invocation.settled_by_flags()
-        if settings is None:
-            return None
-        try:
-            provider = open_provider(settings)
-        except UserError:
-            return None  # said again, in its usual place, once the manifests are read
-        return cls(settings, provider)
-
-    def _run(self) -> None:
-        ws = self.settings.workspace
-        try:
-            self._result = with_retries(
-                lambda: self.provider.list_models(ws), "list models", self.settings.retry
-            )
-        except BaseException as e:  # handed to the main thread by result()
-            self._error = e
-
-    def result(self) -> list[RemoteModel]:
-        self._thread.join()
-        if isinstance(self._error, ProviderError):
-            raise UserError(str(self._error)) from None
-        if self._error is not None:
-            raise self._error
-        return self._result
 
 
 def print_notices(provider: Provider) -> None:

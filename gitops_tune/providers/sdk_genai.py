@@ -17,6 +17,8 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.providers.base import (
     ADC_HINT,
@@ -69,12 +71,32 @@ def paged(fetch: Callable[[str], tuple[Iterable[T], str]]) -> Iterator[T]:
             return
 
 
-def raw_request(client: Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """One REST call through the SDK's own HTTP layer; the JSON answer. SDK errors propagate
-    unmapped (``Genai.request`` maps them)."""
+def raw_request(
+    client: Client,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    answer: type[T] | None = None,
+) -> Any:
+    """One REST call through the SDK's own HTTP layer; the JSON answer, decoded as
+    ``answer`` (a msgspec type) when given. SDK errors propagate unmapped (``Genai.request``
+    maps them); an answer that does not fit ``answer`` is a `ProviderError`."""
     # Private in every google-genai release so far: the version-sensitive part of this seam.
     response = client._api_client.request(method, path, body or {})
-    return json.loads(response.body) if response.body else {}
+    raw = response.body or ("{}" if answer is not None else "")
+    if not raw:
+        return {}
+    try:  # msgspec: several times json's speed on a list of 1,000 models (15 MB)
+        try:
+            return msgspec.json.decode(raw, type=answer or Any, strict=False)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:  # what json accepts beyond the standard, or json's error
+            value = json.loads(raw)
+            return value if answer is None else msgspec.convert(value, answer, strict=False)
+    except msgspec.ValidationError as e:
+        what = f"{method.upper()} {path.split('?')[0]}"
+        raise ProviderError(f"{what}: unexpected answer: {e}") from None
 
 
 def provider_error(
@@ -147,10 +169,17 @@ class Genai:
     def call(self, call: Callable[[], T], what: str) -> T:
         return guarded(call, what, lambda e, w: provider_error(e, w, self.redact))
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """A REST call (``path`` relative to the API version), its JSON answer."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        answer: type[T] | None = None,
+    ) -> Any:
+        """A REST call (``path`` relative to the API version), its JSON answer (decoded as
+        ``answer``, a msgspec type, when given)."""
         what = f"{method.upper()} {path.split('?')[0]}"
-        return self.call(lambda: raw_request(self._client, method, path, body), what)
+        return self.call(lambda: raw_request(self._client, method, path, body, answer), what)
 
     def generate(self, model: str, prompt: Prompt) -> tuple[str, int]:
         """``generateContent`` on ``model`` (a Gemini API ``tunedModels/...`` or a Vertex AI

@@ -1,5 +1,6 @@
 """`plan`/`apply` start the workspace's list before reading the manifests when flags or the
-environment settle the workspace and the gemini backend (`commands.session.EarlyList`)."""
+environment settle the workspace and the gemini backend (`commands.early.EarlyList`), as soon
+as the command line is parsed."""
 
 from __future__ import annotations
 
