@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_tune.dataset.readers import decode_utf8
@@ -19,6 +19,24 @@ MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # inline data is capped at 4 MiB serializ
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 
 
+class RealPaths:
+    """``os.path.realpath`` with the directories' answers kept: the manifests of a tree and
+    their data files share a few directories, and resolving each path from the root costs an
+    ``lstat`` per component. One per `discover` (a command's run): nothing is kept longer."""
+
+    def __init__(self) -> None:
+        self._dirs: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        path = os.path.abspath(path)
+        head, tail = os.path.split(path)
+        real_head = self._dirs.get(head)
+        if real_head is None:
+            real_head = self._dirs[head] = os.path.realpath(head)
+        joined = os.path.join(real_head, tail)
+        return os.path.realpath(joined) if not tail or os.path.islink(joined) else joined
+
+
 @dataclass(frozen=True)
 class ManifestFile:
     """A manifest file and the directory tree its datasets must stay inside."""
@@ -27,6 +45,7 @@ class ManifestFile:
     display: str  # the path as shown in messages (as the user typed it)
     root: str  # the directory argument, or the file's directory when a file was given
     root_display: str
+    realpath: RealPaths = field(default_factory=RealPaths, compare=False, repr=False)
 
 
 def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]]:
@@ -40,6 +59,7 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
     found: list[ManifestFile] = []
     problems: list[Diagnostic] = []
     seen: set[str] = set()
+    realpath = RealPaths()
     for arg in paths:
         if os.path.isdir(arg):
             candidates = [(path, display, arg) for path, display in _walk(arg)]
@@ -49,10 +69,10 @@ def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]
             problems.append(Diagnostic("no such file or directory", Location(arg)))
             continue
         for path, display, root in candidates:
-            real = os.path.realpath(path)
+            real = realpath(path)
             if real not in seen:
                 seen.add(real)
-                found.append(ManifestFile(path, display, root, root))
+                found.append(ManifestFile(path, display, root, root, realpath))
     if not found and not problems:  # valid (nothing desired), but probably worth a look
         where = ", ".join(paths)
         problems.append(
@@ -95,10 +115,9 @@ def read_documents(file: ManifestFile) -> tuple[list[Document], list[Diagnostic]
 
 
 def _within(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:  # different drives
-        return False
+    """``path`` is ``root`` or below it (both absolute and normalized)."""
+    path, root = os.path.normcase(path), os.path.normcase(root)
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
 def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
@@ -121,7 +140,7 @@ def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
             f"{relative!r} points outside the directory tree being loaded ({shown_root}); "
             "'..' may not leave it"
         )
-    real, real_root = os.path.realpath(joined), os.path.realpath(root)
+    real, real_root = file.realpath(joined), file.realpath(root)
     if not _within(real, real_root):
         raise ValueError(
             f"{relative!r} is a symlink that resolves outside the directory tree being loaded "
@@ -134,9 +153,11 @@ def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
             f"{relative!r}: unsupported file type {suffix or '(none)'!r}; "
             f"use one of {', '.join(SUFFIXES)}"
         )
-    if not os.path.exists(real):
-        raise ValueError(f"no such file: {display}")
-    if not os.path.isfile(real):
+    try:
+        regular = stat.S_ISREG(os.stat(real).st_mode)
+    except OSError:
+        raise ValueError(f"no such file: {display}") from None
+    if not regular:
         raise ValueError(f"not a file: {display}")
     return real, display
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -145,7 +145,14 @@ class GeminiProvider:
         base_url: str | None = None,
         timeout_s: float = 60.0,
     ) -> None:
-        self.sdk = Genai.gemini(api_key, base_url, timeout_s, API_VERSION)
+        self._client_args = (api_key, base_url, timeout_s, API_VERSION)
+
+    @cached_property
+    def sdk(self) -> Genai:
+        """The client, made on first use: a plan whose list came from the helper process
+        (`gitops_tune.commands.early`) and that changes nothing never imports google-genai.
+        A missing API key is a `ProviderError` here, where the first request is made."""
+        return Genai.gemini(*self._client_args)
 
     # -- Provider ----------------------------------------------------------------------------
 

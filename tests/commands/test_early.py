@@ -5,7 +5,9 @@ as the command line is parsed."""
 from __future__ import annotations
 
 import json
-import threading
+import os
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from gitops_tune import workers
 from gitops_tune.cli import main
+from gitops_tune.commands import early
 from gitops_tune.emulator.server import EmulatorConfig, RunningEmulator, start
 
 MANIFEST = """\
@@ -45,8 +49,8 @@ def stats(url: str) -> dict[str, int]:
     return {k: v for k, v in counts.items() if "/_emulator/" not in k}
 
 
-def cli(url: str, *args: str, workspace: str | None = "early", key: str = "k") -> Result:
-    env = {
+def environment(url: str, workspace: str | None = "early", key: str = "k") -> dict[str, str | None]:
+    return {
         "GOOGLE_GEMINI_BASE_URL": url,
         "GEMINI_API_KEY": key,
         "GOOGLE_API_KEY": None,
@@ -56,23 +60,32 @@ def cli(url: str, *args: str, workspace: str | None = "early", key: str = "k") -
         "GITOPS_TUNE_RETRY_BASE_SECONDS": "0.01",
         "NO_COLOR": "1",
     }
-    return CliRunner().invoke(main, list(args), env=env)
+
+
+def cli(url: str, *args: str, workspace: str | None = "early", key: str = "k") -> Result:
+    return CliRunner().invoke(main, list(args), env=environment(url, workspace, key))
+
+
+def helpers(mp: pytest.MonkeyPatch) -> list[str]:
+    """The modules of the helper processes started while ``mp`` is in force."""
+    started: list[str] = []
+    real = workers.start
+
+    def recording(module: str, code: str = workers.CODE) -> subprocess.Popen[bytes]:
+        started.append(module)
+        return real(module, code)
+
+    mp.setattr(workers, "start", recording)
+    return started
 
 
 def test_plan_and_apply_list_once(emulator: RunningEmulator, tmp_path: Path) -> None:
     write(tmp_path, "alpha")
-    started: list[str] = []
-    real = threading.Thread.start
-
-    def recording(self: threading.Thread) -> None:
-        started.append(self.name)
-        real(self)
-
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(threading.Thread, "start", recording)
+        started = helpers(mp)
         applied = cli(emulator.url, "apply", "--auto-approve", str(tmp_path))
     assert applied.exit_code == 0, applied.output
-    assert "gitops-tune-list" in started
+    assert early.MODULE in started
     before = stats(emulator.url)
     planned = cli(emulator.url, "plan", str(tmp_path))
     assert planned.exit_code == 0, planned.output
@@ -103,16 +116,57 @@ def test_without_settled_workspace_no_early_list(emulator: RunningEmulator, tmp_
     (tmp_path / "ws.yaml").write_text(
         "apiVersion: gitops-tune/v1\nkind: Workspace\nmetadata: {name: fromdoc}\nspec: {}\n"
     )
-    started: list[str] = []
-    real = threading.Thread.start
-
-    def recording(self: threading.Thread) -> None:
-        started.append(self.name)
-        real(self)
-
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(threading.Thread, "start", recording)
+        started = helpers(mp)
         result = cli(emulator.url, "plan", str(tmp_path), workspace=None)
     assert result.exit_code == 0, result.output
-    assert "gitops-tune-list" not in started
+    assert early.MODULE not in started
     assert "alpha" in result.output
+
+
+def test_a_helper_that_fails_leaves_the_list_to_the_command(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    write(tmp_path, "alpha")
+    cli(emulator.url, "apply", "--auto-approve", str(tmp_path))
+    before = stats(emulator.url)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(early, "MODULE", "gitops_tune.errors")  # no main(): it dies unheard
+        result = cli(emulator.url, "plan", "--detailed-exitcode", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    listed = stats(emulator.url)["GET /v1beta/tunedModels"] - before["GET /v1beta/tunedModels"]
+    assert listed == 1  # made here, once
+
+
+def test_an_api_error_from_the_helper_reads_as_the_commands_own(tmp_path: Path) -> None:
+    write(tmp_path, "alpha")
+    dead = "http://127.0.0.1:9"  # nothing listens there: the retries give up
+    result = cli(dead, "plan", str(tmp_path))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(early, "MODULE", "gitops_tune.errors")  # the list is made here instead
+        here = cli(dead, "plan", str(tmp_path))
+    assert result.exit_code == here.exit_code == 1
+    assert "list models: gave up after 2 attempts" in result.output
+    assert result.output == here.output
+
+
+def test_a_plan_that_changes_nothing_never_imports_google_genai(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    write(tmp_path, "alpha")
+    assert cli(emulator.url, "apply", "--auto-approve", str(tmp_path)).exit_code == 0
+    probe = (
+        "import sys\nfrom gitops_tune.cli import main\n"
+        "try:\n    main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n    print('imported:', 'google.genai' in sys.modules)\n"
+    )
+    env = {k: v for k, v in {**os.environ, **environment(emulator.url)}.items() if v is not None}
+    run = subprocess.run(
+        [sys.executable, "-c", probe, "plan", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "No changes" in run.stdout, run.stdout + run.stderr
+    assert "imported: False" in run.stdout
