@@ -13,12 +13,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitops_tune import backends
 from gitops_tune.backends import Backend
-from gitops_tune.dataset.cache import ScanCache
 from gitops_tune.errors import Location, UserError
-from gitops_tune.providers.retry import RetryPolicy
+
+if TYPE_CHECKING:  # imported where used: `commands.early` reads the flags before anything else
+    from gitops_tune.dataset.cache import ScanCache
+    from gitops_tune.providers.retry import RetryPolicy
 
 DEFAULT_WORKSPACE = "default"
 DEFAULT_POLL_SECONDS = 5.0
@@ -66,6 +69,8 @@ class Settings:
     @property
     def scan_cache(self) -> ScanCache | None:
         """Where clean dataset scans are remembered (None: turned off)."""
+        from gitops_tune.dataset.cache import ScanCache
+
         return ScanCache(self.home / "fingerprints") if self.fingerprint_cache else None
 
 
@@ -112,6 +117,8 @@ class Invocation:
 
     @property
     def retry(self) -> RetryPolicy:
+        from gitops_tune.providers.retry import RetryPolicy
+
         d = RetryPolicy()
         return RetryPolicy(
             attempts=int(self._number("GITOPS_TUNE_RETRY_ATTEMPTS", d.attempts)),
@@ -184,18 +191,26 @@ class Invocation:
             prices_from=doc.location if doc and doc.prices and not self.prices else None,
         )
 
-    def settled_by_flags(self) -> Settings | None:
-        """The settings when flags and environment settle the workspace and a backend that
-        needs nothing from the Workspace document (they take precedence over it), else None."""
+    def flags_settle(self) -> bool:
+        """Flags and environment name the workspace and a backend that needs nothing from the
+        Workspace document (they take precedence over it)."""
         workspace = self.workspace or self.env.get("GITOPS_TUNE_WORKSPACE")
         name = self.backend or self.env.get("GITOPS_TUNE_BACKEND")
         if not workspace or not name:
+            return False
+        try:
+            return self.backend_record().settled_by_flags
+        except UserError:
+            return False  # said again, in its usual place, once the manifests are read
+
+    def settled_by_flags(self) -> Settings | None:
+        """The settings when `flags_settle`, else None."""
+        if not self.flags_settle():
             return None
         try:
-            settings = self.settle()
+            return self.settle()
         except UserError:
             return None  # said again, in its usual place, once the manifests are read
-        return settings if settings.backend.settled_by_flags else None
 
     def _number(self, key: str, default: float) -> float:
         raw = self.env.get(key)

@@ -55,7 +55,6 @@ def run(
     p = session.plan(destroy=destroy, targets=targets)
     if stored is not None:
         stored.check_still_valid(p)
-
     asks = p.has_changes and stored is None and not auto_approve
     if not log.config().quiet or asks:  # never ask for approval of a plan not shown
         click.echo(render.text(p, color=use_color(no_color)), nl=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from gitops_tune import log
 from gitops_tune.apply import Reporter
 from gitops_tune.commands.early import EarlyList
+from gitops_tune.commands.listing import listed
 from gitops_tune.desired import DesiredState, load
 from gitops_tune.errors import Diagnostic, UserError
 from gitops_tune.plan import Plan, PlanOptions, plan
@@ -32,14 +33,11 @@ class Session:
 
     def observe(self) -> list[RemoteModel]:
         early, self.early = self.early, None
-        ws = self.settings.workspace
         try:
             found = (
-                early.result()
+                early.result(self.settings, self.provider)
                 if early is not None
-                else with_retries(
-                    lambda: self.provider.list_models(ws), "list models", self.settings.retry
-                )
+                else listed(self.settings, self.provider)
             )
         except ProviderError as e:
             raise UserError(str(e)) from None
@@ -77,10 +75,9 @@ def open_session(
     )
     print_warnings(desired.warnings)
     settings = desired.settings
-    settled = (settings.workspace, settings.backend)
-    if early is not None and (early.settings.workspace, early.settings.backend) == settled:
-        return Session(desired, early.provider, early)
-    return Session(desired, open_provider(settings))
+    return Session(
+        desired, open_provider(settings), early if early and early.serves(settings) else None
+    )
 
 
 def print_notices(provider: Provider) -> None:

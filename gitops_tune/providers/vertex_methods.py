@@ -20,7 +20,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from gitops_tune.manifest.methods import TUNING_METHOD
 from gitops_tune.providers.base import DataStats
 
 #: The TuningJob field holding each method's spec (v1beta1 TuningJob, google-genai TuningJob).
@@ -60,6 +59,9 @@ def config_fields(method: str, settings: str) -> dict[str, Any]:
     supervised request is exactly what it was before methods existed)."""
     if not method or method == "supervised":
         return {}
+    # here, not at the top: a list (`commands.listing`) never pays for the manifest models
+    from gitops_tune.manifest.methods import TUNING_METHOD
+
     given: Mapping[str, Any] = json.loads(settings)
     names = CONFIG_FIELDS.get(method, {})
     out: dict[str, Any] = {"method": TUNING_METHOD[method]}
