@@ -6,8 +6,9 @@ environment settle the workspace and a backend that needs nothing from the Works
 `gitops_tune.commands.listing` imports google-genai (half a second of a core: pydantic models
 for the whole API), makes the request with the usual retries and sends back the models;
 meanwhile this process imports the engine and reads the manifests and their data on its own
-core, and imports google-genai only once it has a change to make. This module imports only
-what starting the helper needs.
+core, and imports google-genai only once it has a change to make. Where google-genai is
+imported already (a long-lived process, the tests), the helper would save nothing: the list
+runs on a thread instead. This module imports only what starting the helper needs.
 
 If the helper cannot answer (it did not start, it failed, it could not open the backend) the
 list is made here, where its errors are said as always; an API error that outlived the
@@ -18,12 +19,15 @@ from __future__ import annotations
 
 import pickle
 import subprocess
+import sys
+import threading
 from typing import TYPE_CHECKING
 
 from gitops_tune import workers
 from gitops_tune.settings import Invocation
 
 if TYPE_CHECKING:
+    from gitops_tune.commands.listing import Answer
     from gitops_tune.providers.base import Provider, RemoteModel
     from gitops_tune.settings import Settings
 
@@ -31,18 +35,25 @@ MODULE = "gitops_tune.commands.listing"
 
 
 class EarlyList:
-    """The workspace's list request, under way in a helper process (see the module)."""
+    """The workspace's list request, under way in a helper process (see the module), or on a
+    thread where google-genai is imported already (a long-lived process, the tests)."""
 
     def __init__(self, invocation: Invocation) -> None:
         self.invocation = invocation
-        self._proc: subprocess.Popen[bytes] | None
-        try:
-            self._proc = workers.start(MODULE)
-            assert self._proc.stdin is not None
-            self._proc.stdin.write(pickle.dumps(invocation))
-            self._proc.stdin.close()
-        except OSError:
-            self._proc = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread: threading.Thread | None = None
+        self._answer: Answer | None = None
+        if not _imported_here():
+            try:
+                self._proc = workers.start(MODULE)
+                assert self._proc.stdin is not None
+                self._proc.stdin.write(pickle.dumps(invocation))
+                self._proc.stdin.close()
+                return
+            except OSError:
+                self._proc = None
+        self._thread = threading.Thread(target=self._here, name="gitops-tune-list", daemon=True)
+        self._thread.start()
 
     @classmethod
     def start(cls, invocation: Invocation) -> EarlyList | None:
@@ -57,16 +68,31 @@ class EarlyList:
         )
 
     def result(self, settings: Settings, provider: Provider) -> list[RemoteModel]:
-        """The models, from the helper or else listed here with ``provider``; `UserError`
-        when the list fails."""
+        """The models, from the helper (or the thread) or else listed here with ``provider``;
+        `UserError` when the list fails."""
         from gitops_tune.commands import listing
 
-        proc, self._proc = self._proc, None
-        return listing.receive(proc, settings, provider)
+        if self._thread is not None:
+            self._thread.join()
+            found = self._answer or listing.Answer(failed=True)
+        else:
+            proc, self._proc = self._proc, None
+            found = listing.decoded(proc)
+        return listing.receive(found, settings, provider)
 
     def cancel(self) -> None:
-        """Stop the helper: its list is not the one asked for."""
+        """Stop the helper: its list is not the one asked for (a thread just ends unheard)."""
         proc, self._proc = self._proc, None
         if proc is not None:
             proc.kill()
             workers.stop(proc)
+
+    def _here(self) -> None:
+        from gitops_tune.commands import listing
+
+        self._answer = listing.answer(self.invocation)
+
+
+def _imported_here() -> bool:
+    """google-genai is imported in this process already: the helper would save nothing."""
+    return "google.genai" in sys.modules

@@ -38,18 +38,34 @@ def listed(settings: Settings, provider: Provider) -> list[RemoteModel]:
     return with_retries(lambda: provider.list_models(ws), "list models", settings.retry)
 
 
-def receive(
-    proc: subprocess.Popen[bytes] | None, settings: Settings, provider: Provider
-) -> list[RemoteModel]:
-    """The helper's models (its notices given to ``provider``), or the list made here."""
-    answer = Answer(failed=True)
-    if proc is not None and proc.stdout is not None:
-        try:
-            answer = msgspec.msgpack.decode(proc.stdout.read(), type=Answer)
-        except Exception:  # no answer: the list is made here
-            pass
-        finally:
-            workers.stop(proc)
+def answer(invocation: Invocation) -> Answer:
+    """The helper's work (in whichever process runs it): settle, open the backend, list."""
+    try:
+        settings = invocation.settled_by_flags()
+        if settings is None:
+            raise UserError("not settled by flags")  # the command does not use this answer
+        provider = open_provider(settings)
+        return Answer(listed(settings, provider), list(getattr(provider, "notices", [])))
+    except ProviderError as e:
+        return Answer(error=str(e))
+    except Exception:  # said where the list is made again, in the command
+        return Answer(failed=True)
+
+
+def decoded(proc: subprocess.Popen[bytes] | None) -> Answer:
+    """The helper's `Answer`, once it has ended; a failed one if it gave none."""
+    if proc is None or proc.stdout is None:
+        return Answer(failed=True)
+    try:
+        return msgspec.msgpack.decode(proc.stdout.read(), type=Answer)
+    except Exception:  # no answer: the list is made here
+        return Answer(failed=True)
+    finally:
+        workers.stop(proc)
+
+
+def receive(answer: Answer, settings: Settings, provider: Provider) -> list[RemoteModel]:
+    """The answer's models (its notices given to ``provider``), or the list made here."""
     if answer.error:
         raise UserError(answer.error)
     if answer.failed:
@@ -65,19 +81,9 @@ def receive(
 
 def main() -> None:
     """The helper: the `Invocation` on standard input, the `Answer` on standard output."""
-    invocation: Invocation = pickle.load(sys.stdin.buffer)
+    found = answer(pickle.load(sys.stdin.buffer))
     try:
-        settings = invocation.settled_by_flags()
-        if settings is None:
-            raise UserError("not settled by flags")  # the command does not use this answer
-        provider = open_provider(settings)
-        answer = Answer(listed(settings, provider), list(getattr(provider, "notices", [])))
-    except ProviderError as e:
-        answer = Answer(error=str(e))
-    except Exception:  # said where the list is made again, in the command
-        answer = Answer(failed=True)
-    try:
-        data = msgspec.msgpack.encode(answer)
+        data = msgspec.msgpack.encode(found)
     except Exception:  # a model msgspec cannot encode: listed again in the command
         data = msgspec.msgpack.encode(Answer(failed=True))
     sys.stdout.buffer.write(data)

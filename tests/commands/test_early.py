@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,10 +67,13 @@ def cli(url: str, *args: str, workspace: str | None = "early", key: str = "k") -
     return CliRunner().invoke(main, list(args), env=environment(url, workspace, key))
 
 
-def helpers(mp: pytest.MonkeyPatch) -> list[str]:
-    """The modules of the helper processes started while ``mp`` is in force."""
+def helpers(mp: pytest.MonkeyPatch, own_process: bool = True) -> list[str]:
+    """The modules of the helper processes started while ``mp`` is in force; with
+    ``own_process``, as in a command's own process (google-genai not imported yet)."""
     started: list[str] = []
     real = workers.start
+    if own_process:
+        mp.setattr(early, "_imported_here", lambda: False)
 
     def recording(module: str, code: str = workers.CODE) -> subprocess.Popen[bytes]:
         started.append(module)
@@ -131,8 +135,10 @@ def test_a_helper_that_fails_leaves_the_list_to_the_command(
     cli(emulator.url, "apply", "--auto-approve", str(tmp_path))
     before = stats(emulator.url)
     with pytest.MonkeyPatch.context() as mp:
+        started = helpers(mp)
         mp.setattr(early, "MODULE", "gitops_tune.errors")  # no main(): it dies unheard
         result = cli(emulator.url, "plan", "--detailed-exitcode", str(tmp_path))
+    assert started == ["gitops_tune.errors"]
     assert result.exit_code == 0, result.output
     listed = stats(emulator.url)["GET /v1beta/tunedModels"] - before["GET /v1beta/tunedModels"]
     assert listed == 1  # made here, once
@@ -141,13 +147,15 @@ def test_a_helper_that_fails_leaves_the_list_to_the_command(
 def test_an_api_error_from_the_helper_reads_as_the_commands_own(tmp_path: Path) -> None:
     write(tmp_path, "alpha")
     dead = "http://127.0.0.1:9"  # nothing listens there: the retries give up
-    result = cli(dead, "plan", str(tmp_path))
+    on_thread = cli(dead, "plan", str(tmp_path))
     with pytest.MonkeyPatch.context() as mp:
+        helpers(mp)
+        result = cli(dead, "plan", str(tmp_path))
         mp.setattr(early, "MODULE", "gitops_tune.errors")  # the list is made here instead
         here = cli(dead, "plan", str(tmp_path))
-    assert result.exit_code == here.exit_code == 1
+    assert result.exit_code == here.exit_code == on_thread.exit_code == 1
     assert "list models: gave up after 2 attempts" in result.output
-    assert result.output == here.output
+    assert result.output == here.output == on_thread.output
 
 
 def test_a_plan_that_changes_nothing_never_imports_google_genai(
@@ -170,3 +178,25 @@ def test_a_plan_that_changes_nothing_never_imports_google_genai(
     )
     assert "No changes" in run.stdout, run.stdout + run.stderr
     assert "imported: False" in run.stdout
+
+
+def test_where_google_genai_is_imported_the_list_runs_on_a_thread(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    import google.genai  # noqa: F401  (imported here, as in a long-lived process)
+
+    write(tmp_path, "alpha")
+    names: list[str] = []
+    real = threading.Thread.start
+
+    def recording(self: threading.Thread) -> None:
+        names.append(self.name)
+        real(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(threading.Thread, "start", recording)
+        started = helpers(mp, own_process=False)
+        result = cli(emulator.url, "plan", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "gitops-tune-list" in names
+    assert started == []
