@@ -15,7 +15,8 @@ array, which is parsed whole.
 - `fingerprints`: canonical hyperparameters and the fingerprint / request size;
 - `scanner`: `scan` and `stream`, with the fast JSONL path;
 - `cache`: the fingerprint cache `scan` consults, keyed by content;
-- `fastpath`: the JSONL scan's first tier, a block of valid examples checked in C;
+- `layout`: the JSONL scan's tier 0, a block already almost its fingerprint lines;
+- `fastpath`: the JSONL scan's tier 1, a block of valid examples checked in C (msgspec);
 - `worker`: one file's scan as a worker process runs it (`ScanJob`);
 - `batch`: many files scanned at once, on every core.
 

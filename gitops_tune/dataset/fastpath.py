@@ -1,4 +1,4 @@
-"""The first tier of the JSONL scan: a block of valid examples checked and fingerprinted in C.
+"""Tier 1 of the JSONL scan: a block of valid examples checked and fingerprinted in C.
 
 `pairs_block` takes a block of whole lines and either returns the fingerprint lines of its
 examples (exactly what `Fingerprinter.add` makes of each) with their count, or None, and then

@@ -3,7 +3,8 @@
 
 Both run rows through `_examples`, the hot loop of every dataset. A JSONL file is scanned a
 block at a time: a block whose every line is a valid example takes a fast path (first
-`fastpath.pairs_block`, in C; then `_fast_block`, no per-row objects), any other block the
+`layout.pairs_block`, bytes operations on a file already almost canonical; then
+`fastpath.pairs_block`, msgspec; then `_fast_block`, no per-row objects), any other block the
 reader's own line-by-line path, so the result is exactly what reading row by row gives.
 """
 
@@ -13,7 +14,7 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
 
-from gitops_tune.dataset import chat, fastpath, readers
+from gitops_tune.dataset import chat, fastpath, layout, readers
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
@@ -245,6 +246,7 @@ def _fast_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -
 #: The fast paths a JSONL block tries in turn before the exact line-by-line path (the tests
 #: empty it to compare).
 FAST_PATHS: tuple[Callable[[bytes, bool, str, str, str], Lines | None], ...] = (
+    layout.pairs_block,
     fastpath.pairs_block,
     _fast_block,
 )
@@ -254,11 +256,11 @@ def _fast(
     block: bytes, first: bool, fin: str, fout: str, preamble: str
 ) -> tuple[Lines, int] | None:
     """The first fast path's lines for ``block``, and the newlines the block holds (the
-    msgspec path takes a line per example, no blank line, so it need not count them)."""
+    layout and msgspec paths take a line per example, no blank line: no need to count)."""
     for path in FAST_PATHS:
         found = path(block, first, fin, fout, preamble)
         if found is not None:
-            return found, found[1] if path is fastpath.pairs_block else block.count(b"\n")
+            return found, found[1] if path is not _fast_block else block.count(b"\n")
     return None
 
 
