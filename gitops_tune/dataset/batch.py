@@ -37,6 +37,7 @@ from gitops_tune.dataset.cache import (
     Probe,
     ScanCache,
     hash_probe,
+    hashed,
     locate,
     recall,
     settle,
@@ -50,6 +51,10 @@ from gitops_tune.dataset.worker import READY, ScanJob
 PARALLEL_MIN_BYTES = 16 << 20
 #: Chunks per process: enough that a late or slow worker leaves little to wait for.
 CHUNKS_PER_PROCESS = 8
+
+Chunk = list[tuple[ScanJob, bool]]
+"""Jobs handed out together, each with whether its file's digest is wanted too (a first
+run's: the worker hashes the bytes it parses, see `ScanJob.answer`)."""
 
 
 class Scans:
@@ -75,21 +80,33 @@ class Scans:
                     self._done[job] = known.hit
                     continue
             unknown.append((job, where, where.stat[0] if where is not None else _size(job.path)))
-        if not unknown:
-            return
+        if unknown:
+            self._parse(unknown, index)
+
+    def _parse(
+        self, unknown: list[tuple[ScanJob, Located | None, int]], index: PathIndex | None
+    ) -> None:
+        """Hash the files the path entries do not know and look them up by content, then
+        parse the rest. With no content entry at all (a first run) nothing can be found
+        that way: the files are parsed at once, and hashed as they are read."""
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
         pool = _Pool(self.workers, sum(size for _, _, size in unknown))
         contents = ContentIndex(self.cache) if self.cache is not None else None
         probes: dict[ScanJob, Probe] = {}
+        later: dict[ScanJob, Located] = {}  # hashed as they are parsed
         for job, where, size in unknown:
-            found = hash_probe(contents, where) if contents is not None and where else None
-            if found is not None:
-                probes[job] = found
-                if found.hit is not None:
-                    self._done[job] = found.hit
-                    continue
-            pool.add(job, size)
+            if contents is not None and where is not None and not contents:
+                later[job] = where
+            elif contents is not None and where is not None:
+                found = hash_probe(contents, where)
+                if found is not None:
+                    probes[job] = found
+                    if found.hit is not None:
+                        self._done[job] = found.hit
+                        continue
+            pool.add(job, size, job in later)
         self._done.update(pool.finish())
+        probes.update((j, hashed(later[j], d)) for j, d in pool.digests.items() if j in later)
         if index is not None and contents is not None:
             for job, found in probes.items():
                 settle(index, contents, found, self._done[job])
@@ -117,16 +134,18 @@ class _Pool:
     def __init__(self, workers: int, most: int) -> None:
         self.helpers = workers - 1
         self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
-        self.chunk: list[ScanJob] = []
+        self.chunk: Chunk = []
         self.held = self.queued = 0
-        self.queue: deque[list[ScanJob]] = deque()
+        self.queue: deque[Chunk] = deque()
         self.closed = False
         self.ready = threading.Condition()
         self.results: dict[ScanJob, Scan] = {}
+        self.digests: dict[ScanJob, str] = {}  # of the jobs added ``hashed``
         self.threads: list[threading.Thread] = []
 
-    def add(self, job: ScanJob, size: int) -> None:
-        self.chunk.append(job)
+    def add(self, job: ScanJob, size: int, hashed: bool = False) -> None:
+        """Queue ``job`` (``hashed``: its file's digest wanted too, see `ScanJob.answer`)."""
+        self.chunk.append((job, hashed))
         self.held += size
         self.queued += size
         if self.held >= self.target:
@@ -145,7 +164,7 @@ class _Pool:
                 self.ready.notify()
             self.chunk, self.held = [], 0
 
-    def take(self) -> list[ScanJob] | None:
+    def take(self) -> Chunk | None:
         """The next chunk; None once the queue is closed and empty."""
         with self.ready:
             while not self.queue and not self.closed:
@@ -166,8 +185,13 @@ class _Pool:
 
     def _here(self) -> None:
         while (chunk := self.take()) is not None:
-            for job in chunk:
-                self.results[job] = job.run()
+            for job, digest in chunk:
+                self._note(job, *job.answer(digest))
+
+    def _note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
+        self.results[job] = result
+        if digest is not None:
+            self.digests[job] = digest
 
     def feed(self) -> None:
         """Start a worker and give it chunks until the queue is empty; a chunk it does not
@@ -192,7 +216,7 @@ class _Pool:
         finally:
             _stop(proc)
 
-    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: list[ScanJob]) -> bool:
+    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: Chunk) -> bool:
         try:
             pickle.dump(chunk, stdin)
             stdin.flush()
@@ -201,10 +225,18 @@ class _Pool:
             return False
         if not isinstance(answers, list) or len(answers) != len(chunk):
             return False
-        if not all(isinstance(answer, Scan) for answer in answers):
+        if not all(_answer(answer) for answer in answers):
             return False
-        self.results.update(zip(chunk, answers, strict=True))
+        for (job, _), (result, digest) in zip(chunk, answers, strict=True):
+            self._note(job, result, digest)
         return True
+
+
+def _answer(value: object) -> bool:
+    """A worker's answer for one job: ``(Scan, digest or None)``."""
+    if type(value) is not tuple or len(value) != 2:
+        return False
+    return isinstance(value[0], Scan) and (value[1] is None or isinstance(value[1], str))
 
 
 #: The worker's entry: the caller's ``sys.path``, the folder this package is in first (an

@@ -47,7 +47,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,9 @@ class _Records:
             self._records[name] = {**body, "check": _sha256(_canonical(body))}
             self._used.add(name)
             self._changed = True
+
+    def __len__(self) -> int:
+        return len(self._records)
 
     def save(self) -> None:
         if not self._changed:
@@ -282,9 +285,15 @@ def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
         digest = file_digest(where.real)
     except OSError:
         return None
+    found = hashed(where, digest)
+    return replace(found, hit=contents.get(found.key))
+
+
+def hashed(where: Located, digest: str) -> Probe:
+    """The probe of a file whose bytes hash to ``digest`` (hashed after ``where`` was taken),
+    with no content entry: a first run, whose workers hash the files as they parse them."""
     key = _canonical(["content", digest, *where.settings])
-    found = contents.get(key)
-    return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, found)
+    return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, None)
 
 
 def probe(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
+from typing import TYPE_CHECKING
 
 from gitops_tune.dataset import chat, fastpath, layout, readers
 from gitops_tune.dataset.cache import (
@@ -31,6 +32,9 @@ from gitops_tune.dataset.fastpath import Lines
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
 from gitops_tune.errors import Diagnostic, Location, UserError
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 Report = Callable[[Diagnostic], None]
 
@@ -264,10 +268,12 @@ def _fast(
     return None
 
 
-def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
+def _scan_jsonl(
+    source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally, raw: Hash | None
+) -> int:
     """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
     the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
-    Returns the rows read."""
+    Returns the rows read; ``raw`` (if any) hashes the file's bytes as they are read."""
     count = 0
     fin, fout, preamble, display = (
         source.input_field,
@@ -278,6 +284,8 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, ta
     number = 1  # the block's first line
     try:
         for offset, block in readers.jsonl_blocks(path):
+            if raw is not None:
+                raw.update(block)
             fast = _fast(block, not offset, fin, fout, preamble)
             if fast is not None:
                 (lines, examples), newlines = fast
@@ -304,19 +312,24 @@ def scan(
     base_model: str,
     hyperparameters: Mapping[str, object],
     cache: ScanCache | None,
+    raw: Hash | None = None,
 ) -> Scan:
     """Read the source once: check every row, count, size and fingerprint.
 
     Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic. A data file
     that has not changed since an earlier scan without errors is not read again: the result
     comes from ``cache`` (see `gitops_tune.dataset.cache`); ``cache=None`` always reads.
+    Without the cache, ``raw`` hashes the bytes of a JSONL file as they are read (whole unless
+    the scan reports an error).
     """
     if source.path is not None and cache is not None:
         return cached_scan(cache, source, source.path, base_model, hyperparameters, _read)
-    return _read(source, base_model, hyperparameters)
+    return _read(source, base_model, hyperparameters, raw)
 
 
-def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]) -> Scan:
+def _read(
+    source: Source, base_model: str, hyperparameters: Mapping[str, object], raw: Hash | None = None
+) -> Scan:
     """`scan` without the cache: always reads the source."""
     fp = Fingerprinter(base_model, hyperparameters)
     errors: list[Diagnostic] = []
@@ -331,7 +344,7 @@ def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]
 
     tally = Tally()
     if source.path is not None and source.kind == "jsonl":
-        count = _scan_jsonl(source, source.path, fp, report, tally)
+        count = _scan_jsonl(source, source.path, fp, report, tally, raw)
     else:
         for _ in _examples(source, fp, report, tally):
             pass
