@@ -241,9 +241,16 @@ def _answer(value: object) -> bool:
 
 #: The worker's entry: the caller's ``sys.path``, the folder this package is in first (an
 #: editable install finds it by a ``site`` hook, which ``-S`` skips), then the worker loop.
-WORKER_CODE = (
-    "import sys\nsys.path[:] = sys.argv[1:]\nfrom gitops_tune.dataset.worker import main\nmain()\n"
-)
+#: The ``gitops_tune.dataset`` package goes in without running its ``__init__`` (whose
+#: re-exports import this module, the cache's writer and the rest: a third of a worker's
+#: start-up); the worker's modules import only its submodules.
+WORKER_CODE = """import sys
+sys.path[:] = sys.argv[1:]
+from importlib.util import find_spec, module_from_spec
+sys.modules["gitops_tune.dataset"] = module_from_spec(find_spec("gitops_tune.dataset"))
+from gitops_tune.dataset.worker import main
+main()
+"""
 
 
 def _start() -> subprocess.Popen[bytes]:

@@ -125,7 +125,7 @@ def shape(fin: str, fout: str, preamble: str) -> _Shape | None:
     """Tier 0 for these settings, or None where it cannot apply: the names of tier 1's rules
     (no quote, backslash or control character, distinct), not empty, the input's not starting
     with ``,``; a preamble that encodes and leaves a window of at least `MIN_STEP`."""
-    if fastpath.shape(fin, fout, preamble) is None or not fin or not fout or fin[0] == ",":
+    if not fastpath.applies(fin, fout, preamble) or not fin or not fout or fin[0] == ",":
         return None
     try:
         found = _Shape(fin, fout, preamble)

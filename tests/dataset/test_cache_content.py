@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -234,3 +236,16 @@ def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
     assert reads.count == 0
     scan_in(files[0], cache)
     assert reads.count == 1
+
+
+def test_a_worker_starts_with_no_more_than_a_scan_needs() -> None:
+    """Not the package's face (which imports the batch, the cache's writer, ...) and not
+    msgspec (tier 1, loaded when a block first needs it): a third of a worker's start-up."""
+    shown = "import json\nprint(json.dumps(sorted(sys.modules)))\n"
+    code = batch.WORKER_CODE.replace("main()\n", shown)
+    assert code != batch.WORKER_CODE
+    home = str(Path(batch.__file__).resolve().parents[2])
+    argv = [sys.executable, "-S", "-c", code, home, *sys.path]
+    loaded = json.loads(subprocess.run(argv, capture_output=True, check=True).stdout)
+    assert "gitops_tune.dataset.worker" in loaded
+    assert "gitops_tune.dataset.batch" not in loaded and "msgspec" not in loaded
