@@ -41,6 +41,7 @@ and the caller hands it over.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -49,6 +50,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from stat import S_ISLNK
 from typing import Any
 
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
@@ -189,22 +191,30 @@ def file_digest(path: str) -> str:
     return digest.hexdigest()
 
 
-def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> list[object]:
-    """Everything besides the bytes that the result depends on."""
-    return [
-        CACHE_FORMAT,
-        FINGERPRINT_FORMAT,
-        source.kind,
-        source.input_field,
-        source.output_field,
-        source.preamble,
-        base_model,
-        canonical_hyperparameters(hp),
-    ]
+def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:
+    """Everything besides the bytes that the result depends on, as a canonical JSON list
+    (the same for every file of a model: computed once)."""
+    fixed = (source.kind, source.input_field, source.output_field, source.preamble, base_model)
+    try:
+        return _settings_of(fixed, tuple(hp.items()))
+    except TypeError:  # a value that cannot be a cache key
+        return _settings_of.__wrapped__(fixed, tuple(hp.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _settings_of(fixed: tuple[str, ...], hp: tuple[tuple[str, object], ...]) -> str:
+    return _canonical(
+        [CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(dict(hp))]
+    )
 
 
 def _canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def _key(kind: str, name: str, settings: str) -> str:
+    """``_canonical([kind, name, *settings])`` for the canonical JSON list ``settings``."""
+    return f"[{_canonical(kind)},{_canonical(name)},{settings[1:]}"
 
 
 def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
@@ -255,19 +265,37 @@ class Located:
     stat: list[int]
     hashed_ns: int  # taken just after the stat: hashing starts later (the racy check)
     path_key: str  # the path entry's key: the resolved path and every setting
-    settings: list[object]  # everything besides the bytes that the result depends on
+    settings: str  # everything besides the bytes that the result depends on (`_settings`)
 
 
-def locate(source: Source, path: str, base_model: str, hp: Mapping[str, object]) -> Located | None:
+def locate(
+    source: Source,
+    path: str,
+    base_model: str,
+    hp: Mapping[str, object],
+    folders: dict[str, str] | None = None,
+) -> Located | None:
     """The file's resolved path and ``stat``; None when it cannot be had (the reader says
-    why)."""
+    why). ``folders`` keeps the resolved folders of a batch of files (resolved once)."""
     settings = _settings(source, base_model, hp)
     try:
-        real = os.path.realpath(path)
-        stat = _stat(os.stat(real))
+        real, st = _resolved(path, folders if folders is not None else {})
     except OSError:
         return None
-    return Located(real, stat, time.time_ns(), _canonical(["path", real, *settings]), settings)
+    return Located(real, _stat(st), time.time_ns(), _key("path", real, settings), settings)
+
+
+def _resolved(path: str, folders: dict[str, str]) -> tuple[str, os.stat_result]:
+    """``os.path.realpath(path)`` and its ``stat``: a file that is not a symbolic link is
+    its folder's resolved path and its name, and its ``lstat`` is its ``stat``."""
+    folder, name = os.path.split(path)
+    st = os.lstat(path)
+    if S_ISLNK(st.st_mode) or name in ("", ".", ".."):
+        real = os.path.realpath(path)
+        return real, os.stat(real)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    return os.path.join(folders[folder], name), st
 
 
 def recall(index: PathIndex, where: Located) -> Probe | None:
@@ -292,7 +320,7 @@ def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
 def hashed(where: Located, digest: str) -> Probe:
     """The probe of a file whose bytes hash to ``digest`` (hashed after ``where`` was taken),
     with no content entry: a first run, whose workers hash the files as they parse them."""
-    key = _canonical(["content", digest, *where.settings])
+    key = _key("content", digest, where.settings)
     return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, None)
 
 
@@ -323,10 +351,10 @@ def _unchanged(found: Probe) -> bool:
         return False
 
 
-def _note_path(index: PathIndex, found: Probe, result: Scan) -> None:
+def _note_path(index: PathIndex, found: Probe, result: Scan, unchanged: bool = False) -> None:
     """Remember, for this path and these settings, the digest of its bytes and the result
-    for as long as its ``stat`` holds."""
-    if found.hashed and _unchanged(found):
+    for as long as its ``stat`` holds (``unchanged``: `_unchanged` was found true just now)."""
+    if found.hashed and (unchanged or _unchanged(found)):
         body = _body(found.path_key, result) | {"stat": found.stat, "digest": found.digest}
         index.put(found.path_key, body)
 
@@ -354,7 +382,7 @@ def remember(index: PathIndex, contents: ContentIndex, found: Probe, result: Sca
     if result.errors or result.chats or not found.hashed or not _unchanged(found):
         return
     contents.put(found.key, _body(found.key, result))
-    _note_path(index, found, result)
+    _note_path(index, found, result, unchanged=True)
 
 
 def settle(index: PathIndex, contents: ContentIndex, found: Probe, result: Scan) -> None:
