@@ -3,18 +3,21 @@ so that a first run (a fresh clone with no cache) uses them all.
 
 The calling process answers what the path index knows (a ``stat``, no reading), then hashes
 the other files, largest first, and looks their bytes up in the content entries (hashing runs
-at about the speed of reading: one process keeps up). The files still unknown go into chunks
-on one queue as they are found; once there is enough to parse, worker processes start
-(``workers - 1`` of them) and take chunks, and when the hashing is done the calling process
-takes chunks too. Parsing is CPU-bound Python, so the workers are processes: fresh
-interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork a
-process that may have threads running, the plan's early list request, or re-import the
-caller's main module), started without ``site`` and fed over a pipe. A worker runs the very
-`ScanJob.run` the calling process runs (its `Scan`, diagnostics and all, is exactly what the
-calling process would have made); the calling process stores the results and writes the
-cache's files once. A worker takes its first chunk once it has started (says so), so one that
-starts late takes fewer and makes nobody wait; one that fails leaves its chunk to the calling
-process. A restored CI cache thus costs one hashing pass and starts no worker.
+at about the speed of reading: one process keeps up). With no content entry at all (a first
+run) there is nothing to look up: the files are not hashed first but as they are parsed, the
+worker or this process feeding each block it reads to the digest too (`ScanJob.answer`). The
+files still unknown go into chunks on one queue as they are found; once there is enough to
+parse, worker processes start (``workers - 1`` of them) and take chunks, and when the hashing
+is done the calling process takes chunks too. Parsing is CPU-bound Python, so the workers are
+processes: fresh interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``,
+which would fork a process that may have threads running, the plan's early list request, or
+re-import the caller's main module), started without ``site`` or the package's ``__init__``
+and fed over a pipe. A worker runs the very `ScanJob.run` the calling process runs (its
+`Scan`, diagnostics and all, is exactly what the calling process would have made); the calling
+process stores each result as it comes (`_Ledger`) and writes the cache's files once. A
+worker takes its first chunk once it has started (says so), so one that starts late takes
+fewer and makes nobody wait; one that fails leaves its chunk to the calling process. A
+restored CI cache thus costs one hashing pass and starts no worker.
 """
 
 from __future__ import annotations
@@ -91,34 +94,61 @@ class Scans:
         parse the rest. With no content entry at all (a first run) nothing can be found
         that way: the files are parsed at once, and hashed as they are read."""
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
-        pool = _Pool(self.workers, sum(size for _, _, size in unknown))
-        contents = ContentIndex(self.cache) if self.cache is not None else None
-        probes: dict[ScanJob, Probe] = {}
-        later: dict[ScanJob, Located] = {}  # hashed as they are parsed
+        ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
+        pool = _Pool(self.workers, sum(size for _, _, size in unknown), ledger)
         for job, where, size in unknown:
-            if contents is not None and where is not None and not contents:
-                later[job] = where
-            elif contents is not None and where is not None:
-                found = hash_probe(contents, where)
-                if found is not None:
-                    probes[job] = found
-                    if found.hit is not None:
-                        self._done[job] = found.hit
-                        continue
-            pool.add(job, size, job in later)
+            if ledger is not None and where is not None:
+                hit = ledger.probe(job, where)
+                if hit is not None:
+                    self._done[job] = hit
+                    continue
+            pool.add(job, size, ledger is not None and job in ledger.later)
         self._done.update(pool.finish())
-        probes.update((j, hashed(later[j], d)) for j, d in pool.digests.items() if j in later)
-        if index is not None and contents is not None:
-            for job, found in probes.items():
-                settle(index, contents, found, self._done[job])
-            index.save()
-            contents.save()
+        if ledger is not None:
+            ledger.save()
 
     def scan(self, source: Source, base_model: str, hp: Mapping[str, object]) -> Scan:
         """The prefetched result, or a scan now."""
         job = ScanJob.of(source, base_model, hp)
         done = self._done.get(job) if job is not None else None
         return done if done is not None else scan(source, base_model, hp, self.cache)
+
+
+class _Ledger:
+    """The cache's side of a batch: each file's probe, and each result stored as it comes
+    (in the thread that gets it, while the others parse)."""
+
+    def __init__(self, index: PathIndex, cache: ScanCache) -> None:
+        self.index, self.contents = index, ContentIndex(cache)
+        self.probes: dict[ScanJob, Probe] = {}
+        self.later: dict[ScanJob, Located] = {}  # no content entry: hashed as they are parsed
+        self.first = not self.contents
+
+    def probe(self, job: ScanJob, where: Located) -> Scan | None:
+        """The content entry's result for ``job``'s file, if any (it is hashed for that,
+        unless this is a first run)."""
+        if self.first:
+            self.later[job] = where
+            return None
+        found = hash_probe(self.contents, where)
+        if found is None:
+            return None
+        self.probes[job] = found
+        if found.hit is not None:
+            settle(self.index, self.contents, found, found.hit)
+        return found.hit
+
+    def note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
+        """Store ``job``'s fresh ``result`` (``digest``: its file's, taken as it was read)."""
+        found = self.probes.get(job)
+        if found is None and digest is not None and job in self.later:
+            found = hashed(self.later[job], digest)
+        if found is not None:
+            settle(self.index, self.contents, found, result)
+
+    def save(self) -> None:
+        self.index.save()
+        self.contents.save()
 
 
 def _size(path: str) -> int:
@@ -132,8 +162,8 @@ class _Pool:
     """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
     thread each, started once there is enough to parse) and by this process (`finish`)."""
 
-    def __init__(self, workers: int, most: int) -> None:
-        self.helpers = workers - 1
+    def __init__(self, workers: int, most: int, ledger: _Ledger | None = None) -> None:
+        self.helpers, self.ledger = workers - 1, ledger
         self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
         self.chunk: Chunk = []
         self.held = self.queued = 0
@@ -141,7 +171,6 @@ class _Pool:
         self.closed = False
         self.ready = threading.Condition()
         self.results: dict[ScanJob, Scan] = {}
-        self.digests: dict[ScanJob, str] = {}  # of the jobs added ``hashed``
         self.threads: list[threading.Thread] = []
 
     def add(self, job: ScanJob, size: int, hashed: bool = False) -> None:
@@ -191,8 +220,8 @@ class _Pool:
 
     def _note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
         self.results[job] = result
-        if digest is not None:
-            self.digests[job] = digest
+        if self.ledger is not None:
+            self.ledger.note(job, result, digest)
 
     def feed(self) -> None:
         """Start a worker and give it chunks until the queue is empty; a chunk it does not
