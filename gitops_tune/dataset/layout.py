@@ -1,5 +1,4 @@
-(
-    """The JSONL scan's tier 0: a block that already is almost its own fingerprint lines.
+"""The JSONL scan's tier 0: a block that already is almost its own fingerprint lines.
 
 A file written by ``json.dumps`` (or compactly) with plain strings has every line laid out as
 
@@ -16,25 +15,26 @@ stay those of the exact path.
 
 Why the checks prove every line is ``P A M B E`` with A, B valid, non-blank and short enough:
 
-1. *skeleton*: deleting every byte but ``"``, ``\\``, newline and control bytes leaves
-   ``"""
-    """""\\n`` once per line: every line ends in a newline and holds exactly 8 quotes, no
-   backslash and no control byte (JSON forbids them raw in a string; ``\\r`` falls through);
-2. the block starts with P, ends with E and a newline, and splits at E + newline + P into as
-   many parts as lines: every line starts with P and ends with E. They cannot overlap (that
-   line would hold 3 quotes), so P holds a line's quotes 1-3, E its quote 8, and 4-7 lie
-   between;
+1. *skeleton*: deleting every byte but the quote, the backslash, the newline and control
+   bytes leaves 8 quotes and a newline once per line (`_SKELETON`): every line ends in a
+   newline and holds exactly 8 quotes, no backslash and no control byte (JSON forbids them
+   raw in a string; ``\\r`` falls through);
+2. the block starts with P and ends with E and a newline; M, then E + newline + P, split it
+   into lines + 1 and lines parts (replacing M first changes no line's first or last bytes:
+   M and its replacement both begin and end with a quote), so every line starts with P and
+   ends with E. They cannot overlap (that line would hold 3 quotes), so P holds a line's
+   quotes 1-3, E its quote 8, and 4-7 lie between;
 3. M holds 4 quotes, begins and ends with one, and the field names hold none, so an M
    occurrence covers 4 consecutive quotes of one line, from quote s: s = 1 needs an input
    field name starting with ``,`` (refused), s = 2 would put ``,`` where P has ``:``. Two
    occurrences that do not overlap would need s = 1 and 5, so a line holds at most one, and
-   M splitting the block into lines + 1 parts puts exactly one in every line;
+   lines + 1 parts put exactly one in every line;
 4. the byte after P (A's first) is not ``,`` (s = 3 would begin M at P's last quote) and the
    byte after M (B's first) is not ``}`` (s = 5 would end M at E's quote): M is at s = 4, so
    the line is P A M B E with A, B the quote-free bytes between quotes 3-4 and 7-8 -- one
    JSON object with exactly the two fields, whose strings are A and B verbatim;
-5. neither first byte is ``"`` (an empty field) or whitespace (ASCII, or the first byte of a
-   character Python's ``str.isspace`` accepts), so no field is empty or blank;
+5. neither first byte is a quote (an empty field) or whitespace (ASCII, or the first byte of
+   a character Python's ``str.isspace`` accepts), so no field is empty or blank;
 6. UTF-8: ``isascii`` or a successful ``decode``;
 7. length: characters <= bytes, and a quote-free stretch of 2 * ``step`` bytes holds a whole
    window ``[k * step, (k + 1) * step)``; every window holds a quote, so every field is
@@ -43,7 +43,6 @@ Why the checks prove every line is ``P A M B E`` with A, B valid, non-blank and 
 Splitting and joining replaces M and P in two passes over the block (cheaper than
 ``bytes.replace``, which counts first), and the same parts give the first bytes of 4-5.
 """
-)
 
 from __future__ import annotations
 
@@ -60,7 +59,7 @@ _BOM = b"\xef\xbb\xbf"
 _CONTROL = bytes(c for c in range(32) if c != 10)
 #: Deleted for the skeleton: every byte but quote, backslash, newline and control bytes.
 _NOT_SKELETON = bytes(c for c in range(256) if c not in b'"\\\n' + _CONTROL)
-_SKELETON = b'""""""""\n'
+_SKELETON = b'"' * 8 + b"\n"
 #: A field's first byte that proves nothing (4 and 5 of the module docstring): deleting the
 #: others from the first bytes must leave nothing.
 #: The first bytes of the non-ASCII characters ``str.isspace`` accepts (U+0085 ... U+3000;
