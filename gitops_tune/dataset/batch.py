@@ -3,18 +3,21 @@ so that a first run (a fresh clone with no cache) uses them all.
 
 The calling process answers what the path index knows (a ``stat``, no reading), then hashes
 the other files, largest first, and looks their bytes up in the content entries (hashing runs
-at about the speed of reading: one process keeps up). The files still unknown go into chunks
-on one queue as they are found; once there is enough to parse, worker processes start
-(``workers - 1`` of them) and take chunks, and when the hashing is done the calling process
-takes chunks too. Parsing is CPU-bound Python, so the workers are processes: fresh
-interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork a
-process that may have threads running, the plan's early list request, or re-import the
-caller's main module), started without ``site`` and fed over a pipe. A worker runs the very
-`ScanJob.run` the calling process runs (its `Scan`, diagnostics and all, is exactly what the
-calling process would have made); the calling process stores the results and writes the
-cache's files once. A worker takes its first chunk once it has started (says so), so one that
-starts late takes fewer and makes nobody wait; one that fails leaves its chunk to the calling
-process. A restored CI cache thus costs one hashing pass and starts no worker.
+at about the speed of reading: one process keeps up). With no content entry at all (a first
+run) there is nothing to look up: the files are not hashed first but as they are parsed, the
+worker or this process feeding each block it reads to the digest too (`ScanJob.answer`). The
+files still unknown go into chunks on one queue as they are found; once there is enough to
+parse, worker processes start (``workers - 1`` of them) and take chunks, and when the hashing
+is done the calling process takes chunks too. Parsing is CPU-bound Python, so the workers are
+processes: fresh interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``,
+which would fork a process that may have threads running, the plan's early list request, or
+re-import the caller's main module), started without ``site`` or the package's ``__init__``
+and fed over a pipe. A worker runs the very `ScanJob.run` the calling process runs (its
+`Scan`, diagnostics and all, is exactly what the calling process would have made); the calling
+process stores each result as it comes (`_Ledger`) and writes the cache's files once. A
+worker takes its first chunk once it has started (says so), so one that starts late takes
+fewer and makes nobody wait; one that fails leaves its chunk to the calling process. A
+restored CI cache thus costs one hashing pass and starts no worker.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from gitops_tune.dataset.cache import (
     Probe,
     ScanCache,
     hash_probe,
+    hashed,
     locate,
     recall,
     settle,
@@ -50,6 +54,10 @@ from gitops_tune.dataset.worker import READY, ScanJob
 PARALLEL_MIN_BYTES = 16 << 20
 #: Chunks per process: enough that a late or slow worker leaves little to wait for.
 CHUNKS_PER_PROCESS = 8
+
+Chunk = list[tuple[ScanJob, bool]]
+"""Jobs handed out together, each with whether its file's digest is wanted too (a first
+run's: the worker hashes the bytes it parses, see `ScanJob.answer`)."""
 
 
 class Scans:
@@ -65,42 +73,82 @@ class Scans:
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
+        folders: dict[str, str] = {}
         for job in todo:
             where = None
             if index is not None:
                 hp = dict(job.hyperparameters)
-                where = locate(job.source(), job.path, job.base_model, hp)
+                where = locate(job.source(), job.path, job.base_model, hp, folders)
                 known = recall(index, where) if where is not None else None
                 if known is not None and known.hit is not None:
                     self._done[job] = known.hit
                     continue
             unknown.append((job, where, where.stat[0] if where is not None else _size(job.path)))
-        if not unknown:
-            return
+        if unknown:
+            self._parse(unknown, index)
+
+    def _parse(
+        self, unknown: list[tuple[ScanJob, Located | None, int]], index: PathIndex | None
+    ) -> None:
+        """Hash the files the path entries do not know and look them up by content, then
+        parse the rest. With no content entry at all (a first run) nothing can be found
+        that way: the files are parsed at once, and hashed as they are read."""
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
-        pool = _Pool(self.workers, sum(size for _, _, size in unknown))
-        contents = ContentIndex(self.cache) if self.cache is not None else None
-        probes: dict[ScanJob, Probe] = {}
+        ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
+        pool = _Pool(self.workers, sum(size for _, _, size in unknown), ledger)
         for job, where, size in unknown:
-            found = hash_probe(contents, where) if contents is not None and where else None
-            if found is not None:
-                probes[job] = found
-                if found.hit is not None:
-                    self._done[job] = found.hit
+            if ledger is not None and where is not None:
+                hit = ledger.probe(job, where)
+                if hit is not None:
+                    self._done[job] = hit
                     continue
-            pool.add(job, size)
+            pool.add(job, size, ledger is not None and job in ledger.later)
         self._done.update(pool.finish())
-        if index is not None and contents is not None:
-            for job, found in probes.items():
-                settle(index, contents, found, self._done[job])
-            index.save()
-            contents.save()
+        if ledger is not None:
+            ledger.save()
 
     def scan(self, source: Source, base_model: str, hp: Mapping[str, object]) -> Scan:
         """The prefetched result, or a scan now."""
         job = ScanJob.of(source, base_model, hp)
         done = self._done.get(job) if job is not None else None
         return done if done is not None else scan(source, base_model, hp, self.cache)
+
+
+class _Ledger:
+    """The cache's side of a batch: each file's probe, and each result stored as it comes
+    (in the thread that gets it, while the others parse)."""
+
+    def __init__(self, index: PathIndex, cache: ScanCache) -> None:
+        self.index, self.contents = index, ContentIndex(cache)
+        self.probes: dict[ScanJob, Probe] = {}
+        self.later: dict[ScanJob, Located] = {}  # no content entry: hashed as they are parsed
+        self.first = not self.contents
+
+    def probe(self, job: ScanJob, where: Located) -> Scan | None:
+        """The content entry's result for ``job``'s file, if any (it is hashed for that,
+        unless this is a first run)."""
+        if self.first:
+            self.later[job] = where
+            return None
+        found = hash_probe(self.contents, where)
+        if found is None:
+            return None
+        self.probes[job] = found
+        if found.hit is not None:
+            settle(self.index, self.contents, found, found.hit)
+        return found.hit
+
+    def note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
+        """Store ``job``'s fresh ``result`` (``digest``: its file's, taken as it was read)."""
+        found = self.probes.get(job)
+        if found is None and digest is not None and job in self.later:
+            found = hashed(self.later[job], digest)
+        if found is not None:
+            settle(self.index, self.contents, found, result)
+
+    def save(self) -> None:
+        self.index.save()
+        self.contents.save()
 
 
 def _size(path: str) -> int:
@@ -114,19 +162,20 @@ class _Pool:
     """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
     thread each, started once there is enough to parse) and by this process (`finish`)."""
 
-    def __init__(self, workers: int, most: int) -> None:
-        self.helpers = workers - 1
+    def __init__(self, workers: int, most: int, ledger: _Ledger | None = None) -> None:
+        self.helpers, self.ledger = workers - 1, ledger
         self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
-        self.chunk: list[ScanJob] = []
+        self.chunk: Chunk = []
         self.held = self.queued = 0
-        self.queue: deque[list[ScanJob]] = deque()
+        self.queue: deque[Chunk] = deque()
         self.closed = False
         self.ready = threading.Condition()
         self.results: dict[ScanJob, Scan] = {}
         self.threads: list[threading.Thread] = []
 
-    def add(self, job: ScanJob, size: int) -> None:
-        self.chunk.append(job)
+    def add(self, job: ScanJob, size: int, hashed: bool = False) -> None:
+        """Queue ``job`` (``hashed``: its file's digest wanted too, see `ScanJob.answer`)."""
+        self.chunk.append((job, hashed))
         self.held += size
         self.queued += size
         if self.held >= self.target:
@@ -145,7 +194,7 @@ class _Pool:
                 self.ready.notify()
             self.chunk, self.held = [], 0
 
-    def take(self) -> list[ScanJob] | None:
+    def take(self) -> Chunk | None:
         """The next chunk; None once the queue is closed and empty."""
         with self.ready:
             while not self.queue and not self.closed:
@@ -166,8 +215,13 @@ class _Pool:
 
     def _here(self) -> None:
         while (chunk := self.take()) is not None:
-            for job in chunk:
-                self.results[job] = job.run()
+            for job, digest in chunk:
+                self._note(job, *job.answer(digest))
+
+    def _note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
+        self.results[job] = result
+        if self.ledger is not None:
+            self.ledger.note(job, result, digest)
 
     def feed(self) -> None:
         """Start a worker and give it chunks until the queue is empty; a chunk it does not
@@ -192,7 +246,7 @@ class _Pool:
         finally:
             _stop(proc)
 
-    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: list[ScanJob]) -> bool:
+    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: Chunk) -> bool:
         try:
             pickle.dump(chunk, stdin)
             stdin.flush()
@@ -201,17 +255,32 @@ class _Pool:
             return False
         if not isinstance(answers, list) or len(answers) != len(chunk):
             return False
-        if not all(isinstance(answer, Scan) for answer in answers):
+        if not all(_answer(answer) for answer in answers):
             return False
-        self.results.update(zip(chunk, answers, strict=True))
+        for (job, _), (result, digest) in zip(chunk, answers, strict=True):
+            self._note(job, result, digest)
         return True
+
+
+def _answer(value: object) -> bool:
+    """A worker's answer for one job: ``(Scan, digest or None)``."""
+    if type(value) is not tuple or len(value) != 2:
+        return False
+    return isinstance(value[0], Scan) and (value[1] is None or isinstance(value[1], str))
 
 
 #: The worker's entry: the caller's ``sys.path``, the folder this package is in first (an
 #: editable install finds it by a ``site`` hook, which ``-S`` skips), then the worker loop.
-WORKER_CODE = (
-    "import sys\nsys.path[:] = sys.argv[1:]\nfrom gitops_tune.dataset.worker import main\nmain()\n"
-)
+#: The ``gitops_tune.dataset`` package goes in without running its ``__init__`` (whose
+#: re-exports import this module, the cache's writer and the rest: a third of a worker's
+#: start-up); the worker's modules import only its submodules.
+WORKER_CODE = """import sys
+sys.path[:] = sys.argv[1:]
+from importlib.util import find_spec, module_from_spec
+sys.modules["gitops_tune.dataset"] = module_from_spec(find_spec("gitops_tune.dataset"))
+from gitops_tune.dataset.worker import main
+main()
+"""
 
 
 def _start() -> subprocess.Popen[bytes]:

@@ -40,17 +40,18 @@ and the caller hands it over.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
-import json
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, replace
+from stat import S_ISLNK
 
+from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
+from gitops_tune.dataset.cache_files import PathIndex as PathIndex
+from gitops_tune.dataset.cache_files import ScanCache as ScanCache
+from gitops_tune.dataset.cache_files import canonical
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
 from gitops_tune.dataset.records import Scan, Source
 
@@ -59,93 +60,6 @@ RACY_SECONDS = 2.0
 HASH_BLOCK_BYTES = 1 << 20
 
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
-
-
-@dataclass(frozen=True)
-class ScanCache:
-    """Where clean scans are remembered (``.gitops-tune/fingerprints/`` by default)."""
-
-    directory: Path
-
-    @property
-    def index(self) -> Path:
-        return self.directory / "paths.json"
-
-    @property
-    def contents(self) -> Path:
-        return self.directory / "contents.json"
-
-
-class _Records:
-    """The records of one cache file, read once and written back once if changed (one file
-    rather than one per data file: creating a file costs up to a millisecond, more than
-    parsing a small dataset). On writing, the records used in this run are kept, and at most
-    `KEEP_UNUSED` others, the most recently written."""
-
-    KEEP_UNUSED = 5000
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self._changed = False
-        self._used: set[str] = set()
-        self._lock = threading.Lock()
-        try:
-            data = json.loads(self.file.read_bytes())
-        except (OSError, ValueError):
-            data = {}
-        self._records: dict[str, Any] = data if type(data) is dict else {}
-
-    def record(self, key: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
-        """The record of ``key`` if it is whole (its checksum matches)."""
-        name = _sha256(key)
-        found = _checked(self._records.get(name), fields)
-        if found is not None:
-            with self._lock:
-                self._used.add(name)
-        return found
-
-    def put(self, key: str, body: Mapping[str, object]) -> None:
-        name = _sha256(key)
-        with self._lock:
-            self._records.pop(name, None)  # the most recent last
-            self._records[name] = {**body, "check": _sha256(_canonical(body))}
-            self._used.add(name)
-            self._changed = True
-
-    def save(self) -> None:
-        if not self._changed:
-            return
-        unused = [name for name in self._records if name not in self._used]
-        for name in unused[: max(0, len(unused) - self.KEEP_UNUSED)]:
-            del self._records[name]
-        _write_file(self.file, self._records)
-        self._changed = False
-
-
-class PathIndex(_Records):
-    """The path entries (`ScanCache.index`)."""
-
-    def __init__(self, cache: ScanCache) -> None:
-        super().__init__(cache.index)
-
-    def get(self, key: str, stat: list[int]) -> tuple[str, Scan] | None:
-        """(digest, result) for this path and these settings, if the ``stat`` is unchanged."""
-        data = self.record(key, _PATH_FIELDS)
-        result = _result(data, key)
-        if data is None or result is None or data["stat"] != stat:
-            return None
-        digest = data["digest"]
-        return (digest, result) if isinstance(digest, str) and len(digest) == 64 else None
-
-
-class ContentIndex(_Records):
-    """The content entries (`ScanCache.contents`)."""
-
-    def __init__(self, cache: ScanCache) -> None:
-        super().__init__(cache.contents)
-
-    def get(self, key: str) -> Scan | None:
-        return _result(self.record(key, _FIELDS), key)
 
 
 @dataclass(frozen=True)
@@ -167,10 +81,6 @@ class Probe:
         return self.stat[1] > self.hashed_ns - int(RACY_SECONDS * 1e9)
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
 def _stat(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns]
 
@@ -186,85 +96,68 @@ def file_digest(path: str) -> str:
     return digest.hexdigest()
 
 
-def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> list[object]:
-    """Everything besides the bytes that the result depends on."""
-    return [
-        CACHE_FORMAT,
-        FINGERPRINT_FORMAT,
-        source.kind,
-        source.input_field,
-        source.output_field,
-        source.preamble,
-        base_model,
-        canonical_hyperparameters(hp),
-    ]
-
-
-def _canonical(value: object) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-
-
-def _checked(data: Any, fields: tuple[str, ...]) -> dict[str, Any] | None:
-    """``data``'s ``fields`` if it has them all and its checksum matches them."""
-    if type(data) is not dict or not all(name in data for name in fields):
-        return None
-    body = {name: data[name] for name in fields}
+def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:
+    """Everything besides the bytes that the result depends on, as a canonical JSON list
+    (the same for every file of a model: computed once)."""
+    fixed = (source.kind, source.input_field, source.output_field, source.preamble, base_model)
     try:
-        return body if data.get("check") == _sha256(_canonical(body)) else None
-    except (TypeError, ValueError):
-        return None
+        return _settings_of(fixed, tuple(hp.items()))
+    except TypeError:  # a value that cannot be a cache key
+        return _settings_of.__wrapped__(fixed, tuple(hp.items()))
 
 
-def _write_file(entry: Path, record: Mapping[str, object]) -> None:
-    tmp = entry.with_name(f".{entry.stem}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    text = json.dumps(record)  # in order: the most recent records last
-    try:
-        try:
-            tmp.write_text(text)
-        except FileNotFoundError:  # the first entry: make the folder (not tried each time)
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text)
-        os.replace(tmp, entry)
-    except OSError:  # a read-only tree or a full disk: the cache is only an optimisation
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+@functools.lru_cache(maxsize=256)
+def _settings_of(fixed: tuple[str, ...], hp: tuple[tuple[str, object], ...]) -> str:
+    return canonical(
+        [CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(dict(hp))]
+    )
 
 
-_FIELDS = ("key", "count", "size", "fingerprint")
-_PATH_FIELDS = (*_FIELDS, "stat", "digest")
-
-
-def _result(data: Mapping[str, Any] | None, key: str) -> Scan | None:
-    if data is None or data["key"] != key:
-        return None
-    count, size, fingerprint = data["count"], data["size"], data["fingerprint"]
-    if type(count) is not int or type(size) is not int or not isinstance(fingerprint, str):
-        return None
-    return Scan(count, size, fingerprint, ()) if len(fingerprint) == 64 else None
+def _key(kind: str, name: str, settings: str) -> str:
+    """``canonical([kind, name, *settings])`` for the canonical JSON list ``settings``."""
+    return f"[{canonical(kind)},{canonical(name)},{settings[1:]}"
 
 
 @dataclass(frozen=True)
 class Located:
-    """A data file found and its ``stat`` taken, before it is hashed (plain values: it
-    crosses to a worker process, which hashes it)."""
+    """A data file found and its ``stat`` taken, before it is hashed (by the calling
+    process before parsing, or by whoever parses it on a first run: `hashed`)."""
 
     real: str  # the resolved path
     stat: list[int]
     hashed_ns: int  # taken just after the stat: hashing starts later (the racy check)
     path_key: str  # the path entry's key: the resolved path and every setting
-    settings: list[object]  # everything besides the bytes that the result depends on
+    settings: str  # everything besides the bytes that the result depends on (`_settings`)
 
 
-def locate(source: Source, path: str, base_model: str, hp: Mapping[str, object]) -> Located | None:
+def locate(
+    source: Source,
+    path: str,
+    base_model: str,
+    hp: Mapping[str, object],
+    folders: dict[str, str] | None = None,
+) -> Located | None:
     """The file's resolved path and ``stat``; None when it cannot be had (the reader says
-    why)."""
+    why). ``folders`` keeps the resolved folders of a batch of files (resolved once)."""
     settings = _settings(source, base_model, hp)
     try:
-        real = os.path.realpath(path)
-        stat = _stat(os.stat(real))
+        real, st = _resolved(path, folders if folders is not None else {})
     except OSError:
         return None
-    return Located(real, stat, time.time_ns(), _canonical(["path", real, *settings]), settings)
+    return Located(real, _stat(st), time.time_ns(), _key("path", real, settings), settings)
+
+
+def _resolved(path: str, folders: dict[str, str]) -> tuple[str, os.stat_result]:
+    """``os.path.realpath(path)`` and its ``stat``: a file that is not a symbolic link is
+    its folder's resolved path and its name, and its ``lstat`` is its ``stat``."""
+    folder, name = os.path.split(path)
+    st = os.lstat(path)
+    if S_ISLNK(st.st_mode) or name in ("", ".", ".."):
+        real = os.path.realpath(path)
+        return real, os.stat(real)
+    if folder not in folders:
+        folders[folder] = os.path.realpath(folder)
+    return os.path.join(folders[folder], name), st
 
 
 def recall(index: PathIndex, where: Located) -> Probe | None:
@@ -282,9 +175,15 @@ def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
         digest = file_digest(where.real)
     except OSError:
         return None
-    key = _canonical(["content", digest, *where.settings])
-    found = contents.get(key)
-    return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, found)
+    found = hashed(where, digest)
+    return replace(found, hit=contents.get(found.key))
+
+
+def hashed(where: Located, digest: str) -> Probe:
+    """The probe of a file whose bytes hash to ``digest`` (hashed after ``where`` was taken),
+    with no content entry: a first run, whose workers hash the files as they parse them."""
+    key = _key("content", digest, where.settings)
+    return Probe(where.real, where.stat, where.hashed_ns, digest, True, where.path_key, key, None)
 
 
 def probe(
@@ -314,10 +213,10 @@ def _unchanged(found: Probe) -> bool:
         return False
 
 
-def _note_path(index: PathIndex, found: Probe, result: Scan) -> None:
+def _note_path(index: PathIndex, found: Probe, result: Scan, unchanged: bool = False) -> None:
     """Remember, for this path and these settings, the digest of its bytes and the result
-    for as long as its ``stat`` holds."""
-    if found.hashed and _unchanged(found):
+    for as long as its ``stat`` holds (``unchanged``: `_unchanged` was found true just now)."""
+    if found.hashed and (unchanged or _unchanged(found)):
         body = _body(found.path_key, result) | {"stat": found.stat, "digest": found.digest}
         index.put(found.path_key, body)
 
@@ -345,7 +244,7 @@ def remember(index: PathIndex, contents: ContentIndex, found: Probe, result: Sca
     if result.errors or result.chats or not found.hashed or not _unchanged(found):
         return
     contents.put(found.key, _body(found.key, result))
-    _note_path(index, found, result)
+    _note_path(index, found, result, unchanged=True)
 
 
 def settle(index: PathIndex, contents: ContentIndex, found: Probe, result: Scan) -> None:

@@ -1,4 +1,4 @@
-"""The first tier of the JSONL scan: a block of valid examples checked and fingerprinted in C.
+"""Tier 1 of the JSONL scan: a block of valid examples checked and fingerprinted in C.
 
 `pairs_block` takes a block of whole lines and either returns the fingerprint lines of its
 examples (exactly what `Fingerprinter.add` makes of each) with their count, or None, and then
@@ -29,8 +29,6 @@ from json.encoder import encode_basestring as json_string
 from operator import attrgetter
 from typing import Annotated, Any
 
-import msgspec
-
 from gitops_tune.dataset.checks import INPUT_LIMIT, OUTPUT_LIMIT
 
 #: A line with more brackets than this (a bound on its nesting) goes to the exact path: far
@@ -51,12 +49,15 @@ class _Shape:
     """The decoder and the byte replacements for one (input field, output field, preamble)."""
 
     def __init__(self, fin: str, fout: str, preamble: str) -> None:
+        import msgspec  # here: a scan worker whose blocks all take tier 0 never loads it
+
         text = Annotated[str, msgspec.Meta(min_length=1, max_length=INPUT_LIMIT - len(preamble))]
         output = Annotated[str, msgspec.Meta(min_length=1, max_length=OUTPUT_LIMIT)]
         record: Any = msgspec.defstruct(
             "Pair", [("i", text), ("o", output)], rename={"i": fin, "o": fout}, gc=False
         )
         self.decode = msgspec.json.Decoder(record).decode
+        self.error = msgspec.MsgspecError
         self.encode = msgspec.json.Encoder().encode
         key_in, key_out = msgspec.json.encode(fin), msgspec.json.encode(fout)
         self.start = b'{"textInput":"' + json_string(preamble)[1:-1].encode()
@@ -73,13 +74,17 @@ class _Shape:
         return (self.start, memoryview(body)[self.head : -1]), len(rows)
 
 
+def applies(fin: str, fout: str, preamble: str) -> bool:
+    """Whether the fast path can apply to these settings: distinct field names that need no
+    escaping (msgspec's), a preamble that leaves room for an input."""
+    plain = all(c not in '"\\' and c >= " " for c in fin + fout)
+    return fin != fout and plain and len(preamble) < INPUT_LIMIT
+
+
 @functools.lru_cache(maxsize=64)
 def shape(fin: str, fout: str, preamble: str) -> _Shape | None:
     """The fast path for these settings, or None where it cannot apply."""
-    plain = all(c not in '"\\' and c >= " " for c in fin + fout)  # msgspec's field names
-    if fin == fout or not plain or len(preamble) >= INPUT_LIMIT:
-        return None
-    return _Shape(fin, fout, preamble)
+    return _Shape(fin, fout, preamble) if applies(fin, fout, preamble) else None
 
 
 def pairs_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -> Lines | None:
@@ -95,7 +100,7 @@ def pairs_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -
         lines[0] = lines[0][3:]
     try:
         rows = list(map(found.decode, lines))
-    except (msgspec.MsgspecError, RecursionError):
+    except (found.error, RecursionError):
         return None  # a line that is not one valid example (a blank line too)
     if not _same_for_python(block, len(rows)):
         return None

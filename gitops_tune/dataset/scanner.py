@@ -3,7 +3,8 @@
 
 Both run rows through `_examples`, the hot loop of every dataset. A JSONL file is scanned a
 block at a time: a block whose every line is a valid example takes a fast path (first
-`fastpath.pairs_block`, in C; then `_fast_block`, no per-row objects), any other block the
+`layout.pairs_block`, bytes operations on a file already almost canonical; then
+`fastpath.pairs_block`, msgspec; then `_fast_block`, no per-row objects), any other block the
 reader's own line-by-line path, so the result is exactly what reading row by row gives.
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from json.encoder import encode_basestring as json_string
+from typing import TYPE_CHECKING
 
-from gitops_tune.dataset import chat, fastpath, readers
+from gitops_tune.dataset import chat, fastpath, layout, readers
 from gitops_tune.dataset.cache import (
     ScanCache,
     cached_scan,
@@ -30,6 +32,9 @@ from gitops_tune.dataset.fastpath import Lines
 from gitops_tune.dataset.fingerprints import Fingerprinter, short_fingerprint
 from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
 from gitops_tune.errors import Diagnostic, Location, UserError
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 Report = Callable[[Diagnostic], None]
 
@@ -245,6 +250,7 @@ def _fast_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -
 #: The fast paths a JSONL block tries in turn before the exact line-by-line path (the tests
 #: empty it to compare).
 FAST_PATHS: tuple[Callable[[bytes, bool, str, str, str], Lines | None], ...] = (
+    layout.pairs_block,
     fastpath.pairs_block,
     _fast_block,
 )
@@ -254,18 +260,20 @@ def _fast(
     block: bytes, first: bool, fin: str, fout: str, preamble: str
 ) -> tuple[Lines, int] | None:
     """The first fast path's lines for ``block``, and the newlines the block holds (the
-    msgspec path takes a line per example, no blank line, so it need not count them)."""
+    layout and msgspec paths take a line per example, no blank line: no need to count)."""
     for path in FAST_PATHS:
         found = path(block, first, fin, fout, preamble)
         if found is not None:
-            return found, found[1] if path is fastpath.pairs_block else block.count(b"\n")
+            return found, found[1] if path is not _fast_block else block.count(b"\n")
     return None
 
 
-def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally) -> int:
+def _scan_jsonl(
+    source: Source, path: str, fp: Fingerprinter, report: Report, tally: Tally, raw: Hash | None
+) -> int:
     """`scan` of a JSONL file, a block at a time: the fast path for blocks of valid examples,
     the reader's own line-by-line path (same items as `read_jsonl`) for any other block.
-    Returns the rows read."""
+    Returns the rows read; ``raw`` (if any) hashes the file's bytes as they are read."""
     count = 0
     fin, fout, preamble, display = (
         source.input_field,
@@ -276,6 +284,8 @@ def _scan_jsonl(source: Source, path: str, fp: Fingerprinter, report: Report, ta
     number = 1  # the block's first line
     try:
         for offset, block in readers.jsonl_blocks(path):
+            if raw is not None:
+                raw.update(block)
             fast = _fast(block, not offset, fin, fout, preamble)
             if fast is not None:
                 (lines, examples), newlines = fast
@@ -302,19 +312,24 @@ def scan(
     base_model: str,
     hyperparameters: Mapping[str, object],
     cache: ScanCache | None,
+    raw: Hash | None = None,
 ) -> Scan:
     """Read the source once: check every row, count, size and fingerprint.
 
     Row problems beyond `MAX_ROW_ERRORS` are counted in one last diagnostic. A data file
     that has not changed since an earlier scan without errors is not read again: the result
     comes from ``cache`` (see `gitops_tune.dataset.cache`); ``cache=None`` always reads.
+    Without the cache, ``raw`` hashes the bytes of a JSONL file as they are read (whole unless
+    the scan reports an error).
     """
     if source.path is not None and cache is not None:
         return cached_scan(cache, source, source.path, base_model, hyperparameters, _read)
-    return _read(source, base_model, hyperparameters)
+    return _read(source, base_model, hyperparameters, raw)
 
 
-def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]) -> Scan:
+def _read(
+    source: Source, base_model: str, hyperparameters: Mapping[str, object], raw: Hash | None = None
+) -> Scan:
     """`scan` without the cache: always reads the source."""
     fp = Fingerprinter(base_model, hyperparameters)
     errors: list[Diagnostic] = []
@@ -329,7 +344,7 @@ def _read(source: Source, base_model: str, hyperparameters: Mapping[str, object]
 
     tally = Tally()
     if source.path is not None and source.kind == "jsonl":
-        count = _scan_jsonl(source, source.path, fp, report, tally)
+        count = _scan_jsonl(source, source.path, fp, report, tally, raw)
     else:
         for _ in _examples(source, fp, report, tally):
             pass

@@ -1,19 +1,21 @@
 """A scan worker process (see `gitops_tune.dataset.batch`) and the job it runs.
 
-A worker writes one `READY` byte once it has started, then reads pickled lists of `ScanJob`
-values on standard input until the input ends, and for each list writes the list of their
-`Scan` results, pickled, on standard output. It neither reads nor writes the cache: the
-caller looked the files up and stores the results. This module imports only what a scan
-needs, so that a worker starts quickly.
+A worker writes one `READY` byte once it has started, then reads pickled lists of
+``(ScanJob, hashed)`` pairs on standard input until the input ends, and for each list writes
+the list of their results (`ScanJob.answer`), pickled, on standard output. It neither reads
+nor writes the cache: the caller looked the files up and stores the results. This module
+imports only what a scan needs, so that a worker starts quickly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gitops_tune.dataset.cache import file_digest
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
@@ -49,6 +51,23 @@ class ScanJob:
         """The scan, without the cache."""
         return scan(self.source(), self.base_model, dict(self.hyperparameters), None)
 
+    def run_hashed(self) -> tuple[Scan, str | None]:
+        """The scan, and the sha256 of the file's bytes (the cache's content key), taken as
+        they are read for a JSONL file; no digest when the file cannot be read."""
+        source = self.source()
+        raw = hashlib.sha256() if source.kind == "jsonl" else None
+        found = scan(source, self.base_model, dict(self.hyperparameters), None, raw)
+        if raw is not None:
+            return found, raw.hexdigest()
+        try:
+            return found, file_digest(self.path)
+        except OSError:
+            return found, None
+
+    def answer(self, hashed: bool) -> tuple[Scan, str | None]:
+        """What a worker answers for this job: the scan, and the digest if ``hashed``."""
+        return self.run_hashed() if hashed else (self.run(), None)
+
 
 def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -59,5 +78,5 @@ def main() -> None:
             jobs = pickle.load(stdin)
         except EOFError:
             return
-        pickle.dump([job.run() for job in jobs], stdout)
+        pickle.dump([job.answer(hashed) for job, hashed in jobs], stdout)
         stdout.flush()

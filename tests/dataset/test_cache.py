@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from gitops_tune import dataset as ds
-from gitops_tune.dataset import Scan, ScanCache, Source, file_source, readers
+from gitops_tune.dataset import (
+    FINGERPRINT_FORMAT,
+    Scan,
+    ScanCache,
+    Source,
+    canonical_hyperparameters,
+    file_source,
+    readers,
+)
+from gitops_tune.dataset import cache as cache_module
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation
 
@@ -304,3 +313,40 @@ def test_fast_path_matches_on_invalid_utf8(tmp_path: Path) -> None:
     result = fast(path, "")
     assert result == careful(path, "")
     assert "not valid UTF-8" in result.errors[0].message
+
+
+def test_a_located_file_is_keyed_by_its_resolved_path(tmp_path: Path) -> None:
+    """The path entry's key holds ``os.path.realpath`` of the file and the settings as one
+    canonical JSON list, however the file was reached: through a linked folder, as a link,
+    by a relative path."""
+    (tmp_path / "real").mkdir()
+    data = write(tmp_path / "real" / "d.jsonl", rows(3))
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "alias.jsonl").symlink_to(data)
+    hp = {"epochCount": 3, "learningRate": 1}
+    folders: dict[str, str] = {}
+    for path in ("linked/d.jsonl", "real/alias.jsonl", "real/../linked/d.jsonl", "real/d.jsonl"):
+        source = file_source(path, path, preamble="Q: ")
+        with pytest.MonkeyPatch.context() as m:
+            m.chdir(tmp_path)
+            where = cache_module.locate(source, path, BASE, hp, folders)
+            assert where is not None and where.real == os.path.realpath(path) == str(data)
+            assert where.stat[:3] == [
+                data.stat().st_size,
+                data.stat().st_mtime_ns,
+                data.stat().st_ino,
+            ]
+            settings = [
+                cache_module.CACHE_FORMAT,
+                FINGERPRINT_FORMAT,
+                "jsonl",
+                "text_input",
+                "output",
+                "Q: ",
+                BASE,
+                canonical_hyperparameters(hp),
+            ]
+            expected = json.dumps(
+                ["path", str(data), *settings], sort_keys=True, separators=(",", ":")
+            )
+            assert where.path_key == expected

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -160,20 +162,46 @@ def _parallel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Sca
     return jobs, [ds.scan(j.source(), BASE, HP, None) for j in jobs]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_first_run_keys_its_entries_by_the_digests_its_scans_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """No content entry yet: the files are parsed at once and hashed as they are read (no
+    hashing pass first), and the entries are keyed by the digests of their bytes, so that a
+    fresh clone with the restored cache parses nothing."""
+    jobs, expected = _parallel(tmp_path, monkeypatch)
+    cache = ScanCache(tmp_path / "cache")
+    digests: list[str] = []
+    monkeypatch.setattr(batch, "hash_probe", lambda *a: digests.append("asked"))
+    Scans(cache, workers=workers).prefetch(jobs)
+    assert not digests
+    keys = {json.loads(r["key"])[1] for r in json.loads(cache.contents.read_text()).values()}
+    assert keys == {cache_module.file_digest(j.path) for i, j in enumerate(jobs) if i != 3}
+    monkeypatch.undo()
+    cache.index.unlink()  # a fresh clone: every file is hashed, the clean ones are found
+    reads = Reads(monkeypatch)
+    again = Scans(cache, workers=1)
+    again.prefetch(jobs)
+    assert reads.count == 1  # the one with problems
+    assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
+
+
 def test_the_workers_take_chunks_and_the_caller_does_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     jobs, expected = _parallel(tmp_path, monkeypatch)
     monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
     here: list[str] = []
-    real = ScanJob.run
+    real = ScanJob.answer
 
-    def slow(job: ScanJob) -> Scan:  # in this process only: the worker gets some
+    def slow(
+        job: ScanJob, hashed: bool
+    ) -> tuple[Scan, str | None]:  # here only: the worker gets some
         here.append(job.path)
         time.sleep(0.5)
-        return real(job)
+        return real(job, hashed)
 
-    monkeypatch.setattr(ScanJob, "run", slow)
+    monkeypatch.setattr(ScanJob, "answer", slow)
     scans = Scans(ScanCache(tmp_path / "cache"), workers=2)
     scans.prefetch(jobs)
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
@@ -208,3 +236,16 @@ def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
     assert reads.count == 0
     scan_in(files[0], cache)
     assert reads.count == 1
+
+
+def test_a_worker_starts_with_no_more_than_a_scan_needs() -> None:
+    """Not the package's face (which imports the batch, the cache's writer, ...) and not
+    msgspec (tier 1, loaded when a block first needs it): a third of a worker's start-up."""
+    shown = "import json\nprint(json.dumps(sorted(sys.modules)))\n"
+    code = batch.WORKER_CODE.replace("main()\n", shown)
+    assert code != batch.WORKER_CODE
+    home = str(Path(batch.__file__).resolve().parents[2])
+    argv = [sys.executable, "-S", "-c", code, home, *sys.path]
+    loaded = json.loads(subprocess.run(argv, capture_output=True, check=True).stdout)
+    assert "gitops_tune.dataset.worker" in loaded
+    assert "gitops_tune.dataset.batch" not in loaded and "msgspec" not in loaded
