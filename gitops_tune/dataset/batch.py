@@ -29,10 +29,9 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import IO
 
-import gitops_tune
+from gitops_tune import workers
 from gitops_tune.dataset.cache import (
     ContentIndex,
     Located,
@@ -45,6 +44,7 @@ from gitops_tune.dataset.cache import (
     recall,
     settle,
 )
+from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
 from gitops_tune.dataset.worker import READY, ScanJob
@@ -73,7 +73,7 @@ class Scans:
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
-        folders: dict[str, str] = {}
+        folders = RealPaths()
         for job in todo:
             where = None
             if index is not None:
@@ -244,7 +244,7 @@ class _Pool:
         except OSError:
             pass
         finally:
-            _stop(proc)
+            workers.stop(proc)
 
     def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: Chunk) -> bool:
         try:
@@ -269,13 +269,12 @@ def _answer(value: object) -> bool:
     return isinstance(value[0], Scan) and (value[1] is None or isinstance(value[1], str))
 
 
-#: The worker's entry: the caller's ``sys.path``, the folder this package is in first (an
-#: editable install finds it by a ``site`` hook, which ``-S`` skips), then the worker loop.
-#: The ``gitops_tune.dataset`` package goes in without running its ``__init__`` (whose
-#: re-exports import this module, the cache's writer and the rest: a third of a worker's
-#: start-up); the worker's modules import only its submodules.
+#: The worker's entry (`gitops_tune.workers`: ``sys.argv`` is the module, then the caller's
+#: ``sys.path``). The ``gitops_tune.dataset`` package goes in without running its
+#: ``__init__`` (whose re-exports import this module, the cache's writer and the rest: a third
+#: of a worker's start-up); the worker's modules import only its submodules.
 WORKER_CODE = """import sys
-sys.path[:] = sys.argv[1:]
+sys.path[:] = sys.argv[2:]
 from importlib.util import find_spec, module_from_spec
 sys.modules["gitops_tune.dataset"] = module_from_spec(find_spec("gitops_tune.dataset"))
 from gitops_tune.dataset.worker import main
@@ -284,19 +283,4 @@ main()
 
 
 def _start() -> subprocess.Popen[bytes]:
-    home = str(Path(gitops_tune.__file__).resolve().parent.parent)
-    argv = [sys.executable, "-S", "-c", WORKER_CODE, home, *sys.path]
-    return subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-    )
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            stream.close()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return workers.start("gitops_tune.dataset.worker", WORKER_CODE)

@@ -46,13 +46,13 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from stat import S_ISLNK
 
 from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
 from gitops_tune.dataset.cache_files import PathIndex as PathIndex
 from gitops_tune.dataset.cache_files import ScanCache as ScanCache
 from gitops_tune.dataset.cache_files import canonical
 from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
+from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 
 CACHE_FORMAT = "gitops-tune/scan-cache/v3"
@@ -135,29 +135,17 @@ def locate(
     path: str,
     base_model: str,
     hp: Mapping[str, object],
-    folders: dict[str, str] | None = None,
+    folders: RealPaths | None = None,
 ) -> Located | None:
     """The file's resolved path and ``stat``; None when it cannot be had (the reader says
     why). ``folders`` keeps the resolved folders of a batch of files (resolved once)."""
     settings = _settings(source, base_model, hp)
     try:
-        real, st = _resolved(path, folders if folders is not None else {})
+        real, st = (folders or RealPaths()).stat(path)
+        assert st is not None
     except OSError:
         return None
     return Located(real, _stat(st), time.time_ns(), _key("path", real, settings), settings)
-
-
-def _resolved(path: str, folders: dict[str, str]) -> tuple[str, os.stat_result]:
-    """``os.path.realpath(path)`` and its ``stat``: a file that is not a symbolic link is
-    its folder's resolved path and its name, and its ``lstat`` is its ``stat``."""
-    folder, name = os.path.split(path)
-    st = os.lstat(path)
-    if S_ISLNK(st.st_mode) or name in ("", ".", ".."):
-        real = os.path.realpath(path)
-        return real, os.stat(real)
-    if folder not in folders:
-        folders[folder] = os.path.realpath(folder)
-    return os.path.join(folders[folder], name), st
 
 
 def recall(index: PathIndex, where: Located) -> Probe | None:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
+from stat import S_ISLNK
 
 from gitops_tune.dataset.records import SUFFIXES, DatasetError, Item, Row, Source
 from gitops_tune.errors import Diagnostic, Location
@@ -29,6 +30,36 @@ WHOLE_BYTES = 256 << 10
 scan_json: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
+
+
+class RealPaths:
+    """``os.path.realpath`` with the folders' answers kept: the manifests of a tree and their
+    data files share a few folders, and resolving each path from the root costs an ``lstat``
+    per component. One per batch (a command's run): nothing is kept longer."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        return self.stat(os.path.abspath(path), follow=False)[0]
+
+    def stat(self, path: str, follow: bool = True) -> tuple[str, os.stat_result | None]:
+        """The resolved path and, with ``follow``, its ``stat`` (a file that is not a link
+        is its folder's resolved path and its name, and its ``lstat`` is its ``stat``).
+        Raises `OSError` where ``follow`` needs a file that cannot be had."""
+        folder, name = os.path.split(path)
+        try:
+            st: os.stat_result | None = os.lstat(path)
+        except OSError:
+            if follow:
+                raise
+            st = None
+        if name in ("", ".", "..") or (st is not None and S_ISLNK(st.st_mode)):
+            real = os.path.realpath(path)
+            return real, os.stat(real) if follow else None
+        if folder not in self._folders:
+            self._folders[folder] = os.path.realpath(folder)
+        return os.path.join(self._folders[folder], name), st
 
 
 # --- text -------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_tune.dataset.readers import decode_utf8
+from gitops_tune.dataset.readers import RealPaths, decode_utf8
 from gitops_tune.dataset.records import SUFFIXES, DatasetError, Item, Row
 from gitops_tune.errors import Diagnostic, Location
 from gitops_tune.manifest._yaml import Document, parse
@@ -17,24 +17,6 @@ from gitops_tune.manifest._yaml import Document, parse
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # inline data is capped at 4 MiB serialized anyway
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
-
-
-class RealPaths:
-    """``os.path.realpath`` with the directories' answers kept: the manifests of a tree and
-    their data files share a few directories, and resolving each path from the root costs an
-    ``lstat`` per component. One per `discover` (a command's run): nothing is kept longer."""
-
-    def __init__(self) -> None:
-        self._dirs: dict[str, str] = {}
-
-    def __call__(self, path: str) -> str:
-        path = os.path.abspath(path)
-        head, tail = os.path.split(path)
-        real_head = self._dirs.get(head)
-        if real_head is None:
-            real_head = self._dirs[head] = os.path.realpath(head)
-        joined = os.path.join(real_head, tail)
-        return os.path.realpath(joined) if not tail or os.path.islink(joined) else joined
 
 
 @dataclass(frozen=True)

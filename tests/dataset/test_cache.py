@@ -22,6 +22,7 @@ from gitops_tune.dataset import (
     readers,
 )
 from gitops_tune.dataset import cache as cache_module
+from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation
 
@@ -324,7 +325,7 @@ def test_a_located_file_is_keyed_by_its_resolved_path(tmp_path: Path) -> None:
     (tmp_path / "linked").symlink_to(tmp_path / "real")
     (tmp_path / "real" / "alias.jsonl").symlink_to(data)
     hp = {"epochCount": 3, "learningRate": 1}
-    folders: dict[str, str] = {}
+    folders = RealPaths()
     for path in ("linked/d.jsonl", "real/alias.jsonl", "real/../linked/d.jsonl", "real/d.jsonl"):
         source = file_source(path, path, preamble="Q: ")
         with pytest.MonkeyPatch.context() as m:
