@@ -66,18 +66,24 @@ def open_session(
     under way (`gitops_tune.commands.early`); used when the settings it was started with are
     the ones the manifests settle."""
     storage = RemoteHashes()
-    desired = load(
-        paths or (".",),
-        invocation,
-        remote_hashes=storage,
-        remote_objects=storage.objects,
-        remote_read=storage.read,
-    )
+    try:
+        desired = load(
+            paths or (".",),
+            invocation,
+            remote_hashes=storage,
+            remote_objects=storage.objects,
+            remote_read=storage.read,
+        )
+    except BaseException:
+        if early is not None:
+            early.cancel()  # bad manifests: no list is wanted
+        raise
     print_warnings(desired.warnings)
     settings = desired.settings
-    return Session(
-        desired, open_provider(settings), early if early and early.serves(settings) else None
-    )
+    if early is not None and not early.serves(settings):
+        early.cancel()
+        early = None
+    return Session(desired, open_provider(settings), early)
 
 
 def print_notices(provider: Provider) -> None:

@@ -200,3 +200,22 @@ def test_where_google_genai_is_imported_the_list_runs_on_a_thread(
     assert result.exit_code == 0, result.output
     assert "gitops-tune-list" in names
     assert started == []
+
+
+def test_bad_manifests_stop_the_helper(emulator: RunningEmulator, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("apiVersion: gitops-tune/v1\nkind: Nope\n")
+    procs: list[subprocess.Popen[bytes]] = []
+    real = workers.start
+
+    def keeping(module: str, code: str = workers.CODE) -> subprocess.Popen[bytes]:
+        procs.append(real(module, code))
+        return procs[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(early, "_imported_here", lambda: False)
+        mp.setattr(workers, "start", keeping)
+        result = cli(emulator.url, "plan", str(tmp_path))
+    assert result.exit_code == 1
+    assert "unknown kind" in result.output
+    assert len(procs) == 1
+    assert procs[0].poll() is not None  # stopped and reaped, not left to finish its list
