@@ -28,6 +28,10 @@ class ManifestFile:
     root: str  # the directory argument, or the file's directory when a file was given
     root_display: str
     realpath: RealPaths = field(default_factory=RealPaths, compare=False, repr=False)
+    #: `dataset_file`'s answers for this file in this run (each path is asked for twice)
+    datasets: dict[str, tuple[str, str] | str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def discover(paths: Sequence[str]) -> tuple[list[ManifestFile], list[Diagnostic]]:
@@ -103,6 +107,20 @@ def _within(path: str, root: str) -> bool:
 
 
 def dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
+    """``spec.dataset.path`` -> (path to open, path to show); `ValueError` says what is wrong
+    (see `_dataset_file`). Asked again in the same run, the first answer."""
+    known = file.datasets.get(relative)
+    if known is None:
+        try:
+            known = file.datasets[relative] = _dataset_file(file, relative)
+        except ValueError as e:
+            known = file.datasets[relative] = str(e)
+    if isinstance(known, str):
+        raise ValueError(known)
+    return known
+
+
+def _dataset_file(file: ManifestFile, relative: str) -> tuple[str, str]:
     """``spec.dataset.path`` -> (path to open, path to show); `ValueError` says what is wrong.
 
     The path is relative to the manifest's directory and must stay inside ``file.root``:
