@@ -7,8 +7,9 @@ Ownership lives in the model itself: a marker line at the end of its description
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
-from functools import cached_property, partial
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -146,13 +147,18 @@ class GeminiProvider:
         timeout_s: float = 60.0,
     ) -> None:
         self._client_args = (api_key, base_url, timeout_s, API_VERSION)
+        self._client: Genai | None = None
+        self._making = threading.Lock()  # apply's first calls may come from several threads
 
-    @cached_property
+    @property
     def sdk(self) -> Genai:
         """The client, made on first use: a plan whose list came from the helper process
         (`gitops_tune.commands.early`) and that changes nothing never imports google-genai.
         A missing API key is a `ProviderError` here, where the first request is made."""
-        return Genai.gemini(*self._client_args)
+        with self._making:
+            if self._client is None:
+                self._client = Genai.gemini(*self._client_args)
+            return self._client
 
     # -- Provider ----------------------------------------------------------------------------
 
