@@ -172,7 +172,10 @@ class Emulator:
     def warm(self) -> None:
         """One list: the emulator works out a finished model's loss curve on its first list
         (seconds for 1,000 models), which is the emulator's cost, not the tool's."""
-        self._call("GET", f"/v1beta/tunedModels?pageSize=1000&key={API_KEY}")
+        url = f"{self.url}/v1beta/tunedModels?pageSize=1000&key={API_KEY}"
+        with urllib.request.urlopen(url, timeout=120) as r:
+            while r.read(1 << 20):  # read and dropped: this process's size is every child's
+                pass  # until it execs (peak RSS is measured on the children)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
