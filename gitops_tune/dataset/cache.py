@@ -9,8 +9,8 @@ system can keep the directory between runs:
   bytes (or, in a batch, its git blob ID where the checkout vouches for the bytes:
   `gitops_tune.dataset.gitblobs`), the reader (from the suffix), the input and output
   fields, the preamble, the base model and the canonical hyperparameters: everything the
-  result depends on. It holds that key in full, what the scan found (example count, request size, fingerprint) and a checksum
-  over both;
+  result depends on. It holds that key in full, what the scan found (example count, request
+  size, fingerprint) and a checksum over both;
 - a *path entry* (one record of ``<directory>/paths.json``) is named after the resolved path
   and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
   file had when its bytes were hashed, their digest and the result. On the machine that wrote
