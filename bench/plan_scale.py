@@ -98,14 +98,6 @@ def write_tree(root: Path, prefix: str, n: int, examples: int, seed: int) -> int
     return total
 
 
-def commit(root: Path) -> None:
-    """The tree as a git repository, as a pipeline checks it out (the fresh-clone case clones
-    it; the data files get their blob IDs from the index)."""
-    git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench tree"]):
-        subprocess.run([*git, *args], cwd=root, check=True)
-
-
 def write_workspace(root: Path) -> None:
     """A Workspace document, as a repository would have; flags and environment override it."""
     (root / "workspace.yaml").write_text(
@@ -330,7 +322,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         tree, creates = work / "tree", work / "creates"
         data_bytes = write_tree(tree, "m", args.models, args.examples, seed=1)
         write_workspace(tree)
-        commit(tree)
         create_bytes = write_tree(creates, "c", args.creates, args.examples, seed=2)
         print(
             f"generated {args.models} manifests, {data_bytes / 1e6:.1f} MB of datasets "
@@ -510,7 +501,7 @@ def measure(
     )
     rows.append(
         Row(
-            "fingerprint, first run (read, parse, check; every core)",
+            "fingerprint, first run (hash, read, parse, check; every core)",
             f"{fp['first_mb_s']:.0f} MB/s",
             f"{fp['first_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
             ">= 0.50x",
@@ -520,11 +511,11 @@ def measure(
     )
     rows.append(
         Row(
-            "fingerprint, fresh clone with a restored cache (no parse)",
+            "fingerprint, fresh clone with a restored cache (hash, no parse)",
             f"{fp['clone_mb_s']:.0f} MB/s",
             f"{fp['clone_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
             "",
-            "path entries removed: the content entries answer by the files' blob IDs",
+            "path entries removed: every file hashed, the content entries answer",
         )
     )
     rows.append(
@@ -646,15 +637,11 @@ NOTE = """\
   pairs, 1.5-3 ms for chat and preference rows, which take the exact path). The 0.5x target
   would need tier 0 to cost about what the two hashes cost; each pass of CPython's bytes
   operations costs 0.1-0.7 ms/MB here and tier 0 needs seven.
-- What a pipeline pays instead: the fingerprint cache is keyed by content (the file's git blob
-  ID where the checkout vouches for it: tracked, unmodified, not assume-unchanged or
-  skip-worktree, the blob's size; else the sha256 of its raw bytes; plus every setting), so a
-  fresh clone with `.gitops-tune/fingerprints` restored from the CI cache reads no data file at
-  all (four `git` calls name them) and parses none; see "fresh clone, plan with the CI cache
-  restored". The tree here is a git repository and the fresh clones are `git clone`s, as in a
-  pipeline; outside git every data file is hashed (about the floor's own sha256 pass). On the
-  machine that wrote the cache, a data file whose size, mtime_ns, inode and ctime are unchanged
-  is not opened at all.
+- What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
+  bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
+  CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see
+  "fresh clone, plan with the CI cache restored". On the machine that wrote the cache, a data
+  file whose size, mtime_ns, inode and ctime are unchanged is not opened at all.
 """
 
 

@@ -41,11 +41,9 @@ from gitops_tune.dataset.cache import (
     hash_probe,
     hashed,
     locate,
-    looked_up,
     recall,
     settle,
 )
-from gitops_tune.dataset.gitblobs import blob_ids
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
@@ -97,8 +95,6 @@ class Scans:
         that way: the files are parsed at once, and hashed as they are read."""
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
         ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
-        if ledger is not None:
-            ledger.blobs = blob_ids({w.real: w.stat[0] for _, w, _ in unknown if w is not None})
         pool = _Pool(self.workers, sum(size for _, _, size in unknown), ledger)
         for job, where, size in unknown:
             if ledger is not None and where is not None:
@@ -127,20 +123,14 @@ class _Ledger:
         self.probes: dict[ScanJob, Probe] = {}
         self.later: dict[ScanJob, Located] = {}  # no content entry: hashed as they are parsed
         self.first = not self.contents
-        self.blobs: dict[str, str] = {}  # resolved path -> git blob ID (`gitblobs`)
 
     def probe(self, job: ScanJob, where: Located) -> Scan | None:
-        """The content entry's result for ``job``'s file, if any (its git blob ID names its
-        bytes where the checkout vouches for them; else it is hashed for that, unless this is
-        a first run)."""
-        blob = self.blobs.get(where.real)
-        if blob is not None:
-            found: Probe | None = looked_up(self.contents, where, blob)
-        elif self.first:
+        """The content entry's result for ``job``'s file, if any (it is hashed for that,
+        unless this is a first run)."""
+        if self.first:
             self.later[job] = where
             return None
-        else:
-            found = hash_probe(self.contents, where)
+        found = hash_probe(self.contents, where)
         if found is None:
             return None
         self.probes[job] = found

@@ -6,11 +6,10 @@ system can keep the directory between runs:
 
 - a *content entry* (one record of ``<directory>/contents.json``) is named after the sha256
   of a key made of the cache and fingerprint format versions, the sha256 of the file's raw
-  bytes (or, in a batch, its git blob ID where the checkout vouches for the bytes:
-  `gitops_tune.dataset.gitblobs`), the reader (from the suffix), the input and output
-  fields, the preamble, the base model and the canonical hyperparameters: everything the
-  result depends on. It holds that key in full, what the scan found (example count, request
-  size, fingerprint) and a checksum over both;
+  bytes, the reader (from the suffix), the input and output fields, the preamble, the base
+  model and the canonical hyperparameters: everything the result depends on. It holds that
+  key in full, what the scan found (example count, request size, fingerprint) and a checksum
+  over both;
 - a *path entry* (one record of ``<directory>/paths.json``) is named after the resolved path
   and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
   file had when its bytes were hashed, their digest and the result. On the machine that wrote
@@ -70,7 +69,7 @@ class Probe:
     real: str  # the resolved path
     stat: list[int]  # before it was hashed
     hashed_ns: int  # when hashing began (the racy check)
-    digest: str  # sha256 of the file's bytes, or its git blob ID (`gitblobs.PREFIX`)
+    digest: str  # sha256 of the file's bytes
     hashed: bool  # the digest was computed now (not known from the path entry)
     path_key: str  # the path entry's key: the resolved path and every setting
     key: str  # the content entry's key: the digest and every setting ("" if not hashed)
@@ -164,12 +163,6 @@ def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
         digest = file_digest(where.real)
     except OSError:
         return None
-    return looked_up(contents, where, digest)
-
-
-def looked_up(contents: ContentIndex, where: Located, digest: str) -> Probe:
-    """The probe of a file whose bytes ``digest`` names (a sha256, or a git blob ID: see
-    `gitops_tune.dataset.gitblobs`), with its content entry if there is one."""
     found = hashed(where, digest)
     return replace(found, hit=contents.get(found.key))
 
