@@ -603,8 +603,8 @@ def measure(
 NOTE = """\
 ## Note
 
-- The no-change plan and the fresh clone with a restored cache come out near the floor
-  because the floor is serial (interpreter, google-genai's import, the list, hashing) while
+- The no-change plan comes out near the floor, and the fresh clone with a restored cache
+  close to it, because the floor is serial (interpreter, google-genai's import, the list, hashing) while
   `plan` and `apply` start the list in a helper process as soon as the command line is parsed,
   whenever flags or the environment settle the workspace and the backend (CI sets
   `GITOPS_TUNE_WORKSPACE` and `GITOPS_TUNE_BACKEND`): the helper pays google-genai's import
@@ -612,8 +612,9 @@ NOTE = """\
   command imports the engine, reads the manifests and hashes or parses the data on the other
   core; the models come back as msgpack (15 ms to encode 1,000 with their loss curves, 30 to
   decode), and a plan that changes nothing never imports google-genai itself. The helper's path
-  (start, google-genai, the list) is then the critical one, so these rows move with the
-  import's run-to-run spread, either side of the floor. A list page is decoded typed
+  (start, google-genai, the list) and the command's are then about as long, so these rows move
+  with the import's run-to-run spread; the fresh clone's command also hashes every data file
+  and writes a path entry for each (0.2-0.3 s here). A list page is decoded typed
   (msgspec, loss curves straight into structs): 0.07 s for 1,000 models, against 0.75 s for
   `json` plus dictionaries before. With the workspace taken from the Workspace document the
   list has to wait for the manifests.

@@ -68,8 +68,8 @@ class EarlyList:
         )
 
     def result(self, settings: Settings, provider: Provider) -> list[RemoteModel]:
-        """The models, from the helper (or the thread) or else listed here with ``provider``;
-        `UserError` when the list fails."""
+        """The models, from the helper (or the thread) or else listed here with ``provider``
+        (`listing.receive` says how a failed list is raised)."""
         from gitops_tune.commands import listing
 
         if self._thread is not None:

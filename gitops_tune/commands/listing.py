@@ -40,10 +40,10 @@ def listed(settings: Settings, provider: Provider) -> list[RemoteModel]:
 
 def answer(invocation: Invocation) -> Answer:
     """The helper's work (in whichever process runs it): settle, open the backend, list."""
+    settings = invocation.settled_by_flags()
+    if settings is None:  # the command does not use this answer
+        return Answer(failed=True)
     try:
-        settings = invocation.settled_by_flags()
-        if settings is None:
-            raise UserError("not settled by flags")  # the command does not use this answer
         provider = open_provider(settings)
         return Answer(listed(settings, provider), list(getattr(provider, "notices", [])))
     except ProviderError as e:
@@ -65,14 +65,12 @@ def decoded(proc: subprocess.Popen[bytes] | None) -> Answer:
 
 
 def receive(answer: Answer, settings: Settings, provider: Provider) -> list[RemoteModel]:
-    """The answer's models (its notices given to ``provider``), or the list made here."""
+    """The answer's models (its notices given to ``provider``), or the list made here;
+    `UserError` for the helper's API error, `ProviderError` for this process's."""
     if answer.error:
         raise UserError(answer.error)
     if answer.failed:
-        try:
-            return listed(settings, provider)
-        except ProviderError as e:
-            raise UserError(str(e)) from None
+        return listed(settings, provider)  # its ProviderError is said by `Session.observe`
     notices: list[str] | None = getattr(provider, "notices", None)
     if notices is not None:
         notices += answer.notices

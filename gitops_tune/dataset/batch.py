@@ -73,12 +73,12 @@ class Scans:
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
-        folders = RealPaths()
+        realpaths = RealPaths()
         for job in todo:
             where = None
             if index is not None:
                 hp = dict(job.hyperparameters)
-                where = locate(job.source(), job.path, job.base_model, hp, folders)
+                where = locate(job.source(), job.path, job.base_model, hp, realpaths)
                 known = recall(index, where) if where is not None else None
                 if known is not None and known.hit is not None:
                     self._done[job] = known.hit

@@ -135,13 +135,13 @@ def locate(
     path: str,
     base_model: str,
     hp: Mapping[str, object],
-    folders: RealPaths | None = None,
+    realpaths: RealPaths | None = None,
 ) -> Located | None:
     """The file's resolved path and ``stat``; None when it cannot be had (the reader says
-    why). ``folders`` keeps the resolved folders of a batch of files (resolved once)."""
+    why). ``realpaths`` keeps the resolved folders of a batch of files (each resolved once)."""
     settings = _settings(source, base_model, hp)
     try:
-        real, st = (folders or RealPaths()).stat(path)
+        real, st = (realpaths or RealPaths()).stat(path)
         assert st is not None
     except OSError:
         return None

@@ -325,12 +325,12 @@ def test_a_located_file_is_keyed_by_its_resolved_path(tmp_path: Path) -> None:
     (tmp_path / "linked").symlink_to(tmp_path / "real")
     (tmp_path / "real" / "alias.jsonl").symlink_to(data)
     hp = {"epochCount": 3, "learningRate": 1}
-    folders = RealPaths()
+    realpaths = RealPaths()
     for path in ("linked/d.jsonl", "real/alias.jsonl", "real/../linked/d.jsonl", "real/d.jsonl"):
         source = file_source(path, path, preamble="Q: ")
         with pytest.MonkeyPatch.context() as m:
             m.chdir(tmp_path)
-            where = cache_module.locate(source, path, BASE, hp, folders)
+            where = cache_module.locate(source, path, BASE, hp, realpaths)
             assert where is not None and where.real == os.path.realpath(path) == str(data)
             assert where.stat[:3] == [
                 data.stat().st_size,
