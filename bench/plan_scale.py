@@ -604,8 +604,9 @@ NOTE = """\
 ## Note
 
 - The no-change plan comes out near the floor, and the fresh clone with a restored cache
-  close to it, because the floor is serial (interpreter, google-genai's import, the list, hashing) while
-  `plan` and `apply` start the list in a helper process as soon as the command line is parsed,
+  close to it, because the floor is serial (interpreter, google-genai's import, the list,
+  hashing) while `plan` and `apply` start the list in a helper process as soon as the command
+  line is parsed,
   whenever flags or the environment settle the workspace and the backend (CI sets
   `GITOPS_TUNE_WORKSPACE` and `GITOPS_TUNE_BACKEND`): the helper pays google-genai's import
   (0.55-0.95 s of a core here, pydantic models for the whole API) and the round trip while the
