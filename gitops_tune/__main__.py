@@ -1,4 +1,4 @@
-from gitops_tune.cli import main
+from gitops_tune.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

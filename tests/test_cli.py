@@ -1,9 +1,14 @@
 """What people expect of the command line: examples in every --help, global output options,
-colour rules, and a clear message when the optional plotting extra is missing."""
+colour rules, a clear message when the optional plotting extra is missing, and the installed
+command's output and exit code whole although it ends without the interpreter's teardown."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -78,3 +83,45 @@ def test_png_without_matplotlib_says_how_to_get_it(monkeypatch: pytest.MonkeyPat
 def test_quiet_keeps_errors() -> None:
     result = CliRunner().invoke(main, ["-q", "validate", "does-not-exist"])
     assert result.exit_code == 1 and "does-not-exist" in result.stderr
+
+
+def _installed(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``gitops-tune ARGS`` as its own process, as installed (`gitops_tune.cli.run`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITOPS_TUNE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "gitops_tune", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def test_the_installed_command_is_run() -> None:
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "gitops-tune"]
+    assert script.value == "gitops_tune.cli:run"
+
+
+def test_the_installed_command_keeps_its_output_and_exit_codes(tmp_path: Path) -> None:
+    expected = CliRunner().invoke(main, ["schema"])
+    run = _installed("schema")
+    assert run.returncode == expected.exit_code == 0
+    assert run.stdout == expected.stdout
+    (tmp_path / "m.yaml").write_text("apiVersion: gitops-tune/v1\nkind: TunedModel\n")
+    run = _installed("validate", "m.yaml", cwd=tmp_path)
+    assert run.returncode == 1
+    assert run.stderr.startswith("m.yaml:"), run.stderr
+    run = _installed("no-such-command")
+    assert run.returncode == 1 and "No such command" in run.stderr
+
+
+def test_output_still_buffered_at_the_end_is_written() -> None:
+    probe = (
+        "import sys\nfrom gitops_tune import cli\n"
+        "sys.stderr.write('no newline yet')\nsys.argv[1:] = ['--version']\ncli.run()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and run.stdout.startswith("gitops-tune, version")
+    assert run.stderr == "no newline yet"

@@ -1,5 +1,34 @@
-"""The `gitops-tune` command line (`main`); see `gitops_tune.cli.main`."""
+"""The `gitops-tune` command line (`main`; `run` is the installed command); see
+`gitops_tune.cli.main`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
 
 from gitops_tune.cli.main import main
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
+
+
+def run() -> NoReturn:
+    """`main` as its own process: once the command has finished and its output is flushed,
+    the process ends without the interpreter's teardown (freeing every module and object one
+    by one: about 0.1 s after a plan, a tenth of it). Every file is written and closed, every
+    helper process reaped and every temporary folder removed by then; an output that cannot
+    be flushed (a closed pipe) ends the usual way, which reports it."""
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code
+    else:  # pragma: no cover - click's main always exits
+        code = 0
+    if not isinstance(code, int | None):
+        raise SystemExit(code)  # a message: printed by the interpreter
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code or 0)

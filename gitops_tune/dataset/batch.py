@@ -273,13 +273,16 @@ def _answer(value: object) -> bool:
 #: ``sys.path``). The ``gitops_tune.dataset`` package goes in without running its
 #: ``__init__`` (whose re-exports import this module, the cache's writer and the rest: a third
 #: of a worker's start-up); the worker's modules import only its submodules.
-WORKER_CODE = """import sys
+WORKER_CODE = (
+    """import sys
 sys.path[:] = sys.argv[2:]
 from importlib.util import find_spec, module_from_spec
 sys.modules["gitops_tune.dataset"] = module_from_spec(find_spec("gitops_tune.dataset"))
 from gitops_tune.dataset.worker import main
 main()
 """
+    + workers.END
+)
 
 
 def _start() -> subprocess.Popen[bytes]:
