@@ -44,6 +44,7 @@ from gitops_tune.dataset.cache import (
     recall,
     settle,
 )
+from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
@@ -215,6 +216,7 @@ class _Pool:
 
     def _here(self) -> None:
         while (chunk := self.take()) is not None:
+            keep_freed_blocks()
             for job, digest in chunk:
                 self._note(job, *job.answer(digest))
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -85,13 +86,18 @@ def _stat(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns]
 
 
+_buffers = threading.local()
+
+
 def file_digest(path: str) -> str:
-    """sha256 of the file's raw bytes (read in 1 MiB blocks)."""
+    """sha256 of the file's raw bytes (read in 1 MiB blocks, into one buffer per thread: a
+    new one for each file would be zeroed and faulted in every time)."""
     digest = hashlib.sha256()
+    view: memoryview | None = getattr(_buffers, "view", None)
+    if view is None:
+        view = _buffers.view = memoryview(bytearray(HASH_BLOCK_BYTES))
     with open(path, "rb", buffering=0) as f:
-        buffer = bytearray(HASH_BLOCK_BYTES)
-        view = memoryview(buffer)
-        while n := f.readinto(buffer):
+        while n := f.readinto(view):
             digest.update(view[:n])
     return digest.hexdigest()
 

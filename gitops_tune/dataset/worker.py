@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gitops_tune.dataset.cache import file_digest
+from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
@@ -70,6 +71,7 @@ class ScanJob:
 
 
 def main() -> None:
+    keep_freed_blocks()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(READY)  # started: the caller hands out chunks from now on
     stdout.flush()
