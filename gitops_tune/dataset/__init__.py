@@ -19,6 +19,7 @@ array, which is parsed whole.
 - `fastpath`: the JSONL scan's tier 1, a block of valid examples checked in C (msgspec);
 - `worker`: one file's scan as a worker process runs it (`ScanJob`);
 - `batch`: many files scanned at once, on every core.
+- `heap`: a scanning process keeps the blocks it frees for the next file (glibc).
 
 This face only re-exports.
 """

@@ -10,16 +10,18 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 
 from gitops_tune.backends import Hyperparameters
-from gitops_tune.dataset import Record
 from gitops_tune.providers.tuning_evaluation import (
     TuningEvaluation,
     TuningEvaluationRun,
 )
+
+if TYPE_CHECKING:  # the list helper (`commands.listing`) never loads the dataset package
+    from gitops_tune.dataset import Record
 
 T = TypeVar("T")
 
