@@ -3,14 +3,15 @@
 The tree is copied to a new directory (new paths, inodes and mtimes) and planned with an empty
 working folder, first with no CI cache, then with `.gitops-tune/fingerprints` restored from an
 earlier run's (the previous copy's, so its path entries do not match: only the content entries
-can answer, as in CI). Each copy is left alone for `RACY_SECONDS` before its plan, as a
-checkout is in a real pipeline (setting up Python and installing take longer), so the first
-run's cache entries are stored. Each figure is the median of ``--repeat`` runs, every run on a
-new copy.
+can answer, as in CI). Each copy is written out to disk and left alone for `RACY_SECONDS`
+before its plan, as a checkout is in a real pipeline (setting up Python and installing take
+longer), so the first run's cache entries are stored. Each figure is the median of
+``--repeat`` runs, every run on a new copy.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ def _plan_in_clone(bench: Any, tree: Path, name: str, restore: Path | None) -> A
     shutil.copytree(tree, clone)
     if restore is not None:
         shutil.copytree(restore, home / "fingerprints")
+    os.sync()  # written out now, not by the kernel's writeback during a timed plan
     time.sleep(RACY_SECONDS)
     saved = bench.env
     bench.env = {**saved, "GITOPS_TUNE_HOME": str(home)}

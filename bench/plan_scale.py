@@ -333,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_bytes = write_tree(tree, "m", args.models, args.examples, seed=1)
         write_workspace(tree)
         create_bytes = write_tree(creates, "c", args.creates, args.examples, seed=2)
+        os.sync()  # written out now, not by the kernel's writeback during the timed runs
         print(
             f"generated {args.models} manifests, {data_bytes / 1e6:.1f} MB of datasets "
             f"({time.perf_counter() - t:.1f} s)",
@@ -613,22 +614,30 @@ def measure(
 NOTE = """\
 ## Note
 
-- The no-change plan comes out near the floor, and the fresh clone with a restored cache
-  close to it, because the floor is serial (interpreter, google-genai's import, the list,
-  hashing) while `plan` and `apply` start the list in a helper process as soon as the command
-  line is parsed,
-  whenever flags or the environment settle the workspace and the backend (CI sets
-  `GITOPS_TUNE_WORKSPACE` and `GITOPS_TUNE_BACKEND`): the helper pays google-genai's import
-  (0.55-0.95 s of a core here, pydantic models for the whole API) and the round trip while the
-  command imports the engine, reads the manifests and hashes or parses the data on the other
-  core; the models come back as msgpack (15 ms to encode 1,000 with their loss curves, 30 to
-  decode), and a plan that changes nothing never imports google-genai itself. The helper's path
-  (start, google-genai, the list) and the command's are then about as long, so these rows move
-  with the import's run-to-run spread; the fresh clone's command also hashes every data file
-  and writes a path entry for each (0.2-0.3 s here). A list page is decoded typed
-  (msgspec, loss curves straight into structs): 0.07 s for 1,000 models, against 0.75 s for
-  `json` plus dictionaries before. With the workspace taken from the Workspace document the
+- The no-change plan and the fresh clone with a restored cache come out below the floor, and
+  the fresh clone without one near 1.3x, because the floor is serial (interpreter,
+  google-genai's import, the list, hashing) while `plan` and `apply` start the list in a helper
+  process as soon as the command line is parsed, whenever flags or the environment settle the
+  workspace and the backend (CI sets `GITOPS_TUNE_WORKSPACE` and `GITOPS_TUNE_BACKEND`): the
+  helper pays google-genai's import (0.6-0.9 s of a core here, pydantic models for the whole
+  API) and the round trip while the command imports the engine, reads the manifests and hashes
+  or parses the data on the other core; the models come back as msgpack (15 ms to encode 1,000
+  with their loss curves, 30 to decode), and a plan that changes nothing never imports
+  google-genai itself. A list page is decoded typed (msgspec, loss curves straight into
+  structs): 0.07 s for 1,000 models. With the workspace taken from the Workspace document the
   list has to wait for the manifests.
+- The command and its helpers end without the interpreter's teardown once their output is
+  flushed (`gitops_tune.cli.run`, `gitops_tune.workers.END`): the teardown took about 0.1 s
+  after a plan, and 0.25 s in the list helper (google-genai loaded), which the plan waited for
+  since it reads the helper's answer to its end.
+- The package is byte-compiled before anything is timed, as installing it does. The runs
+  recorded before this one ran it from the source tree with `PYTHONDONTWRITEBYTECODE` set (this
+  machine sets it), so every plan compiled about 90 modules again (0.2 s of the command's
+  core), and its helpers theirs; the floor paid that only for the command line's modules.
+- Without a CI cache, every byte is parsed while the helper imports google-genai: three
+  processes (the command, a scan worker, the helper) share the 2 cores, and the run is bound
+  by their CPU time, about 3 s of CPU for the command's 1.1 s (imports, 1,000 manifests, the
+  plan) plus the parse, the helper's 1 s and the worker's start.
 - First-run fingerprinting (issue 16 asks >= 0.5x raw `hashlib`) is bound by the work per
   byte on each core. A JSONL block laid out as `json.dumps` writes it, with strings that need
   no escaping (these datasets), takes tier 0 (`gitops_tune/dataset/layout.py`): bytes
@@ -636,19 +645,21 @@ NOTE = """\
   fields within the limits, and two split/joins make the block its fingerprint lines, with no
   per-row Python and no JSON decoding. A block it cannot prove goes to tier 1 (msgspec:
   escapes, `\\u` escapes, extra fields) and then to the exact checker, which gives every
-  diagnostic (file:line) as before. A first run (no content entry to find) no longer hashes
-  the files before parsing them: whoever parses a file hashes its bytes as it reads them;
-  workers start in about 0.09 s (no package `__init__`, no msgspec until tier 1 needs it), the
-  results are stored as they come, and the bookkeeping per file costs a third of what it did.
-  Per MB on one core, in CPU time: tier 0 about 3.4 ms (the skeleton `translate` 0.5, the two
-  split/joins 2.0, the fields' first bytes 0.25), the two sha256 passes (raw bytes for the
-  cache key, fingerprint lines) 1.3, reading 0.1-0.3: about 200 MB/s a core against
-  `hashlib`'s 1,000-1,100 MB/s, 0.22-0.28x on both cores. Tier 1 runs at about 120-160 MB/s a
-  core (escapes, extra fields), 70-80 MB/s on `\\u`-escaped non-ASCII text; the repository's
-  example datasets are a few kB each, where the per-file cost dominates (0.1-0.2 ms for the
-  pairs, 1.5-3 ms for chat and preference rows, which take the exact path). The 0.5x target
-  would need tier 0 to cost about what the two hashes cost; each pass of CPython's bytes
-  operations costs 0.1-0.7 ms/MB here and tier 0 needs seven.
+  diagnostic (file:line) as before. Whoever parses a file on a first run hashes its bytes as it
+  reads them, and a scanning process keeps the blocks it frees for the next file
+  (`gitops_tune/dataset/heap.py`): glibc gave every freed block over 128 KiB back to the
+  kernel, so each file's blocks (its bytes, its fingerprint lines) faulted in fresh pages,
+  87,000 page faults for these 145 MB in one process, now 1,600, and a quarter to a third less
+  CPU per MB. Per MB on one core, in CPU time: tier 0 about 2.5 ms (the skeleton `translate`
+  0.5, the two split/joins 1.6, the fields' first bytes 0.3), the two sha256 passes (raw bytes
+  for the cache key, fingerprint lines) 1.3, reading and the per-file work 0.6-0.9: about
+  200-215 MB/s a core against `hashlib`'s 1,000-1,100 MB/s, so 0.3-0.4x at best on both
+  cores. Each tier-0 pass is one of CPython's bytes operations at 0.1-0.7 ms/MB, already
+  without per-row Python; 0.5x would need the whole check and both hashes in about 3.5 ms/MB
+  of CPU on each of the two cores, which takes a compiled scanner (not a dependency this
+  project has) or a cheaper fingerprint definition (which would change every existing model's
+  fingerprint). Tier 1 runs at about 120-160 MB/s a core (escapes, extra fields), 70-80 MB/s on
+  `\\u`-escaped non-ASCII text.
 - What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
   bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
   CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see

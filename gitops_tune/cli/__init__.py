@@ -15,7 +15,7 @@ __all__ = ["main", "run"]
 def run() -> NoReturn:
     """`main` as its own process: once the command has finished and its output is flushed,
     the process ends without the interpreter's teardown (freeing every module and object one
-    by one: about 0.1 s after a plan, a tenth of it). Every file is written and closed, every
+    by one: about 0.1 s after a plan of 1,000 models). Every file is written and closed, every
     helper process reaped and every temporary folder removed by then; an output that cannot
     be flushed (a closed pipe) ends the usual way, which reports it."""
     try:

@@ -6,7 +6,7 @@ to the kernel (an ``mmap`` of its own, or a trim of the heap's top), so the next
 memory that faults in page by page: on this project's 2-core benchmark machine (a virtual
 machine, where a page fault costs more) that was a quarter to a third of a first scan's CPU
 time. Raising the two thresholds once per scanning process keeps such blocks in the heap for
-the next file; at most `TRIM_THRESHOLD` of free memory stays mapped.
+the next file; at most `TRIM_THRESHOLD` of free memory at the heap's top stays mapped.
 """
 
 from __future__ import annotations
