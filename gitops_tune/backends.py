@@ -245,6 +245,8 @@ VERTEX_API = Api(
 )
 
 APIS: Mapping[str, Api] = {"gemini": GEMINI_API, "vertex": VERTEX_API}
+#: Where the vertex backend works when no Workspace document says (spec.vertex).
+VERTEX_ENV = ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "GITOPS_TUNE_STAGING_BUCKET")
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,9 @@ class Backend:
     provider: str  # module with ``open(settings) -> Provider``
     emulated: bool = False  # the project's own emulator, started in-process
     settled_by_flags: bool = False  # needs nothing from the Workspace document to open
+    #: ...once the environment names these too (a Workspace document may still say otherwise:
+    #: `commands.early` then lists again)
+    settled_by_env: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -274,5 +279,11 @@ def backend(name: str, dialect: str | None = None) -> Backend:
     if name == "gemini":
         return Backend("gemini", GEMINI_API, "gitops_tune.providers.gemini", settled_by_flags=True)
     if name == "vertex":
-        return Backend("vertex", VERTEX_API, "gitops_tune.providers.vertex")
+        return Backend(
+            "vertex",
+            VERTEX_API,
+            "gitops_tune.providers.vertex",
+            settled_by_flags=True,
+            settled_by_env=VERTEX_ENV,
+        )
     raise ValueError(f"backend {name!r}: must be one of {', '.join(NAMES)}")

@@ -193,15 +193,17 @@ class Invocation:
 
     def flags_settle(self) -> bool:
         """Flags and environment name the workspace and a backend that needs nothing from the
-        Workspace document (they take precedence over it)."""
+        Workspace document (they take precedence over it), or nothing the environment does not
+        name too (vertex: project, location and staging bucket)."""
         workspace = self.workspace or self.env.get("GITOPS_TUNE_WORKSPACE")
         name = self.backend or self.env.get("GITOPS_TUNE_BACKEND")
         if not workspace or not name:
             return False
         try:
-            return self.backend_record().settled_by_flags
+            record = self.backend_record()
         except UserError:
             return False  # said again, in its usual place, once the manifests are read
+        return record.settled_by_flags and all(self.env.get(k) for k in record.settled_by_env)
 
     def settled_by_flags(self) -> Settings | None:
         """The settings when `flags_settle`, else None."""

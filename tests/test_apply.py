@@ -102,6 +102,12 @@ class FakeProvider:
     def migrate(self) -> None:
         self._call("migrate")
 
+    def listing_state(self) -> None:
+        return None
+
+    def adopt_listing_state(self, state: object) -> None:
+        pass
+
     def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         self._call(f"generate {model.id}")
         return "", 0

@@ -79,6 +79,16 @@ def test_early_settings_only_when_flags_settle_a_backend_that_needs_no_document(
     assert Invocation("ws", "gemini").settled_by_flags() is not None
     assert Invocation("ws", "vertex").settled_by_flags() is None  # needs spec.vertex
     assert Invocation(None, "gemini").settled_by_flags() is None
+    where = {
+        "GOOGLE_CLOUD_PROJECT": "p",
+        "GOOGLE_CLOUD_LOCATION": "us-central1",
+        "GITOPS_TUNE_STAGING_BUCKET": "gs://b",
+    }
+    found = Invocation("ws", "vertex", where).settled_by_flags()
+    assert found is not None and found.vertex == VertexTarget("p", "us-central1", "gs://b")
+    for name in where:  # each of the three is needed
+        partial = {k: v for k, v in where.items() if k != name}
+        assert Invocation("ws", "vertex", partial).settled_by_flags() is None
 
 
 def test_only_settings_and_the_command_line_read_the_environment() -> None:

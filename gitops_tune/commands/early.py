@@ -2,13 +2,15 @@
 
 `gitops-tune plan` and `apply` start it as soon as the command line is parsed, when flags or the
 environment settle the workspace and a backend that needs nothing from the Workspace document
-(they take precedence over it). A helper process (`gitops_tune.workers`) running
-`gitops_tune.commands.listing` imports google-genai (half a second of a core: pydantic models
-for the whole API), makes the request with the usual retries and sends back the models;
-meanwhile this process imports the engine and reads the manifests and their data on its own
-core, and imports google-genai only once it has a change to make. Where google-genai is
-imported already (a long-lived process, the tests), the helper would save nothing: the list
-runs on a thread instead. This module imports only what starting the helper needs.
+(they take precedence over it; vertex: once the environment names its project, location and
+staging bucket, which a Workspace document could still override: the list is then made again). A
+helper process (`gitops_tune.workers`) running `gitops_tune.commands.listing` imports
+google-genai (half a second of a core: pydantic models for the whole API), makes the request
+with the usual retries and sends back the models; meanwhile this process imports the engine and
+reads the manifests and their data on its own core, and imports google-genai only once it has a
+change to make. Where google-genai is imported already (a long-lived process, the tests), the
+helper would save nothing: the list runs on a thread instead. This module imports only what
+starting the helper needs.
 
 If the helper cannot answer (it did not start, it failed, it could not open the backend) the
 list is made here, where its errors are said as always; an API error that outlived the
@@ -60,11 +62,14 @@ class EarlyList:
         return cls(invocation) if invocation.flags_settle() else None
 
     def serves(self, settings: Settings) -> bool:
-        """Whether the list under way is the one these settings (the manifests') ask for."""
+        """Whether the list under way is the one these settings (the manifests') ask for: the
+        same workspace and backend, and for vertex the same project, location and bucket (a
+        Workspace document's ``spec.vertex`` takes precedence over the environment)."""
         early = self.invocation.settled_by_flags()
-        return early is not None and (early.workspace, early.backend) == (
+        return early is not None and (early.workspace, early.backend, early.vertex) == (
             settings.workspace,
             settings.backend,
+            settings.vertex,
         )
 
     def result(self, settings: Settings, provider: Provider) -> list[RemoteModel]:

@@ -11,6 +11,7 @@ import pickle
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -28,6 +29,9 @@ class Answer:
 
     models: list[RemoteModel] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: What else the provider learnt from the list (`Provider.listing_state`: vertex's index
+    #: of an earlier version, to be moved by apply), for the command's own provider.
+    state: Any = None
     error: str = ""  # an API error that outlived the retries: said as the list's own error
     failed: bool = False  # anything else: the list is made by the command instead
 
@@ -45,7 +49,8 @@ def answer(invocation: Invocation) -> Answer:
         return Answer(failed=True)
     try:
         provider = open_provider(settings)
-        return Answer(listed(settings, provider), list(getattr(provider, "notices", [])))
+        models = listed(settings, provider)
+        return Answer(models, list(getattr(provider, "notices", [])), provider.listing_state())
     except ProviderError as e:
         return Answer(error=str(e))
     except Exception:  # said where the list is made again, in the command
@@ -74,6 +79,7 @@ def receive(answer: Answer, settings: Settings, provider: Provider) -> list[Remo
     notices: list[str] | None = getattr(provider, "notices", None)
     if notices is not None:
         notices += answer.notices
+    provider.adopt_listing_state(answer.state)
     return answer.models
 
 

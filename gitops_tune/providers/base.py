@@ -374,6 +374,13 @@ class Provider(Protocol):
     def migrate(self) -> None:
         """Write the pending `migration` onto the resources (apply only; plan writes nothing)."""
 
+    def listing_state(self) -> Any:
+        """What the last ``list_models`` learnt besides the models (the pending `migration`),
+        as plain data: a list made in another process hands it over (`commands.early`)."""
+
+    def adopt_listing_state(self, state: Any) -> None:
+        """Take over ``listing_state()`` of the same list made by another provider."""
+
     def generate(self, model: RemoteModel, prompt: Prompt) -> tuple[str, int]:
         """Ask the tuned model (``generateContent`` on what an application calls): its answer
         and the tokens it used. A text goes as the request's one user turn; `Turns` as the

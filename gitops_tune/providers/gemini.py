@@ -272,6 +272,12 @@ class GeminiProvider:
     def migrate(self) -> None:
         pass
 
+    def listing_state(self) -> None:
+        return None  # a list learns nothing but the models
+
+    def adopt_listing_state(self, state: Any) -> None:
+        pass
+
     def count_tokens(self, base_model: str, contents: Contents, resolution: str | None) -> int:
         """``models/{model}:countTokens`` (v1beta), through ``models.count_tokens``."""
         return self.sdk.count_tokens(base_model, contents, resolution)

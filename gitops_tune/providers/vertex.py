@@ -171,6 +171,12 @@ class VertexProvider:
         if pending is not None:
             self.notices += vertex_migrate.write(self.models, pending)
 
+    def listing_state(self) -> dict[str, Any] | None:
+        return vertex_migrate.dump(self.pending)
+
+    def adopt_listing_state(self, state: Any) -> None:
+        self.pending = vertex_migrate.load(state)
+
     def get(self, model_id: str) -> RemoteModel | None:
         job = self._get_job(self._name(model_id))
         if job is None:

@@ -93,6 +93,26 @@ def read(
     return Pending(f"gs://{staging.bucket}/{LEGACY_INDEX}", patches)
 
 
+def dump(pending: Pending | None) -> dict[str, Any] | None:
+    """``pending`` as plain data (lists and dictionaries: msgpack carries it between
+    processes); `load` gives it back."""
+    if pending is None:
+        return None
+    return {"source": pending.source, "patches": {k: list(v) for k, v in pending.patches.items()}}
+
+
+def load(state: Any) -> Pending | None:
+    """The `Pending` that `dump` made ``state`` of; None for anything else."""
+    try:
+        patches = {
+            str(job): (str(model), dict(fields))
+            for job, (model, fields) in state["patches"].items()
+        }
+        return Pending(str(state["source"]), patches)
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+
+
 def write(models: Models, pending: Pending) -> list[str]:
     """Write the pending facts onto the models (``models.patch``); the notices to show."""
     moved = kept = 0
