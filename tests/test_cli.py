@@ -125,3 +125,11 @@ def test_output_still_buffered_at_the_end_is_written() -> None:
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert run.returncode == 0 and run.stdout.startswith("gitops-tune, version")
     assert run.stderr == "no newline yet"
+
+
+def test_a_profiled_command_still_writes_its_profile(tmp_path: Path) -> None:
+    out = tmp_path / "plan.prof"
+    argv = ["-m", "cProfile", "-o", str(out), "-m", "gitops_tune", "--version"]
+    run = subprocess.run([sys.executable, *argv], capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and run.stdout.startswith("gitops-tune, version"), run.stderr
+    assert out.stat().st_size > 0
