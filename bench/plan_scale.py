@@ -615,7 +615,7 @@ NOTE = """\
 ## Note
 
 - The no-change plan and the fresh clone with a restored cache come out below the floor, and
-  the fresh clone without one near 1.3x, because the floor is serial (interpreter,
+  the fresh clone without one under 1.3x, because the floor is serial (interpreter,
   google-genai's import, the list, hashing) while `plan` and `apply` start the list in a helper
   process as soon as the command line is parsed, whenever flags or the environment settle the
   workspace and the backend (CI sets `GITOPS_TUNE_WORKSPACE` and `GITOPS_TUNE_BACKEND`): the
