@@ -171,6 +171,7 @@ class Invocation:
     def settle(self, doc: WorkspaceDoc | None = None) -> Settings:
         """Everything resolved: flags, then environment, then ``doc``, then defaults."""
         given = doc.vertex if doc else VertexTarget()
+        project, location, bucket = (self.env.get(k) for k in backends.VERTEX_ENV)
         return Settings(
             workspace=self.workspace_name(doc),
             backend=self.backend_record(doc),
@@ -179,9 +180,9 @@ class Invocation:
             retry=self.retry,
             poll_s=self.poll_s,
             vertex=VertexTarget(
-                given.project or self.env.get("GOOGLE_CLOUD_PROJECT"),
-                given.location or self.env.get("GOOGLE_CLOUD_LOCATION"),
-                given.staging_bucket or self.env.get("GITOPS_TUNE_STAGING_BUCKET"),
+                given.project or project,
+                given.location or location,
+                given.staging_bucket or bucket,
             ),
             local_train_seconds=self._number(
                 "GITOPS_TUNE_LOCAL_TRAIN_SECONDS", DEFAULT_LOCAL_TRAIN_SECONDS
