@@ -7,7 +7,6 @@ Ownership lives in the model itself: a marker line at the end of its description
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ import msgspec
 
 from gitops_tune.backends import Hyperparameters
 from gitops_tune.dataset import Example
+from gitops_tune.providers.answers import GONE_OR_INVALID, or_none, paged
 from gitops_tune.providers.base import (
     BaseModel,
     Contents,
@@ -31,7 +31,7 @@ from gitops_tune.providers.base import (
     State,
     TransientError,
 )
-from gitops_tune.providers.sdk_genai import GONE_OR_INVALID, Genai, or_none, paged
+from gitops_tune.providers.sdk_genai import Genai
 
 if TYPE_CHECKING:
     from gitops_tune.settings import Settings
@@ -146,19 +146,9 @@ class GeminiProvider:
         base_url: str | None = None,
         timeout_s: float = 60.0,
     ) -> None:
-        self._client_args = (api_key, base_url, timeout_s, API_VERSION)
-        self._client: Genai | None = None
-        self._making = threading.Lock()  # apply's first calls may come from several threads
-
-    @property
-    def sdk(self) -> Genai:
-        """The client, made on first use: a plan whose list came from the helper process
-        (`gitops_tune.commands.early`) and that changes nothing never imports google-genai.
-        A missing API key is a `ProviderError` here, where the first request is made."""
-        with self._making:
-            if self._client is None:
-                self._client = Genai.gemini(*self._client_args)
-            return self._client
+        # Made on first use (`Genai`): a plan whose list came from the helper process and that
+        # changes nothing never imports google-genai; a missing API key is an error there.
+        self.sdk = Genai.gemini(api_key, base_url, timeout_s, API_VERSION)
 
     # -- Provider ----------------------------------------------------------------------------
 

@@ -5,20 +5,22 @@ it that way).
 What the providers get: a client in Gemini API or Vertex AI mode (``Genai``); raw REST requests
 through the SDK's own HTTP layer (same auth, base URL and transport as the SDK), for what the SDK
 has no method for or converts lossily; tuning jobs as plain data; paging; one error mapping to
-``ProviderError``/``TransientError``; and ``or_none`` for "a missing resource is fine".
+``ProviderError``/``TransientError``.
 
 ``google.genai`` is imported on first use: commands that talk to no API never pay for it.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
 from gitops_tune.backends import Hyperparameters
+from gitops_tune.providers.answers import paged
 from gitops_tune.providers.base import (
     ADC_HINT,
     Checkpoint,
@@ -44,30 +46,6 @@ if TYPE_CHECKING:
     from google.genai import Client, types
 
 T = TypeVar("T")
-GONE = frozenset({404})
-#: Gone, or refused as invalid (e.g. an unknown base model name, an operation already finished).
-GONE_OR_INVALID = frozenset({400, 404})
-
-
-def or_none(call: Callable[[], T], statuses: Collection[int] = GONE) -> T | None:
-    """``call()``, or None when the backend answers one of ``statuses`` (by default 404: it
-    is gone, which for a get, a cancel or a delete is an answer, not a failure)."""
-    try:
-        return call()
-    except ProviderError as e:
-        if e.status in statuses:
-            return None
-        raise
-
-
-def paged(fetch: Callable[[str], tuple[Iterable[T], str]]) -> Iterator[T]:
-    """Every item of a paged listing; ``fetch(page token)`` -> (items, next token or "")."""
-    token = ""
-    while True:
-        items, token = fetch(token)
-        yield from items
-        if not token:
-            return
 
 
 def raw_request(
@@ -105,25 +83,42 @@ def provider_error(
 
 
 class Genai:
-    """One google-genai client; every call through it is error-mapped."""
+    """One google-genai client, made on first use (a plan whose list came from the helper
+    process and that changes nothing never imports google-genai: about 0.7 s of a core); a
+    client that cannot be made is a `ProviderError` at the first call. Every call through it
+    is error-mapped."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
+    def __init__(self, make: Callable[[], Client]) -> None:
+        self._make: Callable[[], Client] | None = make
+        self._made: Client | None = None
+        self._making = threading.Lock()  # apply's first calls may come from several threads
+
+    @property
+    def _client(self) -> Client:
+        with self._making:
+            if self._made is None:
+                assert self._make is not None
+                self._made, self._make = self._make(), None
+            return self._made
 
     @classmethod
     def gemini(
         cls, api_key: str | None, base_url: str | None, timeout_s: float, api_version: str
     ) -> Genai:
         """The Gemini Developer API (API key from the argument or the SDK's environment)."""
-        from google import genai
 
-        options = _http_options(timeout_s, base_url, api_version)
-        try:
-            return cls(genai.Client(api_key=api_key, http_options=options))
-        except ValueError as e:  # the SDK's "No API key was provided"
-            raise ProviderError(
-                "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) for the gemini backend"
-            ) from e
+        def make() -> Client:
+            from google import genai
+
+            options = _http_options(timeout_s, base_url, api_version)
+            try:
+                return genai.Client(api_key=api_key, http_options=options)
+            except ValueError as e:  # the SDK's "No API key was provided"
+                raise ProviderError(
+                    "no API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) for the gemini backend"
+                ) from e
+
+        return cls(make)
 
     @classmethod
     def vertex(
@@ -135,20 +130,23 @@ class Genai:
         timeout_s: float,
     ) -> Genai:
         """Vertex AI (Application Default Credentials unless ``credentials`` is given)."""
-        from google import genai
 
-        options = _http_options(timeout_s, base_url, None)
-        try:
-            client = genai.Client(
-                vertexai=True,
-                project=project,
-                location=location,
-                credentials=credentials,
-                http_options=options,
-            )
-        except Exception as e:  # e.g. google.auth DefaultCredentialsError
-            raise ProviderError(f"Vertex AI client: {type(e).__name__}: {e}") from None
-        return cls(client)
+        def make() -> Client:
+            from google import genai
+
+            options = _http_options(timeout_s, base_url, None)
+            try:
+                return genai.Client(
+                    vertexai=True,
+                    project=project,
+                    location=location,
+                    credentials=credentials,
+                    http_options=options,
+                )
+            except Exception as e:  # e.g. google.auth DefaultCredentialsError
+                raise ProviderError(f"Vertex AI client: {type(e).__name__}: {e}") from None
+
+        return cls(make)
 
     def call(self, call: Callable[[], T], what: str) -> T:
         return guarded(call, what, lambda e, w: provider_error(e, w, self.redact))
@@ -194,7 +192,9 @@ class Genai:
     def redact(self, text: str) -> str:
         """Error text comes from the server; one that echoes the request back (a proxy, a broken
         or hostile endpoint) must not make us print the API key."""
-        key = getattr(self._client._api_client, "api_key", None)
+        if self._made is None:  # no client, so no key to leak
+            return text
+        key = getattr(self._made._api_client, "api_key", None)
         return text.replace(key, "[redacted]") if isinstance(key, str) and key else text
 
     def count_tokens(

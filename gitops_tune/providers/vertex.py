@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from gitops_tune.providers import vertex_migrate
+from gitops_tune.providers.answers import GONE_OR_INVALID, or_none
 from gitops_tune.providers.base import (
     BaseModel,
     Contents,
@@ -39,7 +40,7 @@ from gitops_tune.providers.base import (
     Scores,
     State,
 )
-from gitops_tune.providers.sdk_genai import GONE_OR_INVALID, Genai, or_none
+from gitops_tune.providers.sdk_genai import Genai
 from gitops_tune.providers.sdk_storage import Storage, bucket_name
 from gitops_tune.providers.tuning_job import TuneRequest, TuningJob
 from gitops_tune.providers.vertex_bucket import StagingBucket

@@ -17,8 +17,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+from gitops_tune.providers.answers import or_none, paged
 from gitops_tune.providers.base import ProviderError, TransientError
-from gitops_tune.providers.sdk_genai import Genai, or_none, paged
+from gitops_tune.providers.sdk_genai import Genai
 from gitops_tune.providers.vertex_jobs import (
     L_REFUSED,
     L_RETIRED,

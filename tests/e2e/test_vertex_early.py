@@ -5,6 +5,9 @@ command's own provider, and a Workspace document that names another bucket wins.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,3 +75,33 @@ def test_a_workspace_document_naming_another_bucket_wins(
         found = repo.plan_json()
     assert early.MODULE in started  # started, then cancelled: the document says otherwise
     assert found == expected
+
+
+def test_a_plan_that_changes_nothing_imports_neither_google_client(tmp_path: Path) -> None:
+    """The list came from the helper process, so the command never makes a google-genai or a
+    Cloud Storage client (the two imports cost about 1.2 s of a core)."""
+    with start(EmulatorConfig(port=0, train_seconds=1.0, operation_seconds=0.3)) as running:
+        repo = repo_for("vertex", tmp_path, running)
+        trained(repo)
+        probe = (
+            "import sys\nfrom gitops_tune.cli import main\n"
+            "try:\n    main(sys.argv[1:], standalone_mode=False)\nfinally:\n"
+            "    print('imported:', sorted(m for m in ('google.genai', 'google.cloud.storage')"
+            " if m in sys.modules))\n"
+        )
+        env = {
+            **os.environ,
+            **repo.env("unused"),
+            "GITOPS_TUNE_WORKSPACE": repo.workspace,
+            "GITOPS_TUNE_BACKEND": "vertex",
+            "GITOPS_TUNE_STAGING_BUCKET": f"gs://{BUCKET}",
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", probe, "plan", str(repo.root)],
+            env={k: v for k, v in env.items() if v is not None},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert "No changes" in run.stdout, run.stdout + run.stderr
+    assert "imported: []" in run.stdout

@@ -88,3 +88,15 @@ def test_turns_google_genai_cannot_send_are_one_error_before_any_call() -> None:
     with pytest.raises(ProviderError, match="not a request google-genai can send") as e:
         sdk.generate("tunedModels/x", bad)
     assert e.value.status is None
+
+
+def test_without_an_api_key_the_first_call_is_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client is made on first use (a no-change plan never imports google-genai), so a
+    missing key is the first call's `ProviderError`, and a later call asks again."""
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    sdk = Genai.gemini(None, "http://127.0.0.1:9", 1.0, "v1beta")
+    for _ in range(2):
+        with pytest.raises(ProviderError, match="no API key: set GEMINI_API_KEY") as e:
+            sdk.request("get", "tunedModels")
+        assert e.value.status is None
