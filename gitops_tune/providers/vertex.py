@@ -21,6 +21,7 @@ Datasets: local and inline examples become the Vertex supervised-tuning JSONL, u
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -150,8 +151,10 @@ class VertexProvider:
         ]
 
     def list_models(self, workspace: str) -> list[RemoteModel]:
-        jobs = self.workspace_jobs(workspace)
-        models = self.models.list(workspace)
+        with ThreadPoolExecutor(1) as pool:  # the two listings' round trips overlap
+            listing = pool.submit(self.models.list, workspace)
+            jobs = self.workspace_jobs(workspace)
+            models = listing.result()
         self.pending = vertex_migrate.read(self.staging, jobs, models)
         listed = {j.name for j in jobs}
         # Jobs made ours later (import) are marked on their Model only.
