@@ -1,7 +1,7 @@
 """What a Vertex AI tuning job says of its own evaluation (``TuningJob.evaluateDatasetRuns``,
 tuning_job.proto), read from plain data: each ``EvaluateDatasetRun`` with its checkpoint, the
 scores of its ``evaluateDatasetResponse.aggregationOutput.aggregationResults`` or its
-``error``. The SDK seam hands the runs over as google-genai dumps them (snake_case)."""
+``error``, as proto3 JSON (camelCase)."""
 
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ class TuningEvaluationRun:
 
 #: ``AggregationResult`` value fields and the metric each reports.
 RESULT_FIELDS = (
-    ("exact_match_metric_value", "exactMatch"),
-    ("bleu_metric_value", "bleu"),
-    ("rouge_metric_value", "rouge"),
-    ("pointwise_metric_result", "pointwise"),
+    ("exactMatchMetricValue", "exactMatch"),
+    ("bleuMetricValue", "bleu"),
+    ("rougeMetricValue", "rouge"),
+    ("pointwiseMetricResult", "pointwise"),
 )
 
 
@@ -56,20 +56,20 @@ def runs_from(runs: Iterable[Mapping[str, Any]]) -> tuple[TuningEvaluationRun, .
 
 def run_from(run: Mapping[str, Any]) -> TuningEvaluationRun:
     """One ``EvaluateDatasetRun``: a score per aggregation result, or the run's error."""
-    checkpoint = str(run.get("checkpoint_id") or "")
+    checkpoint = str(run.get("checkpointId") or "")
     error = run.get("error")
     if isinstance(error, Mapping):
         return TuningEvaluationRun(checkpoint, error=str(error.get("message") or "failed"))
-    response = run.get("evaluate_dataset_response") or {}
-    output = response.get("aggregation_output") or {}
+    response = run.get("evaluateDatasetResponse") or {}
+    output = response.get("aggregationOutput") or {}
     scores = []
-    for result in output.get("aggregation_results") or []:
-        how = str(result.get("aggregation_metric") or "AVERAGE")
+    for result in output.get("aggregationResults") or []:
+        how = str(result.get("aggregationMetric") or "AVERAGE")
         for key, metric in RESULT_FIELDS:
             value = result.get(key)
             if isinstance(value, Mapping) and value.get("score") is not None:
                 scores.append(TuningScore(checkpoint, metric, how, float(value["score"])))
-    directory = str((response.get("output_info") or {}).get("gcs_output_directory") or "")
+    directory = str((response.get("outputInfo") or {}).get("gcsOutputDirectory") or "")
     return TuningEvaluationRun(checkpoint, tuple(scores), output=directory)
 
 

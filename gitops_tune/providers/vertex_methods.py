@@ -1,6 +1,6 @@
 """A tuning method's settings on Vertex AI, both ways, with no SDK: the keyword arguments of
-google-genai's ``CreateTuningJobConfig`` a method's settings make, and the settings a
-``TuningJob`` (as proto3 JSON) says it ran with.
+google-genai's ``CreateTuningJobConfig`` a method's settings make, and what a ``TuningJob``
+(as proto3 JSON) says it ran with: its method's spec, training data and data statistics.
 
 google-genai 3.6 (``tunings._CreateTuningJobConfig_to_vertex``) puts each config field into
 the spec of the method ``config.method`` names: ``beta`` into
@@ -99,51 +99,44 @@ def _dump(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def method_spec(job: Any) -> Any:
-    """The spec of a google-genai ``TuningJob``'s method (supervised, preference,
-    reinforcement, distillation); None when it has none."""
-    names = (
-        "supervised_tuning_spec",
-        "preference_optimization_spec",
-        "reinforcement_tuning_spec",
-        "distillation_spec",
-    )
-    return next((s for s in (getattr(job, n, None) for n in names) if s is not None), None)
+def method_spec(job: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The spec of a TuningJob's method (supervised, preference, reinforcement,
+    distillation); empty when it has none."""
+    return next((s for s in map(job.get, SPEC_FIELDS.values()) if isinstance(s, dict)), {})
 
 
-def training_uri(spec: Any) -> str:
+def training_uri(spec: Mapping[str, Any]) -> str:
     """The spec's training data (a distillation spec's prompts); "" when none."""
-    uri = getattr(spec, "training_dataset_uri", None) or getattr(spec, "prompt_dataset_uri", None)
-    return str(uri or "")
+    return str(spec.get("trainingDatasetUri") or spec.get("promptDatasetUri") or "")
 
 
-#: google-genai's ``TuningDataStats`` field of each method's stats (v1beta1 ``TuningDataStats``).
+#: The ``TuningDataStats`` field of each method's stats (v1beta1 ``TuningDataStats``).
 _STATS = (
-    ("supervised", "supervised_tuning_data_stats"),
-    ("preference", "preference_optimization_data_stats"),
-    ("reinforcement", "reinforcement_tuning_data_stats"),
-    ("distillation", "distillation_data_stats"),
+    ("supervised", "supervisedTuningDataStats"),
+    ("preference", "preferenceOptimizationDataStats"),
+    ("reinforcement", "reinforcementTuningDataStats"),
+    ("distillation", "distillationDataStats"),
 )
 
 
-def data_stats(stats: Any) -> DataStats | None:
-    """A google-genai ``TuningDataStats`` as `DataStats`, whichever method's stats it holds
-    (distillation's are its ``training_dataset_stats``, a ``DatasetStats`` as reinforcement's
+def data_stats(stats: Mapping[str, Any] | None) -> DataStats | None:
+    """A ``TuningDataStats`` as `DataStats`, whichever method's stats it holds
+    (distillation's are its ``trainingDatasetStats``, a ``DatasetStats`` as reinforcement's
     are); None when it holds none."""
     for method, name in _STATS:
-        found = getattr(stats, name, None) if stats is not None else None
-        if method == "distillation" and found is not None:
-            found = found.training_dataset_stats
-        if found is None:
+        found = (stats or {}).get(name)
+        if method == "distillation" and isinstance(found, dict):
+            found = found.get("trainingDatasetStats")
+        if not isinstance(found, dict):
             continue
-        indices = getattr(found, "dropped_example_indices", None) or []
-        reasons = getattr(found, "dropped_example_reasons", None) or []
+        indices = found.get("droppedExampleIndices") or []
+        reasons = found.get("droppedExampleReasons") or []
         return DataStats(
             method=method,
-            examples=_int(getattr(found, "tuning_dataset_example_count", None)),
-            steps=_int(getattr(found, "tuning_step_count", None)),
-            billable_tokens=_int(getattr(found, "total_billable_token_count", None)),
-            billable_characters=_int(getattr(found, "total_billable_character_count", None)),
+            examples=_int(found.get("tuningDatasetExampleCount")),
+            steps=_int(found.get("tuningStepCount")),
+            billable_tokens=_int(found.get("totalBillableTokenCount")),
+            billable_characters=_int(found.get("totalBillableCharacterCount")),
             dropped=tuple(
                 (int(i), str(reasons[k]) if k < len(reasons) else "") for k, i in enumerate(indices)
             ),

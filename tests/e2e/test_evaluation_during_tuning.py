@@ -12,6 +12,7 @@ from typing import Any
 from gitops_tune.emulator.server import RunningEmulator
 from tests.e2e.conftest import Repo, repo_for, vertex_rest
 from tests.e2e.test_evaluation import HELD_OUT, tickets
+from tests.e2e.test_vertex import read_alike
 
 DURING = {"metrics": ["exactMatch", "rougeL"], "outputUri": "gs://e2e-bucket/eval/"}
 
@@ -60,6 +61,7 @@ def test_the_tuning_job_evaluates_itself(tmp_path: Path, emulator: RunningEmulat
         "tuning_evaluation"
     ][-1]["scores"]
     assert "1.0000 passed" in status.stdout  # our own gate judged, as without duringTuning
+    read_alike(repo)
 
 
 def test_during_tuning_is_refused_where_it_does_not_apply(

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.genai import types
 
 from gitops_tune.emulator.server import EmulatorConfig, start
-from tests.e2e.conftest import BUCKET, Repo, repo_for, vertex_rest
+from gitops_tune.providers.tuning_job import from_json
+from tests.e2e.conftest import ACCESS_TOKEN, BUCKET, LOCATION, PROJECT, Repo, repo_for, vertex_rest
 from tests.harness import request_json
 
 V1 = {"epochCount": 2}
@@ -31,6 +33,31 @@ def vrepo(tmp_path: Path) -> Iterator[Repo]:
 def jobs(repo: Repo) -> dict[str, dict[str, Any]]:
     found = vertex_rest(repo.url, "GET", "tuningJobs?pageSize=1000").get("tuningJobs", [])
     return {j["name"]: j for j in found}
+
+
+def read_alike(repo: Repo) -> None:
+    """Each job reads the same from Vertex AI's REST JSON (how the provider lists and gets
+    jobs) as from google-genai's typed ``TuningJob`` of it dumped by alias (how it reads the
+    job a create answers)."""
+    from google import genai
+    from google.oauth2.credentials import Credentials
+
+    options = types.HttpOptions(base_url=repo.url)
+    credentials = Credentials(ACCESS_TOKEN)  # type: ignore[no-untyped-call]
+    client = genai.Client(
+        vertexai=True,
+        project=PROJECT,
+        location=LOCATION,
+        credentials=credentials,
+        http_options=options,
+    )
+    found = jobs(repo)
+    assert found
+    for name, rest in found.items():
+        typed = client.tunings.get(name=name).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        assert from_json(rest) == from_json(typed), name
 
 
 def model_of(repo: Repo, job: str) -> dict[str, Any]:
@@ -383,6 +410,7 @@ def test_continuous_tuning_from_an_existing_tuned_model(vrepo: Repo) -> None:
     assert further["preTunedModel"]["baseModel"] == vrepo.base
     assert "baseModel" not in further  # one of baseModel and preTunedModel (tuning_job.proto)
     assert sorted(vrepo.actions()) == [("alpha", "no-op"), ("beta", "no-op")]
+    read_alike(vrepo)
 
 
 def test_service_account_and_cmek_are_sent_and_echoed(vrepo: Repo) -> None:
@@ -393,6 +421,7 @@ def test_service_account_and_cmek_are_sent_and_echoed(vrepo: Repo) -> None:
     assert doc["serviceAccount"] == account
     assert doc["encryptionSpec"] == {"kmsKeyName": key}
     assert vrepo.actions() == [("alpha", "no-op")]
+    read_alike(vrepo)
     vrepo.write("alpha", serviceAccount="other@e2e-project.iam.gserviceaccount.com")
     (change,) = vrepo.plan_json()["changes"]
     assert change["action"] == "replace"  # the key changed; the account alone would not train

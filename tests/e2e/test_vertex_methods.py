@@ -16,7 +16,7 @@ from google.genai import types
 from gitops_tune.emulator.recording import process_recorder
 from gitops_tune.emulator.server import EmulatorConfig, start
 from tests.e2e.conftest import Repo, repo_for
-from tests.e2e.test_vertex import jobs
+from tests.e2e.test_vertex import jobs, read_alike
 
 RL_BASE = "gemini-3.5-flash"
 PREFERENCE_BASE = "gemini-2.5-flash"
@@ -157,6 +157,7 @@ def test_reinforcement_with_a_composite_reward_sends_googles_spec(
     assert echo["reinforcementTuningSpec"]["compositeRewardConfig"] == COMPOSITE
     assert "reinforcementTuningDataStats" in echo["tuningDataStats"]
     assert repo.actions() == [("solver", "no-op")]  # the job reads back as declared
+    read_alike(repo)
     shown = repo.cli("status", "--loss", "solver")
     assert shown.exit_code == 0, shown.output
     assert "reward curve: not published by the tuning job" in shown.output
@@ -189,6 +190,7 @@ def test_a_preference_model_applies_and_only_beta_retrains_it(mrepo: tuple[Repo,
     assert polite["state"] == "JOB_STATE_SUCCEEDED"
     assert "preferenceOptimizationDataStats" in polite["tuningDataStats"]
     assert sorted(repo.actions()) == [("plain", "no-op"), ("polite", "no-op")]
+    read_alike(repo)
 
     repo.write(
         "polite", baseModel=PREFERENCE_BASE, method={"preference": {"beta": 0.3}}, dataset=data
@@ -233,6 +235,7 @@ def test_a_distillation_model_applies_and_status_shows_its_prompt_stats(
     stats = echo["tuningDataStats"]["distillationDataStats"]["trainingDatasetStats"]
     shown = json.loads(repo.cli("status", "--format", "json").stdout)["models"][0]["data_stats"]
     assert shown["method"] == "distillation"
+    read_alike(repo)
     assert (shown["examples"], shown["steps"], shown["billable_characters"]) == (
         12,
         int(stats["tuningStepCount"]),

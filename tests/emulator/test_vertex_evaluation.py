@@ -64,13 +64,13 @@ def test_nulls_are_unset_and_runs_are_per_checkpoint() -> None:
     ]
     read = run_from(
         {
-            "checkpoint_id": "2",
-            "evaluate_dataset_response": {
-                "aggregation_output": {
-                    "aggregation_results": [
+            "checkpointId": "2",
+            "evaluateDatasetResponse": {
+                "aggregationOutput": {
+                    "aggregationResults": [
                         {
-                            "aggregation_metric": "AVERAGE",
-                            "exact_match_metric_value": {"score": 0.5},
+                            "aggregationMetric": "AVERAGE",
+                            "exactMatchMetricValue": {"score": 0.5},
                         }
                     ]
                 }
@@ -78,7 +78,7 @@ def test_nulls_are_unset_and_runs_are_per_checkpoint() -> None:
         }
     )
     assert summary([read]) == "exactMatch 0.5000 (checkpoint 2)"
-    failed = run_from({"checkpoint_id": "1", "error": {"code": 3, "message": "no data"}})
+    failed = run_from({"checkpointId": "1", "error": {"code": 3, "message": "no data"}})
     assert summary([failed]) == "failed (checkpoint 1): no data"
 
 

@@ -1,11 +1,19 @@
-"""What each method's tuning job reports of its data, read from google-genai's own types."""
+"""What each method's tuning job reports of its data: google-genai's own types, dumped as the
+proto3 JSON the provider reads (by alias, as Vertex AI's REST answers name the fields)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from google.genai import types
 
 from gitops_tune.providers.base import DataStats
-from gitops_tune.providers.vertex_methods import data_stats
+from gitops_tune.providers.vertex_methods import data_stats as read
+
+
+def data_stats(stats: types.TuningDataStats | None) -> DataStats | None:
+    rest: Any = stats.model_dump(mode="json", by_alias=True, exclude_none=True) if stats else None
+    return read(rest)
 
 
 def test_supervised_and_preference_stats_bill_tokens() -> None:
