@@ -156,10 +156,22 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     return documents, problems
 
 
+def nesting_bound(text: str) -> int:
+    """How deep ``text`` can nest, at most: no deeper than its nesting indicators, nor than its
+    flow openers (``[``, ``{``) plus twice its longest line (along any path of block nodes
+    the column never falls, and it rises at least every second level: only a block sequence
+    that is a mapping's value may stand at its key's column)."""
+    indicators = sum(text.count(c) for c in "[{-:?")
+    if indicators <= SAFE_NESTING_BOUND:
+        return indicators
+    longest = max(map(len, text.split("\n")))
+    return min(indicators, text.count("[") + text.count("{") + 2 * (longest + 1))
+
+
 def _too_deep(text: str, file: str) -> Diagnostic | None:
     """Refuse nesting beyond `MAX_DEPTH` before composing, from the (iterative) event stream;
-    only a text with more potential nesting points than `SAFE_NESTING_BOUND` pays for it."""
-    if sum(text.count(c) for c in "[{-:?") <= SAFE_NESTING_BOUND:
+    only a text that could nest deeper than `SAFE_NESTING_BOUND` pays for it."""
+    if nesting_bound(text) <= SAFE_NESTING_BOUND:
         return None
     depth = 0
     for event in yaml.parse(text, Loader=_Loader):

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import time
+from collections.abc import Callable
 
 import pytest
+import yaml
 
 from gitops_tune import manifest
 from gitops_tune.manifest import ManifestFile, dataset_file
-from gitops_tune.manifest._yaml import MAX_ALIAS_EXPANSION, parse
+from gitops_tune.manifest._yaml import (
+    MAX_ALIAS_EXPANSION,
+    SAFE_NESTING_BOUND,
+    nesting_bound,
+    parse,
+)
 from tests.conftest import Tree, tuned_model
 
 
@@ -372,3 +380,55 @@ def test_dataset_must_stay_in_the_directory_argument(tree: Tree) -> None:
     tree.write("shared/d.jsonl", "")
     with pytest.raises(ValueError, match="points outside the directory tree being loaded"):
         dataset_file(_file(tree, "models/m.yaml", root="models"), "../shared/d.jsonl")
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest
+
+
+NESTED: dict[str, Callable[[int], str]] = {
+    "block mappings": lambda n: "".join(" " * i + "a:\n" for i in range(n)) + " " * n + "x\n",
+    "block sequences": lambda n: "".join(" " * i + "-\n" for i in range(n)) + " " * n + "x\n",
+    "a sequence as each mapping's value": lambda n: (
+        "a:\n" + "".join(" " * (2 * i) + "- a:\n" for i in range(n))
+    ),
+    "a sequence at its key's column, each item on the next line": lambda n: "".join(
+        " " * i + "a:\n" + " " * i + "-\n" for i in range(n)
+    ),
+    "compact sequences": lambda n: "- " * n + "x\n",
+    "flow": lambda n: "[" * n + "x" + "]" * n + "\n",
+    "flow in block": lambda n: (
+        "".join(" " * i + "a:\n" for i in range(n)) + " " * n + "[" * n + "x" + "]" * n + "\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", NESTED)
+def test_the_nesting_bound_is_never_below_the_depth(shape: str) -> None:
+    """Only a text whose bound passes `SAFE_NESTING_BOUND` is checked before libyaml composes
+    it (recursively, in C), so the bound must never be below the real depth, also where a
+    flat list of 20,000 items puts the indicators over the threshold."""
+    flat = "".join(f"- k: {i}\n" for i in range(20_000))
+    for n in (1, 10, 200, 450):  # libyaml refuses more than 1,000 levels itself
+        nested = NESTED[shape](n)
+        for text in (
+            nested,
+            f"a:\n{textwrap.indent(flat, '  ')}b:\n{textwrap.indent(nested, '  ')}",
+        ):
+            assert nesting_bound(text) >= _depth(text), (shape, n)
+
+
+def test_a_large_block_manifest_is_not_parsed_twice() -> None:
+    """20,000 inline examples as ``yaml.safe_dump`` writes them: over the threshold by their
+    indicators, far under it by their lines."""
+    examples = [{"text_input": f"q{i}", "output": f"a{i}"} for i in range(20_000)]
+    text = yaml.safe_dump({"spec": {"dataset": {"examples": examples}}})
+    assert sum(text.count(c) for c in "[{-:?") > SAFE_NESTING_BOUND
+    assert nesting_bound(text) < 100
