@@ -4,6 +4,7 @@ dataset over 8 MiB goes up as a resumable upload in chunks, under the sha256 of 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Iterator
 
@@ -68,3 +69,17 @@ def test_an_empty_dataset_is_not_staged() -> None:
         storage = Storage(endpoint=emu.url)
         with pytest.raises(ProviderError, match="holds no examples"):
             StagingBucket(storage, BUCKET).stage(None, lambda: examples(0))
+
+
+def test_without_google_cloud_storage_the_backend_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client is made on first use, but a missing library is refused at once."""
+    real = importlib.util.find_spec
+
+    def missing(name: str, package: str | None = None) -> object:
+        return None if name == "google.cloud.storage" else real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", missing)
+    with pytest.raises(ProviderError, match=r"pip install 'gitops-tune\[vertex\]'"):
+        Storage()
