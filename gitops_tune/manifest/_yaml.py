@@ -157,15 +157,16 @@ def parse(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
 
 
 def nesting_bound(text: str) -> int:
-    """How deep ``text`` can nest, at most: no deeper than its nesting indicators, nor than its
-    flow openers (``[``, ``{``) plus twice its longest line (along any path of block nodes
-    the column never falls, and it rises at least every second level: only a block sequence
-    that is a mapping's value may stand at its key's column)."""
+    """How deep ``text`` can nest, at most: no deeper than its nesting indicators, nor than
+    twice its ``[`` (a flow sequence's ``a: b`` or ``? a`` entry is a mapping of its own) plus
+    its ``{`` plus twice its longest line (along any path of block nodes the column never
+    falls, and it rises at least every second level: only a block sequence that is a
+    mapping's value may stand at its key's column)."""
     indicators = sum(text.count(c) for c in "[{-:?")
     if indicators <= SAFE_NESTING_BOUND:
         return indicators
     longest = max(map(len, text.split("\n")))
-    return min(indicators, text.count("[") + text.count("{") + 2 * (longest + 1))
+    return min(indicators, 2 * text.count("[") + text.count("{") + 2 * (longest + 1))
 
 
 def _too_deep(text: str, file: str) -> Diagnostic | None:

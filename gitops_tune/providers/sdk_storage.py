@@ -181,8 +181,11 @@ class Storage:
 
 
 def _client(endpoint: str | None, credentials: Any) -> Any:
-    from google.api_core.client_info import ClientInfo
-    from google.cloud import storage
+    try:
+        from google.api_core.client_info import ClientInfo
+        from google.cloud import storage
+    except ImportError as e:  # installed, but broken
+        raise ProviderError(f"Cloud Storage: {e}; {INSTALL_HINT}") from None
 
     from gitops_tune import __version__
 

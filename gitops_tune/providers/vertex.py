@@ -151,10 +151,13 @@ class VertexProvider:
         ]
 
     def list_models(self, workspace: str) -> list[RemoteModel]:
-        with ThreadPoolExecutor(1) as pool:  # the two listings' round trips overlap
+        pool = ThreadPoolExecutor(1)  # the two listings' round trips overlap
+        try:
             listing = pool.submit(self.models.list, workspace)
             jobs = self.workspace_jobs(workspace)
             models = listing.result()
+        finally:  # a failed jobs listing does not wait for the models
+            pool.shutdown(wait=False, cancel_futures=True)
         self.pending = vertex_migrate.read(self.staging, jobs, models)
         listed = {j.name for j in jobs}
         # Jobs made ours later (import) are marked on their Model only.

@@ -404,6 +404,8 @@ NESTED: dict[str, Callable[[int], str]] = {
     ),
     "compact sequences": lambda n: "- " * n + "x\n",
     "flow": lambda n: "[" * n + "x" + "]" * n + "\n",
+    "flow pairs, one a line": lambda n: "[a:\n" * n + "x\n" + "]\n" * n,
+    "flow explicit keys, one a line": lambda n: "[?\n" * n + "x\n" + "]\n" * n,
     "flow in block": lambda n: (
         "".join(" " * i + "a:\n" for i in range(n)) + " " * n + "[" * n + "x" + "]" * n + "\n"
     ),
