@@ -310,3 +310,33 @@ def test_best_needs_an_evaluation_and_every_checkpoint(tmp_path: Path) -> None:
     assert "spec.serving.checkpoint: must be last, best or an epoch number, 1 or more" in word
     (zero,) = errors(tmp_path, "vertex", serving={"checkpoint": 0})
     assert "(got 0)" in zero
+
+
+def test_a_failed_jobs_listing_does_not_wait_for_the_models_listing() -> None:
+    """The two listings run at once; when the jobs listing fails, its error is raised at once,
+    not after the other listing (up to a timeout per page) has finished."""
+    import threading
+
+    from gitops_tune.providers.base import ProviderError
+    from gitops_tune.providers.vertex import VertexProvider
+
+    release, finished = threading.Event(), threading.Event()
+
+    class SlowModels:
+        def list(self, workspace: str) -> dict[str, Any]:
+            release.wait(30)  # only a safety net: the test releases it
+            finished.set()
+            return {}
+
+    class FailingJobs:
+        def tuning_jobs(self, filter_: str, page_size: int) -> Any:
+            raise ProviderError("list tuningJobs: 503 UNAVAILABLE", 503)
+
+    provider = VertexProvider.__new__(VertexProvider)
+    provider.sdk = FailingJobs()  # type: ignore[assignment]
+    provider.models = SlowModels()  # type: ignore[assignment]
+    with pytest.raises(ProviderError, match="list tuningJobs"):
+        provider.list_models("w")
+    assert not finished.is_set()  # raised while the models listing was still running
+    release.set()
+    assert finished.wait(30)
