@@ -31,6 +31,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _fresh_clone  # noqa: E402
+from _installed import compile_package  # noqa: E402
 
 REPO = HERE.parent
 BASELINES = HERE / "_baselines.py"
@@ -295,15 +296,6 @@ def _others(old: str) -> str:
         if line.startswith("#") and line.rstrip() not in OWN_HEADINGS:
             return "\n" + "".join(lines[i:])
     return ""
-
-
-def compile_package() -> None:
-    """Byte-compile the package, as installing it does (pip compiles every module): run from
-    a source tree with PYTHONDONTWRITEBYTECODE set (or read-only), every child would compile
-    each module it imports again, about 0.2 s a plan, which no installed copy pays."""
-    import compileall
-
-    compileall.compile_dir(str(REPO / "gitops_tune"), quiet=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

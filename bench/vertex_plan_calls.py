@@ -32,6 +32,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 import _vertex_env as vertex_env  # noqa: E402
+from _installed import compile_package  # noqa: E402
 
 from gitops_tune.providers.base import Owner  # noqa: E402
 from gitops_tune.providers.vertex_jobs import labels_for  # noqa: E402
@@ -115,6 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000)
     n = parser.parse_args().models
+    compile_package()
     with vertex_env.emulated(BUCKET, PROJECT) as (url, root, adc):
         write_repo(root, n)
         env = environment(url, adc)

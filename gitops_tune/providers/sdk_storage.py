@@ -75,7 +75,7 @@ class Storage:
     def _client(self) -> Any:
         with self._making:
             if self._made is None:
-                self._made = _client(*self._args)
+                self._made = _make_client(*self._args)
             return self._made
 
     def _call(self, call: Callable[[], T], what: str) -> T:
@@ -180,7 +180,7 @@ class Storage:
         return self._call(listing, f"list gs://{bucket}/{prefix}")
 
 
-def _client(endpoint: str | None, credentials: Any) -> Any:
+def _make_client(endpoint: str | None, credentials: Any) -> Any:
     try:
         from google.api_core.client_info import ClientInfo
         from google.cloud import storage

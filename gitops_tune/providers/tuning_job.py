@@ -92,7 +92,7 @@ def from_json(job: Mapping[str, Any]) -> TuningJob:
         training_uri=training_uri(spec),
         validation_uri=str(spec.get("validationDatasetUri") or ""),
         experiment=str(job.get("experiment") or ""),
-        options=_options(job, spec),
+        options=_options(job, pre, spec),
         checkpoints=tuple(
             Checkpoint(
                 str(c.get("checkpointId") or ""),
@@ -109,8 +109,9 @@ def from_json(job: Mapping[str, Any]) -> TuningJob:
     )
 
 
-def _options(job: Mapping[str, Any], spec: Mapping[str, Any]) -> TrainingOptions:
-    pre: Mapping[str, Any] = job.get("preTunedModel") or {}
+def _options(
+    job: Mapping[str, Any], pre: Mapping[str, Any], spec: Mapping[str, Any]
+) -> TrainingOptions:
     method, settings = method_of(job)
     return TrainingOptions(
         pre_tuned_model=str(pre.get("tunedModelName") or ""),
@@ -124,11 +125,8 @@ def _options(job: Mapping[str, Any], spec: Mapping[str, Any]) -> TrainingOptions
 
 
 def _hyperparameters(h: Mapping[str, Any]) -> Hyperparameters:
-    epochs, multiplier, adapter = (
-        h.get("epochCount"),
-        h.get("learningRateMultiplier"),
-        h.get("adapterSize"),
-    )
+    keys = ("epochCount", "learningRateMultiplier", "adapterSize")
+    epochs, multiplier, adapter = map(h.get, keys)
     return Hyperparameters(
         epoch_count=int(epochs) if epochs is not None else None,
         learning_rate_multiplier=float(multiplier) if multiplier is not None else None,
