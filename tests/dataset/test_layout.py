@@ -1,13 +1,20 @@
 """The JSONL scan's tier 0 (`gitops_tune.dataset.layout`) held to the exact checker's bar on
 its own: the same counts, sizes, fingerprints and diagnostics for every example dataset, the
-bad-row fixtures, random rows and blocks built to pass naive counts; and it takes the layout
-``json.dumps`` writes (else the first scan would silently fall back to tier 1's speed)."""
+bad-row fixtures, random rows, random edits of valid blocks and blocks built to pass naive
+counts; and it takes the layout ``json.dumps`` writes (else the first scan would silently fall
+back to tier 1's speed). Every test runs twice: on the compiled scan (`_layout.c`) and on the
+byte operations that run where no C compiler was at hand.
+
+``.ci/run`` sets ``GITOPS_TUNE_COMPILED=required``: there a compiled scan that did not build
+fails its tests rather than skipping them."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +25,18 @@ from gitops_tune.dataset import Fingerprinter, Scan, fastpath, file_source, layo
 from tests.dataset.test_fastpath import BASE, FIXTURES, GOOD, HP, REPO
 
 PRE = "Classify this support ticket: "
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def tier0_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "python":
+        monkeypatch.setattr(layout, "compiled", None)
+    elif vars(layout)["compiled"] is None:
+        why = "gitops_tune.dataset._layout was not built (no C compiler at install time?)"
+        if os.environ.get("GITOPS_TUNE_COMPILED") == "required":
+            pytest.fail(why)
+        pytest.skip(why)
+    yield request.param
 
 
 def both(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: str) -> tuple[Scan, Scan]:
@@ -135,9 +154,6 @@ ADVERSARIAL: dict[str, bytes] = {
     "an escaped quote": b'{"text_input": "a\\"b", "output": "c"}\n',
     "a number": b'{"text_input": "a", "output": 5, "x": "yy"}\n',
     "an output of 5,001 characters": b'{"text_input": "a", "output": "' + b"y" * 5001 + b'"}\n',
-    "5,000 two-byte characters": b'{"text_input": "a", "output": "'
-    + "\u00e9".encode() * 5000
-    + b'"}\n',
     "5,001 two-byte characters": b'{"text_input": "a", "output": "'
     + "\u00e9".encode() * 5001
     + b'"}\n',
@@ -229,3 +245,73 @@ def test_random_rows(
     with pytest.MonkeyPatch.context() as m:
         fast, exact = both(path, m, preamble=preamble)
     assert fast == exact
+
+
+@pytest.mark.parametrize(
+    ("field", "chars", "taken"),
+    [
+        ("output", 5000, True),
+        ("output", 5001, False),
+        ("text_input", 40_000 - len(PRE), True),
+        ("text_input", 40_001 - len(PRE), False),
+    ],
+)
+def test_a_field_s_length_is_counted_in_characters(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tier0_kind: str,
+    field: str,
+    chars: int,
+    taken: bool,
+) -> None:
+    row = {"text_input": "a", "output": "b"} | {field: "\u00e9\u2713"[chars % 2] * chars}
+    data = OK + json.dumps(row, ensure_ascii=False).encode() + b"\n"
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    fast, exact = both(path, monkeypatch, preamble=PRE)
+    assert fast == exact and bool(exact.errors) is not taken
+    found = tier0(data, PRE)
+    if tier0_kind == "compiled":  # the exact count: the byte operations only bound it
+        assert (found is not None) is taken
+    if found is not None:
+        assert digest(found) == (exact.fingerprint, exact.size, exact.count)
+
+
+#: Bytes that matter to the layout, for random edits of a valid block.
+EDIT_BYTES = b'"\\\n\r\t {}[],: \x00\x7f\xc3\xa9\xe2\x80\xa8\xed\xa0\x80\xff\xef\xbb\xbfaz0'
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 10_000),
+            st.integers(0, 3),
+            st.binary(max_size=3) | st.sampled_from(EDIT_BYTES).map(lambda b: bytes([b])),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    compact=st.booleans(),
+)
+def test_random_edits_of_a_valid_block(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[tuple[int, int, bytes]], compact: bool
+) -> None:
+    """A block that tier 0 takes after any edit is one the exact path finds valid, with the
+    same fingerprint (and the compiled scan reads no byte outside the block)."""
+    data = bench_rows(4, seed=len(edits))
+    if compact:
+        data = data.replace(b'": "', b'":"').replace(b'", "', b'","')
+    for at, cut, insert in edits:
+        at %= len(data) + 1
+        data = data[:at] + insert + data[at + cut :]
+    found = tier0(data, PRE)
+    if found is None:
+        return
+    path = tmp_path_factory.mktemp("edit") / "d.jsonl"
+    path.write_bytes(data)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(scanner, "FAST_PATHS", ())
+        exact = scan(file_source(str(path), "d.jsonl", preamble=PRE), BASE, HP, None)
+    assert not exact.errors
+    assert digest(found) == (exact.fingerprint, exact.size, exact.count)
