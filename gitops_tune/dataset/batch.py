@@ -29,6 +29,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import IO
 
 from gitops_tune import workers
@@ -73,6 +74,11 @@ class Scans:
         (or here, when that is not worth it)."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
+        # with no content entry (a first run), every file the path entries do not know is
+        # parsed: the workers can start as soon as there is enough of them, while the rest
+        # are located (a worker takes 0.1 s of a core to start)
+        first = self.cache is None or not _exists(self.cache.contents)
+        pool = _Pool(self.workers)
         unknown: list[tuple[ScanJob, Located | None, int]] = []
         realpaths = RealPaths()
         for job in todo:
@@ -84,19 +90,25 @@ class Scans:
                 if known is not None and known.hit is not None:
                     self._done[job] = known.hit
                     continue
-            unknown.append((job, where, where.stat[0] if where is not None else _size(job.path)))
+            size = where.stat[0] if where is not None else _size(job.path)
+            unknown.append((job, where, size))
+            if first:
+                pool.expect(size)
         if unknown:
-            self._parse(unknown, index)
+            self._parse(unknown, index, pool)
 
     def _parse(
-        self, unknown: list[tuple[ScanJob, Located | None, int]], index: PathIndex | None
+        self,
+        unknown: list[tuple[ScanJob, Located | None, int]],
+        index: PathIndex | None,
+        pool: _Pool,
     ) -> None:
         """Hash the files the path entries do not know and look them up by content, then
         parse the rest. With no content entry at all (a first run) nothing can be found
         that way: the files are parsed at once, and hashed as they are read."""
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
         ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
-        pool = _Pool(self.workers, sum(size for _, _, size in unknown), ledger)
+        pool.plan(sum(size for _, _, size in unknown), ledger)
         for job, where, size in unknown:
             if ledger is not None and where is not None:
                 hit = ledger.probe(job, where)
@@ -152,6 +164,13 @@ class _Ledger:
         self.contents.save()
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return os.stat(path).st_size > 0
+    except OSError:
+        return False
+
+
 def _size(path: str) -> int:
     try:
         return os.stat(path).st_size
@@ -163,24 +182,41 @@ class _Pool:
     """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
     thread each, started once there is enough to parse) and by this process (`finish`)."""
 
-    def __init__(self, workers: int, most: int, ledger: _Ledger | None = None) -> None:
-        self.helpers, self.ledger = workers - 1, ledger
-        self.target = most // (workers * CHUNKS_PER_PROCESS) + 1  # bytes a chunk
+    def __init__(self, workers: int) -> None:
+        self.helpers = workers - 1
+        self.ledger: _Ledger | None = None
+        self.target = 1  # bytes a chunk (`plan`)
         self.chunk: Chunk = []
         self.held = self.queued = 0
+        self.foreseen = False  # `expect` counts what is queued
         self.queue: deque[Chunk] = deque()
         self.closed = False
         self.ready = threading.Condition()
         self.results: dict[ScanJob, Scan] = {}
         self.threads: list[threading.Thread] = []
 
+    def plan(self, most: int, ledger: _Ledger | None = None) -> None:
+        """Before the first `add`: at most ``most`` bytes to parse, and where results go."""
+        self.target = most // ((self.helpers + 1) * CHUNKS_PER_PROCESS) + 1
+        self.ledger = ledger
+
+    def expect(self, size: int) -> None:
+        """A file of ``size`` bytes will be parsed: the workers start once that is enough."""
+        self.foreseen = True
+        self.queued += size
+        self._start_workers()
+
     def add(self, job: ScanJob, size: int, hashed: bool = False) -> None:
         """Queue ``job`` (``hashed``: its file's digest wanted too, see `ScanJob.answer`)."""
         self.chunk.append((job, hashed))
         self.held += size
-        self.queued += size
+        if not self.foreseen:
+            self.queued += size
+            self._start_workers()
         if self.held >= self.target:
             self._push()
+
+    def _start_workers(self) -> None:
         wanted = self.helpers > 0 and self.queued >= PARALLEL_MIN_BYTES and sys.executable
         if wanted and not self.threads:
             for _ in range(self.helpers):

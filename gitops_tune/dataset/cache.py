@@ -52,7 +52,12 @@ from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
 from gitops_tune.dataset.cache_files import PathIndex as PathIndex
 from gitops_tune.dataset.cache_files import ScanCache as ScanCache
 from gitops_tune.dataset.cache_files import canonical
-from gitops_tune.dataset.fingerprints import FINGERPRINT_FORMAT, canonical_hyperparameters
+from gitops_tune.dataset.fingerprints import (
+    FINGERPRINT_FORMAT,
+    TypedItems,
+    canonical_hyperparameters,
+    typed_items,
+)
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 
@@ -107,16 +112,15 @@ def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:
     (the same for every file of a model: computed once)."""
     fixed = (source.kind, source.input_field, source.output_field, source.preamble, base_model)
     try:
-        return _settings_of(fixed, tuple(hp.items()))
+        return _settings_of(fixed, typed_items(hp))
     except TypeError:  # a value that cannot be a cache key
-        return _settings_of.__wrapped__(fixed, tuple(hp.items()))
+        return _settings_of.__wrapped__(fixed, typed_items(hp))
 
 
 @functools.lru_cache(maxsize=256)
-def _settings_of(fixed: tuple[str, ...], hp: tuple[tuple[str, object], ...]) -> str:
-    return canonical(
-        [CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(dict(hp))]
-    )
+def _settings_of(fixed: tuple[str, ...], hp: TypedItems) -> str:
+    values = {k: v for k, _, v in hp}
+    return canonical([CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(values)])
 
 
 def _key(kind: str, name: str, settings: str) -> str:

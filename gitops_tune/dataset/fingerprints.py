@@ -16,12 +16,17 @@ lines are exactly what the REST request carries, so their total is also the requ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring as json_string
+from typing import TYPE_CHECKING
 
 from gitops_tune.dataset.records import Example
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 FINGERPRINT_FORMAT = "gitops-tune/fingerprint/v1"
 DEFAULT_HYPERPARAMETERS: Mapping[str, object] = {
@@ -57,13 +62,10 @@ class Fingerprinter:
     __slots__ = ("_hash", "count", "size")
 
     def __init__(self, base_model: str, hyperparameters: Mapping[str, object]) -> None:
-        header = {
-            "format": FINGERPRINT_FORMAT,
-            "baseModel": base_model,
-            "hyperparameters": canonical_hyperparameters(hyperparameters),
-        }
-        text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        self._hash = hashlib.sha256(text.encode() + b"\n")
+        try:
+            self._hash = _header(base_model, typed_items(hyperparameters)).copy()
+        except TypeError:  # a value that cannot be a cache key
+            self._hash = _header.__wrapped__(base_model, typed_items(hyperparameters))
         self.count = 0
         self.size = 2  # the array's brackets
 
@@ -103,6 +105,27 @@ class Fingerprinter:
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+
+TypedItems = tuple[tuple[str, type, object], ...]
+
+
+def typed_items(hyperparameters: Mapping[str, object]) -> TypedItems:
+    """The hyperparameters as a cache key: with their types, since ``1``, ``1.0`` and
+    ``True`` are equal keys but not the same JSON."""
+    return tuple((k, type(v), v) for k, v in hyperparameters.items())
+
+
+@functools.lru_cache(maxsize=64)
+def _header(base_model: str, hyperparameters: TypedItems) -> Hash:
+    """The hash of the first line (the same for every file of a model: made once)."""
+    header = {
+        "format": FINGERPRINT_FORMAT,
+        "baseModel": base_model,
+        "hyperparameters": canonical_hyperparameters({k: v for k, _, v in hyperparameters}),
+    }
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode() + b"\n")
 
 
 def fingerprint(

@@ -131,6 +131,9 @@ def test_settings_are_part_of_the_key(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len({plain.fingerprint, with_preamble.fingerprint, other_hp.fingerprint}) == 3
     assert do_scan(data, preamble="Q: ") == with_preamble
     assert reads.count == 2
+    # equal values, other JSON (1 == True): other keys
+    assert do_scan(data, hp={"seed": 1}) != do_scan(data, hp={"seed": True})
+    assert reads.count == 4
 
 
 def test_a_freshly_written_file_is_not_cached(

@@ -287,6 +287,16 @@ def test_fingerprint_fills_defaults_and_canonical_numbers() -> None:
     assert one != fingerprint(BASE, {"learningRate": 1.0}, ex)
 
 
+def test_equal_values_of_other_types_are_other_headers() -> None:
+    """``True == 1`` but their JSON differs: the header's cache must tell them apart (and the
+    cache's settings key too), whichever comes first."""
+    ex = [Example("1", "2")]
+    hps: list[dict[str, object]] = [{"seed": 1}, {"seed": True}, {"seed": 1.0}, {"seed": 1}]
+    found = [fingerprint(BASE, hp, ex) for hp in hps]
+    assert len(set(found[:3])) == 3 and found[3] == found[0]
+    assert found == [reference(BASE, {**HP, **hp}, [("1", "2")]) for hp in hps]
+
+
 @pytest.mark.parametrize(
     "change",
     [
