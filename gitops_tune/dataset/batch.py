@@ -308,14 +308,17 @@ def _answer(value: object) -> bool:
 
 
 #: The worker's entry (`gitops_tune.workers`: ``sys.argv`` is the module, then the caller's
-#: ``sys.path``). The ``gitops_tune.dataset`` package goes in without running its
-#: ``__init__`` (whose re-exports import this module, the cache's writer and the rest: a third
-#: of a worker's start-up); the worker's modules import only its submodules.
+#: ``sys.path``). The ``gitops_tune.dataset`` package goes in as an empty module with the
+#: package's folder as its path, without running its ``__init__`` (whose re-exports import
+#: this module, the cache's writer and the rest: a third of a worker's start-up) or loading
+#: ``importlib.util`` (a tenth); the worker's modules import only its submodules.
 WORKER_CODE = (
-    """import sys
+    """import sys, os
 sys.path[:] = sys.argv[2:]
-from importlib.util import find_spec, module_from_spec
-sys.modules["gitops_tune.dataset"] = module_from_spec(find_spec("gitops_tune.dataset"))
+import gitops_tune
+package = type(sys)("gitops_tune.dataset")
+package.__path__ = [os.path.join(os.path.dirname(gitops_tune.__file__), "dataset")]
+sys.modules["gitops_tune.dataset"] = package
 from gitops_tune.dataset.worker import main
 main()
 """

@@ -16,10 +16,6 @@ from json.encoder import encode_basestring as json_string
 from typing import TYPE_CHECKING
 
 from gitops_tune.dataset import chat, fastpath, layout, readers
-from gitops_tune.dataset.cache import (
-    ScanCache,
-    cached_scan,
-)
 from gitops_tune.dataset.chat import Conversation, Media
 from gitops_tune.dataset.checks import (
     INPUT_LIMIT,
@@ -35,6 +31,8 @@ from gitops_tune.errors import Diagnostic, Location, UserError
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
+
+    from gitops_tune.dataset.cache import ScanCache
 
 Report = Callable[[Diagnostic], None]
 
@@ -323,6 +321,9 @@ def scan(
     the scan reports an error).
     """
     if source.path is not None and cache is not None:
+        # here: a scan worker, which never has a cache, starts without the cache's modules
+        from gitops_tune.dataset.cache import cached_scan
+
         return cached_scan(cache, source, source.path, base_model, hyperparameters, _read)
     return _read(source, base_model, hyperparameters, raw)
 

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gitops_tune.dataset.cache import file_digest
 from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
@@ -60,6 +59,8 @@ class ScanJob:
         found = scan(source, self.base_model, dict(self.hyperparameters), None, raw)
         if raw is not None:
             return found, raw.hexdigest()
+        from gitops_tune.dataset.cache import file_digest  # here: see `scanner.scan`
+
         try:
             return found, file_digest(self.path)
         except OSError:

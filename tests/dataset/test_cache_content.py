@@ -239,8 +239,9 @@ def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
 
 
 def test_a_worker_starts_with_no_more_than_a_scan_needs() -> None:
-    """Not the package's face (which imports the batch, the cache's writer, ...) and not
-    msgspec (tier 1, loaded when a block first needs it): a third of a worker's start-up."""
+    """Not the package's face (which imports the batch, the cache's writer, ...), not the
+    cache (a worker has none), not ``importlib.util`` and not msgspec (tier 1, loaded when a
+    block first needs it): half of a worker's start-up."""
     shown = "import json\nprint(json.dumps(sorted(sys.modules)))\n"
     code = batch.WORKER_CODE.replace("main()\n", shown)
     assert code != batch.WORKER_CODE
@@ -248,4 +249,5 @@ def test_a_worker_starts_with_no_more_than_a_scan_needs() -> None:
     argv = [sys.executable, "-S", "-c", code, home, *sys.path]
     loaded = json.loads(subprocess.run(argv, capture_output=True, check=True).stdout)
     assert "gitops_tune.dataset.worker" in loaded
-    assert "gitops_tune.dataset.batch" not in loaded and "msgspec" not in loaded
+    unneeded = {"gitops_tune.dataset.batch", "msgspec", "gitops_tune.dataset.cache"}
+    assert unneeded.isdisjoint(loaded) and "importlib.util" not in loaded
