@@ -7,24 +7,25 @@ at about the speed of reading: one process keeps up). With no content entry at a
 run) there is nothing to look up: the files are not hashed first but as they are parsed, the
 worker or this process feeding each block it reads to the digest too (`ScanJob.answer`). The
 files still unknown go into chunks on one queue as they are found; once there is enough to
-parse, worker processes start (``workers - 1`` of them) and take chunks, and when the hashing
-is done the calling process takes chunks too. Parsing is CPU-bound Python, so the workers are
-processes: fresh interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``,
-which would fork a process that may have threads running, the plan's early list request, or
-re-import the caller's main module), started without ``site`` or the package's ``__init__``
-and fed over a pipe. A worker runs the very `ScanJob.run` the calling process runs (its
-`Scan`, diagnostics and all, is exactly what the calling process would have made); the calling
-process stores each result as it comes (`_Ledger`) and writes the cache's files once. A
-worker takes its first chunk once it has started (says so), so one that starts late takes
-fewer and makes nobody wait; one that fails leaves its chunk to the calling process. A
-restored CI cache thus costs one hashing pass and starts no worker.
+parse (on a first run, as soon as the files located add up to that), worker processes start
+(``workers - 1`` of them) and take chunks, and when the hashing is done the calling process
+takes chunks too. Parsing is CPU-bound, so the workers are processes: forked from this one
+where that is safe (`gitops_tune.workers.fork`: Linux, no other thread running), else fresh
+interpreters running `gitops_tune.dataset.worker` (not ``multiprocessing``, which would fork
+a process that may have threads running or re-import the caller's main module), started
+without ``site`` or the package's ``__init__``; either is fed over a pipe, the next chunk sent
+before the answers to the last are stored. A worker runs the very `ScanJob.run` the calling
+process runs (its `Scan`, diagnostics and all, is exactly what the calling process would have
+made); the calling process stores each result as it comes (`_Ledger`) and writes the cache's
+files once. A worker takes its first chunk once it has started (says so), so one that starts
+late takes fewer and makes nobody wait; one that fails leaves its chunk to the calling
+process. A restored CI cache thus costs one hashing pass and starts no worker.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import subprocess
 import sys
 import threading
 from collections import deque
@@ -49,13 +50,15 @@ from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 from gitops_tune.dataset.scanner import scan
-from gitops_tune.dataset.worker import READY, ScanJob
+from gitops_tune.dataset.worker import READY, ScanJob, serve
 
 #: Below this many bytes to parse, a worker process (about 0.1-0.3 s of a core to start: an
 #: interpreter and the scanner) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
 #: Chunks per process: enough that a late or slow worker leaves little to wait for.
 CHUNKS_PER_PROCESS = 8
+#: Fork workers where `workers.fork` finds it safe (the tests turn it off to start them).
+FORK = True
 
 Chunk = list[tuple[ScanJob, bool]]
 """Jobs handed out together, each with whether its file's digest is wanted too (a first
@@ -219,8 +222,10 @@ class _Pool:
     def _start_workers(self) -> None:
         wanted = self.helpers > 0 and self.queued >= PARALLEL_MIN_BYTES and sys.executable
         if wanted and not self.threads:
-            for _ in range(self.helpers):
-                thread = threading.Thread(target=self.feed, daemon=True)
+            # every worker before the first feeding thread: a fork needs this one alone
+            procs = [_start() for _ in range(self.helpers)]
+            for proc in procs:
+                thread = threading.Thread(target=self.feed, args=(proc,), daemon=True)
                 thread.start()
                 self.threads.append(thread)
 
@@ -261,43 +266,58 @@ class _Pool:
         if self.ledger is not None:
             self.ledger.note(job, result, digest)
 
-    def feed(self) -> None:
-        """Start a worker and give it chunks until the queue is empty; a chunk it does not
+    def feed(self, proc: workers.Helper | None) -> None:
+        """Give a worker chunks until the queue is empty. The next chunk goes out before the
+        answers to the last are noted, so the worker is not kept waiting; a chunk it does not
         answer goes back to the queue (and this worker is done)."""
-        try:
-            proc = _start()
-        except OSError:
+        if proc is None:
             return
         stdin, stdout = proc.stdin, proc.stdout
         assert stdin is not None and stdout is not None
+        sent: Chunk | None = None
         try:
             if stdout.read(1) != READY:  # a chunk taken before the worker is up would wait
                 return
-            while (chunk := self.take()) is not None:
-                if not self._send(stdin, stdout, chunk):
-                    with self.ready:
-                        self.queue.append(chunk)
-                        self.ready.notify()
-                    break
+            sent = self._give(stdin)
+            while sent is not None and (answers := _answers(stdout, sent)) is not None:
+                done, sent = sent, self._give(stdin)
+                for (job, _), (result, digest) in zip(done, answers, strict=True):
+                    self._note(job, result, digest)
         except OSError:
             pass
         finally:
+            if sent is not None:
+                self._give_back(sent)
             workers.stop(proc)
 
-    def _send(self, stdin: IO[bytes], stdout: IO[bytes], chunk: Chunk) -> bool:
-        try:
-            pickle.dump(chunk, stdin)
-            stdin.flush()
-            answers = pickle.load(stdout)
-        except (OSError, EOFError, pickle.PickleError):
-            return False
-        if not isinstance(answers, list) or len(answers) != len(chunk):
-            return False
-        if not all(_answer(answer) for answer in answers):
-            return False
-        for (job, _), (result, digest) in zip(chunk, answers, strict=True):
-            self._note(job, result, digest)
-        return True
+    def _give(self, stdin: IO[bytes]) -> Chunk | None:
+        """The next chunk, sent to a worker; None once the queue is empty (or the worker
+        cannot be written to: the chunk goes back)."""
+        chunk = self.take()
+        if chunk is not None:
+            try:
+                pickle.dump(chunk, stdin)
+                stdin.flush()
+            except (OSError, pickle.PickleError):
+                self._give_back(chunk)
+                return None
+        return chunk
+
+    def _give_back(self, chunk: Chunk) -> None:
+        with self.ready:
+            self.queue.append(chunk)
+            self.ready.notify()
+
+
+def _answers(stdout: IO[bytes], chunk: Chunk) -> list[tuple[Scan, str | None]] | None:
+    """A worker's answers to ``chunk``, if they are whole."""
+    try:
+        answers = pickle.load(stdout)
+    except (OSError, EOFError, pickle.PickleError):
+        return None
+    if not isinstance(answers, list) or len(answers) != len(chunk):
+        return None
+    return answers if all(_answer(answer) for answer in answers) else None
 
 
 def _answer(value: object) -> bool:
@@ -326,5 +346,11 @@ main()
 )
 
 
-def _start() -> subprocess.Popen[bytes]:
-    return workers.start("gitops_tune.dataset.worker", WORKER_CODE)
+def _start() -> workers.Helper | None:
+    """A worker: forked where that is safe (`workers.fork`), else started; None if neither
+    can be had."""
+    try:
+        forked = workers.fork(serve) if FORK else None
+        return forked or workers.start("gitops_tune.dataset.worker", WORKER_CODE)
+    except OSError:
+        return None

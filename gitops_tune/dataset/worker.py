@@ -14,6 +14,7 @@ import pickle
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import IO
 
 from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import file_source
@@ -72,8 +73,12 @@ class ScanJob:
 
 
 def main() -> None:
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """The worker's loop (`main` in a started worker; a forked one runs it as it is)."""
     keep_freed_blocks()
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(READY)  # started: the caller hands out chunks from now on
     stdout.flush()
     while True:

@@ -6,17 +6,24 @@ scans a batch of files in worker processes, gives exactly what one scan at a tim
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from gitops_tune import dataset as ds
+from gitops_tune import workers
 from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
 from gitops_tune.dataset import cache as cache_module
+from gitops_tune.dataset.worker import READY
 from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, write
 
 
@@ -134,20 +141,39 @@ def _tree(tmp_path: Path) -> list[ScanJob]:
     return jobs
 
 
+def _forks(monkeypatch: pytest.MonkeyPatch, fork: bool) -> list[object]:
+    """Workers forked (``fork``) or started, and the list of the forked ones."""
+    monkeypatch.setattr(batch, "FORK", fork)
+    forked: list[object] = []
+    real = workers.fork
+
+    def counted(main: Callable[[IO[bytes], IO[bytes]], None]) -> workers.Forked | None:
+        found = real(main)
+        forked.append(found)
+        return found
+
+    monkeypatch.setattr(workers, "fork", counted)
+    return forked
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "started"])
 @pytest.mark.parametrize("cached", [False, True])
 def test_scans_in_worker_processes_match_one_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool, fork: bool
 ) -> None:
     jobs = _tree(tmp_path)
     expected = [ds.scan(j.source(), BASE, HP, None) for j in jobs]
     assert expected[3].errors and all(not e.errors for i, e in enumerate(expected) if i != 3)
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
+    forked = _forks(monkeypatch, fork)
+    assert threading.active_count() == 1, threading.enumerate()  # else no fork is safe
     cache = ScanCache(tmp_path / "cache") if cached else None
     scans = Scans(cache, workers=2)
     scans.prefetch(jobs + jobs[:2])  # duplicates are scanned once
     reads = Reads(monkeypatch)
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
     assert reads.count == 0  # every one was done ahead
+    assert len(forked) == fork and all(isinstance(f, workers.Forked) for f in forked)
     if cache is not None:  # the clean ones were remembered by the calling process
         assert len(json.loads(cache.contents.read_text())) == 5
         again = Scans(cache, workers=2)
@@ -208,17 +234,63 @@ def test_the_workers_take_chunks_and_the_caller_does_too(
     assert 0 < len(here) < len(jobs)
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "started"])
 def test_a_worker_that_fails_leaves_its_chunks_to_the_caller(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
 ) -> None:
     jobs, expected = _parallel(tmp_path, monkeypatch)
+    forked = _forks(monkeypatch, fork)
     dies = "import sys; sys.stdout.buffer.write(b'\\n'); sys.stdout.buffer.flush(); sys.exit(3)"
     monkeypatch.setattr(batch, "WORKER_CODE", dies)  # says it started, answers no chunk
+
+    def forked_dies(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+        stdout.write(READY)
+        stdout.flush()
+        raise SystemExit(3)
+
+    monkeypatch.setattr(batch, "serve", forked_dies)
     scans = Scans(ScanCache(tmp_path / "cache"), workers=3)
     scans.prefetch(jobs)
+    assert len(forked) == 2 * fork
     reads = Reads(monkeypatch)
     assert [scans.scan(j.source(), BASE, HP) for j in jobs] == expected
     assert reads.count == 0
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    """A lock another thread holds would stay held in the child: the worker is started."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert workers.fork(lambda i, o: None) is None
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_forked_worker_keeps_no_other_file_of_its_parent_open() -> None:
+    """A pipe's write end the child kept would keep its reader from ever seeing the end."""
+
+    def echo(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+        stdout.write(stdin.read())
+        stdout.flush()
+
+    r, w = os.pipe()
+    writers = [w, os.dup2(w, 900)]  # below the child's own pipes and above them
+    try:
+        child = workers.fork(echo)
+        assert child is not None and child.stdin is not None and child.stdout is not None
+        while writers:
+            os.close(writers.pop())
+        assert select.select([r], [], [], 10)[0] == [r] and os.read(r, 1) == b""
+        child.stdin.write(b"echo")
+        child.stdin.close()
+        assert child.stdout.read() == b"echo" and child.wait(timeout=10) == 0
+    finally:
+        os.close(r)
+        for fd in writers:
+            os.close(fd)
 
 
 def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
