@@ -55,14 +55,17 @@ from gitops_tune.dataset.worker import READY, ScanJob, serve
 #: Below this many bytes to parse, a worker process (about 0.1-0.3 s of a core to start: an
 #: interpreter and the scanner) costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
-#: Chunks per process: enough that a late or slow worker leaves little to wait for.
-CHUNKS_PER_PROCESS = 8
+#: A chunk is this share of the bytes still queued, split among the processes (guided
+#: scheduling: a late or slow worker leaves little to wait for), and at least this many bytes.
+SHARES = 2
+MIN_CHUNK_BYTES = 1 << 20
 #: Fork workers where `workers.fork` finds it safe (the tests turn it off to start them).
 FORK = True
 
-Chunk = list[tuple[ScanJob, bool]]
+Chunk = list[tuple[ScanJob, bool, int]]
 """Jobs handed out together, each with whether its file's digest is wanted too (a first
-run's: the worker hashes the bytes it parses, see `ScanJob.answer`)."""
+run's: the worker hashes the bytes it parses, see `ScanJob.answer`) and its size; a worker is
+sent the (job, hashed) pairs."""
 
 
 class Scans:
@@ -74,14 +77,18 @@ class Scans:
 
     def prefetch(self, jobs: Iterable[ScanJob]) -> None:
         """Scan every job not yet done: the cache's answers first, the rest on every core
-        (or here, when that is not worth it)."""
+        (or here, when that is not worth it).
+
+        On a first run (no content entry yet) nothing can be looked up by content: each file
+        the path entries do not know is queued for parsing as soon as it is located (and
+        hashed as it is parsed), so the workers are at work while the rest are located.
+        Otherwise those files are hashed, largest first, and looked up by content, and only
+        the ones still unknown are queued."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
-        # with no content entry (a first run), every file the path entries do not know is
-        # parsed: the workers can start as soon as there is enough of them, while the rest
-        # are located (a worker takes 0.1 s of a core to start)
         first = self.cache is None or not _exists(self.cache.contents)
-        pool = _Pool(self.workers)
+        pool: _Pool | None = None
+        ledger: _Ledger | None = None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
         realpaths = RealPaths()
         for job in todo:
@@ -93,35 +100,34 @@ class Scans:
                 if known is not None and known.hit is not None:
                     self._done[job] = known.hit
                     continue
+            if pool is None:  # the first file to hash or parse: the content entries too
+                ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
+                pool = _Pool(self.workers, ledger)
             size = where.stat[0] if where is not None else _size(job.path)
-            unknown.append((job, where, size))
             if first:
-                pool.expect(size)
-        if unknown:
-            self._parse(unknown, index, pool)
-
-    def _parse(
-        self,
-        unknown: list[tuple[ScanJob, Located | None, int]],
-        index: PathIndex | None,
-        pool: _Pool,
-    ) -> None:
-        """Hash the files the path entries do not know and look them up by content, then
-        parse the rest. With no content entry at all (a first run) nothing can be found
-        that way: the files are parsed at once, and hashed as they are read."""
+                self._queue(pool, ledger, job, where, size)
+            else:
+                unknown.append((job, where, size))
+        if pool is None:
+            return
         unknown.sort(key=lambda u: -u[2])  # largest first: the last chunks even out the end
-        ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
-        pool.plan(sum(size for _, _, size in unknown), ledger)
         for job, where, size in unknown:
-            if ledger is not None and where is not None:
-                hit = ledger.probe(job, where)
-                if hit is not None:
-                    self._done[job] = hit
-                    continue
-            pool.add(job, size, ledger is not None and job in ledger.later)
+            self._queue(pool, ledger, job, where, size)
         self._done.update(pool.finish())
         if ledger is not None:
             ledger.save()
+
+    def _queue(
+        self, pool: _Pool, ledger: _Ledger | None, job: ScanJob, where: Located | None, size: int
+    ) -> None:
+        """Queue ``job`` for parsing, unless its file's content entry answers (`_Ledger.probe`:
+        on a first run it is not looked up, its file is hashed as it is parsed)."""
+        if ledger is not None and where is not None:
+            hit = ledger.probe(job, where)
+            if hit is not None:
+                self._done[job] = hit
+                return
+        pool.add(job, size, ledger is not None and job in ledger.later)
 
     def scan(self, source: Source, base_model: str, hp: Mapping[str, object]) -> Scan:
         """The prefetched result, or a scan now."""
@@ -182,45 +188,26 @@ def _size(path: str) -> int:
 
 
 class _Pool:
-    """The jobs to parse, in chunks on one queue, taken by worker processes (`feed`, one
-    thread each, started once there is enough to parse) and by this process (`finish`)."""
+    """The jobs to parse, on one queue, taken a chunk at a time by worker processes (`feed`,
+    one thread each, started once there is enough to parse) and by this process (`finish`).
+    A chunk is cut as it is taken, a share of the bytes still queued (guided scheduling):
+    the first ones go to work at once and the last ones are small, so that nobody waits long
+    for the others at the end."""
 
-    def __init__(self, workers: int) -> None:
-        self.helpers = workers - 1
-        self.ledger: _Ledger | None = None
-        self.target = 1  # bytes a chunk (`plan`)
-        self.chunk: Chunk = []
-        self.held = self.queued = 0
-        self.foreseen = False  # `expect` counts what is queued
-        self.queue: deque[Chunk] = deque()
+    def __init__(self, workers: int, ledger: _Ledger | None) -> None:
+        self.helpers, self.ledger = workers - 1, ledger
+        self.queue: deque[tuple[ScanJob, bool, int]] = deque()
+        self.left = self.added = 0  # bytes queued and not taken yet; bytes ever queued
         self.closed = False
         self.ready = threading.Condition()
         self.results: dict[ScanJob, Scan] = {}
         self.threads: list[threading.Thread] = []
 
-    def plan(self, most: int, ledger: _Ledger | None = None) -> None:
-        """Before the first `add`: at most ``most`` bytes to parse, and where results go."""
-        self.target = most // ((self.helpers + 1) * CHUNKS_PER_PROCESS) + 1
-        self.ledger = ledger
-
-    def expect(self, size: int) -> None:
-        """A file of ``size`` bytes will be parsed: the workers start once that is enough."""
-        self.foreseen = True
-        self.queued += size
-        self._start_workers()
-
     def add(self, job: ScanJob, size: int, hashed: bool = False) -> None:
         """Queue ``job`` (``hashed``: its file's digest wanted too, see `ScanJob.answer`)."""
-        self.chunk.append((job, hashed))
-        self.held += size
-        if not self.foreseen:
-            self.queued += size
-            self._start_workers()
-        if self.held >= self.target:
-            self._push()
-
-    def _start_workers(self) -> None:
-        wanted = self.helpers > 0 and self.queued >= PARALLEL_MIN_BYTES and sys.executable
+        self._put([(job, hashed, size)])
+        self.added += size
+        wanted = self.helpers > 0 and self.added >= PARALLEL_MIN_BYTES and sys.executable
         if wanted and not self.threads:
             # every worker before the first feeding thread: a fork needs this one alone
             procs = [_start() for _ in range(self.helpers)]
@@ -229,23 +216,33 @@ class _Pool:
                 thread.start()
                 self.threads.append(thread)
 
-    def _push(self) -> None:
-        if self.chunk:
-            with self.ready:
-                self.queue.append(self.chunk)
-                self.ready.notify()
-            self.chunk, self.held = [], 0
+    def _put(self, chunk: Chunk, first: bool = False) -> None:
+        """Queue ``chunk`` (``first``: before the rest, as a chunk given back)."""
+        with self.ready:
+            if first:
+                self.queue.extendleft(reversed(chunk))
+            else:
+                self.queue.extend(chunk)
+            self.left += sum(size for _, _, size in chunk)
+            self.ready.notify()
 
     def take(self) -> Chunk | None:
-        """The next chunk; None once the queue is closed and empty."""
+        """The next chunk: one job at least, and jobs up to a share of the bytes queued
+        (`SHARES`, `MIN_CHUNK_BYTES`); None once the queue is closed and empty."""
         with self.ready:
             while not self.queue and not self.closed:
                 self.ready.wait()
-            return self.queue.popleft() if self.queue else None
+            share = max(MIN_CHUNK_BYTES, self.left // (SHARES * (self.helpers + 1)))
+            chunk: Chunk = []
+            taken = 0
+            while self.queue and (not chunk or taken < share):
+                chunk.append(self.queue.popleft())
+                taken += chunk[-1][2]
+            self.left -= taken
+            return chunk or None
 
     def finish(self) -> dict[ScanJob, Scan]:
         """Close the queue, take chunks here until it is empty, and wait for the workers."""
-        self._push()
         with self.ready:
             self.closed = True
             self.ready.notify_all()
@@ -258,8 +255,8 @@ class _Pool:
     def _here(self) -> None:
         while (chunk := self.take()) is not None:
             keep_freed_blocks()
-            for job, digest in chunk:
-                self._note(job, *job.answer(digest))
+            for job, with_digest, _ in chunk:
+                self._note(job, *job.answer(with_digest))
 
     def _note(self, job: ScanJob, result: Scan, digest: str | None) -> None:
         self.results[job] = result
@@ -281,13 +278,13 @@ class _Pool:
             sent = self._give(stdin)
             while sent is not None and (answers := _answers(stdout, sent)) is not None:
                 done, sent = sent, self._give(stdin)
-                for (job, _), (result, digest) in zip(done, answers, strict=True):
+                for (job, _, _), (result, digest) in zip(done, answers, strict=True):
                     self._note(job, result, digest)
         except OSError:
             pass
         finally:
             if sent is not None:
-                self._give_back(sent)
+                self._put(sent, first=True)
             workers.stop(proc)
 
     def _give(self, stdin: IO[bytes]) -> Chunk | None:
@@ -296,17 +293,12 @@ class _Pool:
         chunk = self.take()
         if chunk is not None:
             try:
-                pickle.dump(chunk, stdin)
+                pickle.dump([(job, digest) for job, digest, _ in chunk], stdin)
                 stdin.flush()
             except (OSError, pickle.PickleError):
-                self._give_back(chunk)
+                self._put(chunk, first=True)
                 return None
         return chunk
-
-    def _give_back(self, chunk: Chunk) -> None:
-        with self.ready:
-            self.queue.append(chunk)
-            self.ready.notify()
 
 
 def _answers(stdout: IO[bytes], chunk: Chunk) -> list[tuple[Scan, str | None]] | None:

@@ -216,7 +216,7 @@ def test_the_workers_take_chunks_and_the_caller_does_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     jobs, expected = _parallel(tmp_path, monkeypatch)
-    monkeypatch.setattr(batch, "CHUNKS_PER_PROCESS", 3)  # a chunk a job here
+    monkeypatch.setattr(batch, "MIN_CHUNK_BYTES", 1)  # small chunks: a job or two here
     here: list[str] = []
     real = ScanJob.answer
 
