@@ -6,7 +6,8 @@
     _baselines.py refresh TREE      imports, one list, then one GET per model, 10 in parallel
     _baselines.py creates TREE P    imports, list, base model, then each model created (POST + one
                                     GET), P in parallel: len/P rounds of (create + poll)
-    _baselines.py fingerprint TREE  the tool's dataset scan (cold, then cached) vs raw hashlib
+    _baselines.py fingerprint TREE N  the tool's dataset scan (cold, then cached) vs raw
+                                    hashlib, medians of N runs
 
 Environment as for the CLI: GOOGLE_GEMINI_BASE_URL, GEMINI_API_KEY, GITOPS_TUNE_HOME.
 """
@@ -116,22 +117,22 @@ def creates(tree: Path, parallel: int) -> dict[str, Any]:
     return {"rounds_s": time.perf_counter() - t1, "models": len(files)}
 
 
-def fingerprint(tree: Path) -> dict[str, Any]:
-    """Throughput over the dataset bytes: raw hashlib, then the tool's batch scan
-    (`dataset.Scans`, as `plan` runs it) with the cache empty (on one process, then on every
-    core), again with the files unchanged (counting the dataset files it opens), and as a fresh
-    clone with the cache restored (path entries gone: every file hashed, none parsed)."""
+def fingerprint(tree: Path, repeat: int) -> dict[str, Any]:
+    """Throughput over the dataset bytes, each the median of ``repeat`` runs: raw hashlib,
+    then the tool's batch scan (`dataset.Scans`, as `plan` runs it) with the cache empty (on
+    one process, then on every core, then on every core without the compiled tier 0), again
+    with the files unchanged (counting the dataset files it opens), and as a fresh clone with
+    the cache restored (path entries gone: every file hashed, none parsed); and tier 0 alone
+    per MB, compiled and in Python."""
     import builtins
     import shutil
+    import statistics
 
-    from gitops_tune.dataset import ScanCache, ScanJob, Scans, file_source
+    from gitops_tune.dataset import ScanCache, ScanJob, Scans, file_source, layout
     from gitops_tune.settings import Invocation
 
     files = datasets(tree)
     sha256_files(files)  # warm the page cache for everyone
-    t = time.perf_counter()
-    size = sha256_files(files)
-    raw = time.perf_counter() - t
     preamble = "Classify this support ticket: "
     hp = {"epochCount": 5, "batchSize": 16, "learningRate": 0.001}
     base = "models/gemini-1.5-flash-001-tuning"
@@ -142,16 +143,32 @@ def fingerprint(tree: Path) -> dict[str, Any]:
         for p in files
     ]
 
-    def run(workers: int) -> float:
+    def median(run: Any, *args: Any) -> float:
+        return float(statistics.median(run(*args) for _ in range(repeat)))
+
+    def hashing() -> float:
         t = time.perf_counter()
-        scans = Scans(cache, workers)
-        scans.prefetch(j for j in jobs if j is not None)
+        sha256_files(files)
         return time.perf_counter() - t
 
-    shutil.rmtree(cache.directory, ignore_errors=True)
-    serial = run(1)
-    shutil.rmtree(cache.directory, ignore_errors=True)
-    first = run(settings.scan_workers)
+    def scans(workers: int, empty: bool = True) -> float:
+        if empty:
+            shutil.rmtree(cache.directory, ignore_errors=True)
+        t = time.perf_counter()
+        Scans(cache, workers).prefetch(j for j in jobs if j is not None)
+        return time.perf_counter() - t
+
+    def fresh_clone() -> float:
+        cache.index.unlink(missing_ok=True)  # the path entries: as in a fresh clone
+        return scans(settings.scan_workers, empty=False)
+
+    size = sum(p.stat().st_size for p in files)
+    raw = median(hashing)
+    serial = median(scans, 1)
+    compiled, layout.compiled = layout.compiled, None
+    python = median(scans, settings.scan_workers)  # forked workers inherit this too
+    layout.compiled = compiled
+    first = median(scans, settings.scan_workers)
     opens = 0
     real_open = builtins.open
 
@@ -163,17 +180,18 @@ def fingerprint(tree: Path) -> dict[str, Any]:
 
     builtins.open = counting_open
     try:
-        second = run(settings.scan_workers)
+        second = scans(settings.scan_workers, empty=False)
     finally:
         builtins.open = real_open
-    cache.index.unlink(missing_ok=True)  # the path entries: as in a fresh clone
-    clone = run(settings.scan_workers)
+    clone = median(fresh_clone)
     mb = size / 1e6
     return {
         "bytes": size,
+        "repeat": repeat,
         "hashlib_mb_s": mb / raw,
         "serial_mb_s": mb / serial,
         "first_mb_s": mb / first,
+        "python_mb_s": mb / python,
         "second_mb_s": mb / second,
         "clone_mb_s": mb / clone,
         "workers": settings.scan_workers,
@@ -181,7 +199,34 @@ def fingerprint(tree: Path) -> dict[str, Any]:
         "second_s": second,
         "hashlib_s": raw,
         "second_opens": opens,
+        "compiled": compiled is not None,
+        **tier0_ms_per_mb(files, preamble),
     }
+
+
+def tier0_ms_per_mb(files: list[Path], preamble: str) -> dict[str, float]:
+    """CPU time of tier 0 alone over every file's bytes, per MB (best of 5), compiled and in
+    Python."""
+    from gitops_tune.dataset import layout
+
+    blobs = [p.read_bytes() for p in files]
+    mb = sum(map(len, blobs)) / 1e6
+
+    def best() -> float:
+        times = []
+        for _ in range(5):
+            t = time.process_time()
+            for blob in blobs:
+                layout.pairs_block(blob, True, "text_input", "output", preamble)
+            times.append(time.process_time() - t)
+        return min(times) * 1000 / mb
+
+    compiled = layout.compiled
+    out = {"tier0_compiled_ms_mb": best() if compiled is not None else float("nan")}
+    layout.compiled = None
+    out["tier0_python_ms_mb"] = best()
+    layout.compiled = compiled
+    return out
 
 
 def main() -> int:
@@ -193,7 +238,7 @@ def main() -> int:
     elif mode == "creates":
         out = creates(tree, int(sys.argv[3]))
     elif mode == "fingerprint":
-        out = fingerprint(tree)
+        out = fingerprint(tree, int(sys.argv[3]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     out["total_s"] = time.perf_counter() - T0

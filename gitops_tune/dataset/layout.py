@@ -56,15 +56,19 @@ import functools
 from itertools import repeat
 from json.encoder import encode_basestring as json_string
 from operator import itemgetter
+from types import ModuleType
 
 from gitops_tune.dataset import fastpath
 from gitops_tune.dataset.checks import INPUT_LIMIT, OUTPUT_LIMIT
 from gitops_tune.dataset.fastpath import Lines
 
 try:
-    from gitops_tune.dataset import _layout as compiled
+    from gitops_tune.dataset import _layout
 except ImportError:  # installed without a C compiler: the byte operations below
-    compiled = None  # type: ignore[assignment]
+    _layout = None  # type: ignore[assignment]
+
+#: The compiled tier 0, if it was built (the tests and the benchmark turn it off to compare).
+compiled: ModuleType | None = _layout
 
 _BOM = b"\xef\xbb\xbf"
 _CONTROL = bytes(c for c in range(32) if c != 10)
@@ -114,9 +118,9 @@ class Layout:
         body = self.canonical[1].join(by_line)
         return (self.start, memoryview(body)[len(self.prefix) : -1]), rows
 
-    def compiled_lines(self, block: bytes, input_limit: int) -> Lines | None:
-        """`_layout.c`'s reading of a block that ends in a newline, and the lines."""
-        found = compiled.pairs(
+    def compiled_lines(self, scan: ModuleType, block: bytes, input_limit: int) -> Lines | None:
+        """`_layout.c`'s reading (``scan``) of a block that ends in a newline, and the lines."""
+        found = scan.pairs(
             block,
             self.prefix,
             self.middle,
@@ -175,7 +179,7 @@ def pairs_block(block: bytes, first: bool, fin: str, fout: str, preamble: str) -
     if layout is None:
         return None
     if compiled is not None:
-        return layout.compiled_lines(block, found.input_limit)
+        return layout.compiled_lines(compiled, block, found.input_limit)
     skeleton = block.translate(None, _NOT_SKELETON)
     rows = len(skeleton) // len(_SKELETON)
     if not rows or skeleton != _SKELETON * rows:

@@ -31,7 +31,7 @@ PRE = "Classify this support ticket: "
 def tier0_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "python":
         monkeypatch.setattr(layout, "compiled", None)
-    elif vars(layout)["compiled"] is None:
+    elif layout.compiled is None:
         why = "gitops_tune.dataset._layout was not built (no C compiler at install time?)"
         if os.environ.get("GITOPS_TUNE_COMPILED") == "required":
             pytest.fail(why)
