@@ -4,13 +4,12 @@ A clean scan of a data file (no errors) is remembered in a `ScanCache` directory
 **content**, so that the cache survives a fresh clone (new paths, inodes and mtimes) and a CI
 system can keep the directory between runs:
 
-- a *content entry* (one record of ``<directory>/contents.json``) is named after the sha256
-  of a key made of the cache and fingerprint format versions, the sha256 of the file's raw
-  bytes, the reader (from the suffix), the input and output fields, the preamble, the base
-  model and the canonical hyperparameters: everything the result depends on. It holds that
-  key in full, what the scan found (example count, request size, fingerprint) and a checksum
-  over both;
-- a *path entry* (one record of ``<directory>/paths.json``) is named after the resolved path
+- a *content entry* (one record of ``<directory>/contents.json``) is kept under a key made
+  of the cache and fingerprint format versions, the sha256 of the file's raw bytes, the
+  reader (from the suffix), the input and output fields, the preamble, the base model and the
+  canonical hyperparameters: everything the result depends on. It holds what the scan found
+  (example count, request size, fingerprint);
+- a *path entry* (one record of ``<directory>/paths.json``) is kept under the resolved path
   and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
   file had when its bytes were hashed, their digest and the result. On the machine that wrote
   it, a file whose ``stat`` is unchanged is therefore not even opened; anywhere else (a fresh
@@ -20,11 +19,11 @@ system can keep the directory between runs:
 Each file is read once and written once a run (creating a file per data file would cost more
 than parsing a small one); it keeps the records this run used and the most recent others.
 
-A lookup is a hit only when an entry parses, its checksum matches and its key is exactly the
-key asked for; anything else (missing, truncated, corrupt, another format) is a miss, the file
-is read again and the entry rewritten. Warnings are not stored: `dataset.limits` recomputes
-them from the count and size. A scan with errors is never stored, so its diagnostics always
-come from a real read.
+A lookup is a hit only when its file's checksum matches (`cache_files`) and an entry is
+there under exactly the key asked for, whole; anything else (missing, truncated, corrupt,
+edited, another format) is a miss, the data file is read again and the entry rewritten.
+Warnings are not stored: `dataset.limits` recomputes them from the count and size. A scan
+with errors is never stored, so its diagnostics always come from a real read.
 
 Safety: the files are written atomically (a temp file, then ``os.replace``), so a concurrent
 reader sees an old file or a new one, and of two runs writing at once the last one's records
@@ -61,7 +60,7 @@ from gitops_tune.dataset.fingerprints import (
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 
-CACHE_FORMAT = "gitops-tune/scan-cache/v3"
+CACHE_FORMAT = "gitops-tune/scan-cache/v4"
 RACY_SECONDS = 2.0
 HASH_BLOCK_BYTES = 1 << 20
 
@@ -215,13 +214,12 @@ def _note_path(index: PathIndex, found: Probe, result: Scan, unchanged: bool = F
     """Remember, for this path and these settings, the digest of its bytes and the result
     for as long as its ``stat`` holds (``unchanged``: `_unchanged` was found true just now)."""
     if found.hashed and (unchanged or _unchanged(found)):
-        body = _body(found.path_key, result) | {"stat": found.stat, "digest": found.digest}
+        body = _body(result) | {"stat": found.stat, "digest": found.digest}
         index.put(found.path_key, body)
 
 
-def _body(key: str, result: Scan) -> dict[str, object]:
+def _body(result: Scan) -> dict[str, object]:
     return {
-        "key": key,
         "count": result.count,
         "size": result.size,
         "fingerprint": result.fingerprint,
@@ -241,7 +239,7 @@ def remember(index: PathIndex, contents: ContentIndex, found: Probe, result: Sca
     scan with chat rows is not stored: its media and longest examples are not kept here."""
     if result.errors or result.chats or not found.hashed or not _unchanged(found):
         return
-    contents.put(found.key, _body(found.key, result))
+    contents.put(found.key, _body(result))
     _note_path(index, found, result, unchanged=True)
 
 

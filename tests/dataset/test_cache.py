@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from gitops_tune.dataset import (
     readers,
 )
 from gitops_tune.dataset import cache as cache_module
+from gitops_tune.dataset.cache_files import read_records
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation
@@ -180,13 +182,21 @@ def test_a_tampered_entry_is_a_miss(
     folder = home / "fingerprints"
     assert {p.name for p in folder.glob("*.json")} == {"paths.json", "contents.json"}
     for file in (folder / "contents.json", folder / "paths.json"):  # the path entry answers
-        records = json.loads(file.read_text())  # first: both are tampered with
+        records = read_records(file)  # first: both are tampered with
         (record,) = records.values()
         record["fingerprint"] = "0" * 64  # still well-formed: the checksum tells
-        file.write_text(json.dumps(records))
+        tamper(file, records)
     reads = Reads(monkeypatch)
     assert do_scan(data) == first
     assert reads.count == 1
+
+
+def tamper(file: Path, records: dict[str, Any]) -> None:
+    """Write ``records`` into a cache file under its old checksum."""
+    check = file.read_bytes().split(b"\n", 1)[0]
+    assert read_records(file) and len(check) == 64
+    file.write_bytes(check + b"\n" + json.dumps(records).encode())
+    assert not read_records(file)
 
 
 def test_unwritable_cache_is_harmless(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,8 +23,9 @@ from gitops_tune import dataset as ds
 from gitops_tune import workers
 from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
 from gitops_tune.dataset import cache as cache_module
+from gitops_tune.dataset.cache_files import read_records
 from gitops_tune.dataset.worker import READY
-from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, write
+from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, tamper, write
 
 
 def scan_in(data: Path, cache: Path, **settings: object) -> Scan:
@@ -58,7 +59,7 @@ def test_a_fresh_clone_with_the_restored_cache_parses_nothing(
     assert scan_in(copy, restored) == first
     assert reads.count == 0
     # and the clone's path is remembered: the next run does not even hash it
-    assert len(json.loads((restored / "paths.json").read_text())) == 2
+    assert len(read_records(restored / "paths.json")) == 2
 
 
 def test_a_changed_byte_is_a_fresh_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,11 +111,13 @@ def test_a_damaged_cache_file_is_a_fresh_scan(
             target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
     else:  # well-formed JSON with one value changed: only the checksum tells
         target = index if damage == "digest" else content
-        records = json.loads(target.read_text())
-        (record,) = records.values()
-        changed = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}
-        record[damage] = changed.get(damage) or record[damage].replace("v3", "v9")
-        target.write_text(json.dumps(records))
+        records = read_records(target)
+        ((key, record),) = records.items()
+        if damage == "key":
+            records = {key.replace("v4", "v9"): record}
+        else:
+            record[damage] = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}[damage]
+        tamper(target, records)
         if damage != "digest":  # the path record answers first: drop it, so that the
             index.unlink()  # content entry is asked
     reads = Reads(monkeypatch)
@@ -175,7 +178,7 @@ def test_scans_in_worker_processes_match_one_at_a_time(
     assert reads.count == 0  # every one was done ahead
     assert len(forked) == fork and all(isinstance(f, workers.Forked) for f in forked)
     if cache is not None:  # the clean ones were remembered by the calling process
-        assert len(json.loads(cache.contents.read_text())) == 5
+        assert len(read_records(cache.contents)) == 5
         again = Scans(cache, workers=2)
         again.prefetch(jobs)
         assert [again.scan(j.source(), BASE, HP) for j in jobs] == expected
@@ -201,7 +204,7 @@ def test_a_first_run_keys_its_entries_by_the_digests_its_scans_took(
     monkeypatch.setattr(batch, "hash_probe", lambda *a: digests.append("asked"))
     Scans(cache, workers=workers).prefetch(jobs)
     assert not digests
-    keys = {json.loads(r["key"])[1] for r in json.loads(cache.contents.read_text()).values()}
+    keys = {json.loads(key)[1] for key in read_records(cache.contents)}
     assert keys == {cache_module.file_digest(j.path) for i, j in enumerate(jobs) if i != 3}
     monkeypatch.undo()
     cache.index.unlink()  # a fresh clone: every file is hashed, the clean ones are found
@@ -302,7 +305,7 @@ def test_the_cache_files_keep_what_this_run_used_and_the_most_recent_others(
     files = [write(tmp_path / f"d{i}.jsonl", rows(20, tag=f"{i}-")) for i in range(6)]
     for data in files:  # one run each: the entries of d0 and d1 are the oldest
         scan_in(data, cache)
-    assert len(json.loads((cache / "contents.json").read_text())) == 3  # d3, d4 and d5
+    assert len(read_records(cache / "contents.json")) == 3  # d3, d4 and d5
     reads = Reads(monkeypatch)
     scan_in(files[5], cache)
     assert reads.count == 0
