@@ -45,9 +45,9 @@ Splitting and joining replaces M and P in two passes over the block (cheaper tha
 
 Where the package was built with a C compiler (``pyproject.toml``), `_layout.c` reads each line
 as P A M B E in one pass instead, with the same rules on A and B but their exact length in
-characters, and writes the lines as it goes: about ten times faster than the byte operations,
-which Python cannot go below (each of the two replacements needs a search and a copy of the
-block). Either way the block must be UTF-8 (6).
+characters, and writes the lines as it goes: about five times as fast as the byte operations,
+which Python cannot make much faster (each of the two replacements needs a search and a copy
+of the block). Either way the block must be UTF-8 (6).
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ class Layout:
         )
         if found is None:
             return None
-        lines, rows, ascii = found
-        return ((lines,), rows) if ascii or _utf8(block) else None
+        lines, rows, all_ascii = found
+        return ((lines,), rows) if all_ascii or _utf8(block) else None
 
 
 class _Shape:
