@@ -657,12 +657,15 @@ NOTE = """\
   1.5, tier 0 0.6. Workers are forked where that is safe (Linux, no other thread running), so
   one is at work within milliseconds; files are queued as soon as they are located, and a
   chunk is a share of what is still queued (the last ones small).
-- What keeps the first run under 0.5x is the cache's bookkeeping in the calling process, not
-  the bytes: resolving and `stat`-ing each file, two records a file (name and checksum each a
-  sha256 of canonical JSON), the files written at the end, 0.1-0.2 ms a file, Python holding
-  the GIL while the worker's answers come in. The same scan with no cache (no raw hash, no
-  records) runs at 700-750 MB/s here, about 0.8x. The next steps are leaner records (one
-  checksum a file instead of one a record, keys as names) and a cheaper `locate`.
+- What keeps the first run near 0.5x rather than at the bytes' own cost is the work around
+  them, in the calling process above all: per file, resolving and `stat`-ing it, its two cache
+  records (one dict insert each since cache v4; one checksum a file, not a record), the Python
+  around each scan, and the files written at the end. The same scan with no cache (no
+  raw-bytes hash, no records) runs at 700-750 MB/s here, about 0.8x; the raw-bytes hash is the
+  cache's content key, the price of never parsing an unchanged dataset again in CI. This
+  shared machine's speed drifts by a fifth from one minute to the next: the same figure,
+  median of 5 interleaved rounds (`python bench/_baselines.py fingerprint TREE 5` on this
+  tree), came out at 0.50-0.52x in three runs shortly before this one.
 - Keying the content entries by the Git blob id instead of a sha256 of the bytes (the issue's
   other suggestion) would save nothing in CI: in a fresh clone every index entry is racily
   clean, so proving a file unmodified makes `git diff-files` read and hash every tracked file
