@@ -43,7 +43,7 @@ Why the checks prove every line is ``P A M B E`` with A, B valid, non-blank and 
 Splitting and joining replaces M and P in two passes over the block (cheaper than
 ``bytes.replace``, which counts first), and the same parts give the first bytes of 4-5.
 
-Where the package was built with a C compiler (``pyproject.toml``), `_layout.c` reads each line
+Where the package was built with a C compiler (``setup.py``), `_layout.c` reads each line
 as P A M B E in one pass instead, with the same rules on A and B but their exact length in
 characters, and writes the lines as it goes: about five times as fast as the byte operations,
 which Python cannot make much faster (each of the two replacements needs a search and a copy
