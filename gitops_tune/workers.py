@@ -111,7 +111,12 @@ def fork(main: Callable[[IO[bytes], IO[bytes]], None]) -> Forked | None:
         return None
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had: the caller starts one, or goes on alone
+        for fd in (down_r, down_w, up_r, up_w):
+            os.close(fd)
+        return None
     if pid == 0:  # the child
         code = 1
         try:

@@ -272,6 +272,18 @@ def test_no_fork_while_another_thread_runs() -> None:
         other.join()
 
 
+def test_a_fork_that_fails_leaves_no_pipe_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker is then started instead (`batch._start`), and nothing is left open."""
+
+    def no_fork() -> int:
+        raise BlockingIOError("no more processes")
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert workers.fork(lambda i, o: None) is None
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_a_forked_worker_keeps_no_other_file_of_its_parent_open() -> None:
     """A pipe's write end the child kept would keep its reader from ever seeing the end."""
 
