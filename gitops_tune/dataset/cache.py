@@ -41,16 +41,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from json.encoder import encode_basestring_ascii as json_string
 
 from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
 from gitops_tune.dataset.cache_files import PathIndex as PathIndex
 from gitops_tune.dataset.cache_files import ScanCache as ScanCache
-from gitops_tune.dataset.cache_files import canonical
 from gitops_tune.dataset.fingerprints import (
     FINGERPRINT_FORMAT,
     TypedItems,
@@ -119,12 +120,17 @@ def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:
 @functools.lru_cache(maxsize=256)
 def _settings_of(fixed: tuple[str, ...], hp: TypedItems) -> str:
     values = {k: v for k, _, v in hp}
-    return canonical([CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(values)])
+    return _canonical([CACHE_FORMAT, FINGERPRINT_FORMAT, *fixed, canonical_hyperparameters(values)])
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
 def _key(kind: str, name: str, settings: str) -> str:
-    """``canonical([kind, name, *settings])`` for the canonical JSON list ``settings``."""
-    return f"[{canonical(kind)},{canonical(name)},{settings[1:]}"
+    """``_canonical([kind, name, *settings])`` for the canonical JSON list ``settings`` (a
+    string's canonical JSON is its ASCII-escaped form: two keys a data file, no encoder each)."""
+    return f"[{json_string(kind)},{json_string(name)},{settings[1:]}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ class _Records:
         self._changed = False
         self._used: set[str] = set()
         self._lock = threading.Lock()
-        self._records: dict[str, Any] = _read_file(file)
+        self._records: dict[str, Any] = read_records(file)
 
     def record(self, key: str, fields: tuple[str, ...]) -> dict[str, Any] | None:
         """The record of ``key``, if it has ``fields``."""
@@ -82,11 +81,6 @@ class _Records:
         self._changed = False
 
 
-def read_records(file: Path) -> dict[str, Any]:
-    """A cache file's records, key -> fields; empty if it is missing or fails its checksum."""
-    return _read_file(file)
-
-
 class PathIndex(_Records):
     """The path entries (`ScanCache.index`)."""
 
@@ -113,26 +107,8 @@ class ContentIndex(_Records):
         return _result(self.record(key, _FIELDS))
 
 
-def canonical(value: object) -> str:
-    """``json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))``, by
-    one encoder made once (`json.dumps` makes one a call: half the time of a record's check,
-    and a first run checks two records a data file)."""
-    return "".join(_encode(value, 0))
-
-
-def _not_json(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-if c_make_encoder is not None:  # CPython's; markers=None: no cycle check (our own records)
-    _encode = c_make_encoder(
-        None, _not_json, encode_basestring_ascii, None, ":", ",", True, False, True
-    )
-else:  # pragma: no cover
-    _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":")).iterencode
-
-
-def _read_file(file: Path) -> dict[str, Any]:
+def read_records(file: Path) -> dict[str, Any]:
+    """A cache file's records, key -> fields; empty if it is missing or fails its checksum."""
     try:
         check, _, text = file.read_bytes().partition(b"\n")
     except OSError:
