@@ -5,9 +5,10 @@ A clean scan of a data file (no errors) is remembered in a `ScanCache` directory
 system can keep the directory between runs:
 
 - a *content entry* (one record of ``<directory>/contents.json``) is kept under a key made
-  of the cache and fingerprint format versions, the sha256 of the file's raw bytes, the
-  reader (from the suffix), the input and output fields, the preamble, the base model and the
-  canonical hyperparameters: everything the result depends on. It holds what the scan found
+  of the cache and fingerprint format versions, the hash of the file's raw bytes (BLAKE3:
+  `gitops_tune.dataset.digests`), the reader (from the suffix), the input and output
+  fields, the preamble, the base model and the canonical hyperparameters: everything the
+  result depends on. It holds what the scan found
   (example count, request size, fingerprint);
 - a *path entry* (one record of ``<directory>/paths.json``) is kept under the resolved path
   and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
@@ -40,10 +41,8 @@ and the caller hands it over.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -52,6 +51,7 @@ from json.encoder import encode_basestring_ascii as json_string
 from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
 from gitops_tune.dataset.cache_files import PathIndex as PathIndex
 from gitops_tune.dataset.cache_files import ScanCache as ScanCache
+from gitops_tune.dataset.digests import file_digest
 from gitops_tune.dataset.fingerprints import (
     FINGERPRINT_FORMAT,
     TypedItems,
@@ -61,9 +61,8 @@ from gitops_tune.dataset.fingerprints import (
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
 
-CACHE_FORMAT = "gitops-tune/scan-cache/v4"
+CACHE_FORMAT = "gitops-tune/scan-cache/v5"
 RACY_SECONDS = 2.0
-HASH_BLOCK_BYTES = 1 << 20
 
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
 
@@ -75,7 +74,7 @@ class Probe:
     real: str  # the resolved path
     stat: list[int]  # before it was hashed
     hashed_ns: int  # when hashing began (the racy check)
-    digest: str  # sha256 of the file's bytes
+    digest: str  # the content hash of the file's bytes (`digests`)
     hashed: bool  # the digest was computed now (not known from the path entry)
     path_key: str  # the path entry's key: the resolved path and every setting
     key: str  # the content entry's key: the digest and every setting ("" if not hashed)
@@ -89,22 +88,6 @@ class Probe:
 
 def _stat(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev, st.st_ctime_ns]
-
-
-_buffers = threading.local()
-
-
-def file_digest(path: str) -> str:
-    """sha256 of the file's raw bytes (read in 1 MiB blocks, into one buffer per thread: a
-    new one for each file would be zeroed and faulted in every time)."""
-    digest = hashlib.sha256()
-    view: memoryview | None = getattr(_buffers, "view", None)
-    if view is None:
-        view = _buffers.view = memoryview(bytearray(HASH_BLOCK_BYTES))
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(view):
-            digest.update(view[:n])
-    return digest.hexdigest()
 
 
 def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:

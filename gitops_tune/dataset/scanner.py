@@ -30,9 +30,8 @@ from gitops_tune.dataset.records import Example, Item, Record, Row, Scan, Source
 from gitops_tune.errors import Diagnostic, Location, UserError
 
 if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
-
     from gitops_tune.dataset.cache import ScanCache
+    from gitops_tune.dataset.digests import content_hash as Hash
 
 Report = Callable[[Diagnostic], None]
 

@@ -9,13 +9,13 @@ imports only what a scan needs, so that a worker starts quickly.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from gitops_tune.dataset.digests import content_hash, file_digest
 from gitops_tune.dataset.heap import keep_freed_blocks
 from gitops_tune.dataset.readers import file_source
 from gitops_tune.dataset.records import Scan, Source
@@ -53,15 +53,13 @@ class ScanJob:
         return scan(self.source(), self.base_model, dict(self.hyperparameters), None)
 
     def run_hashed(self) -> tuple[Scan, str | None]:
-        """The scan, and the sha256 of the file's bytes (the cache's content key), taken as
-        they are read for a JSONL file; no digest when the file cannot be read."""
+        """The scan, and the hash of the file's bytes (the cache's content key: `digests`),
+        taken as they are read for a JSONL file; no digest when the file cannot be read."""
         source = self.source()
-        raw = hashlib.sha256() if source.kind == "jsonl" else None
+        raw = content_hash() if source.kind == "jsonl" else None
         found = scan(source, self.base_model, dict(self.hyperparameters), None, raw)
         if raw is not None:
             return found, raw.hexdigest()
-        from gitops_tune.dataset.cache import file_digest  # here: see `scanner.scan`
-
         try:
             return found, file_digest(self.path)
         except OSError:

@@ -24,6 +24,7 @@ from gitops_tune import workers
 from gitops_tune.dataset import Scan, ScanCache, ScanJob, Scans, batch, file_source
 from gitops_tune.dataset import cache as cache_module
 from gitops_tune.dataset.cache_files import read_records
+from gitops_tune.dataset.digests import file_digest
 from gitops_tune.dataset.worker import READY
 from tests.dataset.test_cache import BASE, HP, Reads, backdate, rows, tamper, write
 
@@ -114,7 +115,7 @@ def test_a_damaged_cache_file_is_a_fresh_scan(
         records = read_records(target)
         ((key, record),) = records.items()
         if damage == "key":
-            records = {key.replace("v4", "v9"): record}
+            records = {key.replace(cache_module.CACHE_FORMAT, "gitops-tune/scan-cache/v9"): record}
         else:
             record[damage] = {"count": 31, "fingerprint": "0" * 64, "digest": "1" * 64}[damage]
         tamper(target, records)
@@ -205,7 +206,7 @@ def test_a_first_run_keys_its_entries_by_the_digests_its_scans_took(
     Scans(cache, workers=workers).prefetch(jobs)
     assert not digests
     keys = {json.loads(key)[1] for key in read_records(cache.contents)}
-    assert keys == {cache_module.file_digest(j.path) for i, j in enumerate(jobs) if i != 3}
+    assert keys == {file_digest(j.path) for i, j in enumerate(jobs) if i != 3}
     monkeypatch.undo()
     cache.index.unlink()  # a fresh clone: every file is hashed, the clean ones are found
     reads = Reads(monkeypatch)
