@@ -45,8 +45,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from json.encoder import encode_basestring_ascii as json_string
+from typing import NamedTuple
 
 from gitops_tune.dataset.cache_files import ContentIndex as ContentIndex
 from gitops_tune.dataset.cache_files import PathIndex as PathIndex
@@ -67,8 +67,7 @@ RACY_SECONDS = 2.0
 ScanFunction = Callable[[Source, str, Mapping[str, object]], Scan]
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(NamedTuple):
     """What the cache knows of one data file before it is parsed."""
 
     real: str  # the resolved path
@@ -116,8 +115,7 @@ def _key(kind: str, name: str, settings: str) -> str:
     return f"[{json_string(kind)},{json_string(name)},{settings[1:]}"
 
 
-@dataclass(frozen=True)
-class Located:
+class Located(NamedTuple):
     """A data file found and its ``stat`` taken, before it is hashed (by the calling
     process before parsing, or by whoever parses it on a first run: `hashed`)."""
 
@@ -162,7 +160,7 @@ def hash_probe(contents: ContentIndex, where: Located) -> Probe | None:
     except OSError:
         return None
     found = hashed(where, digest)
-    return replace(found, hit=contents.get(found.key))
+    return found._replace(hit=contents.get(found.key))
 
 
 def hashed(where: Located, digest: str) -> Probe:

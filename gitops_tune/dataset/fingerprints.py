@@ -113,7 +113,7 @@ TypedItems = tuple[tuple[str, type, object], ...]
 def typed_items(hyperparameters: Mapping[str, object]) -> TypedItems:
     """The hyperparameters as a cache key: with their types, since ``1``, ``1.0`` and
     ``True`` are equal keys but not the same JSON."""
-    return tuple((k, type(v), v) for k, v in hyperparameters.items())
+    return tuple([(k, type(v), v) for k, v in hyperparameters.items()])
 
 
 @functools.lru_cache(maxsize=64)

@@ -148,7 +148,10 @@ class _Shape:
 
     def layout(self, block: bytes) -> Layout | None:
         """The layout the block's first line starts as."""
-        return next((x for x in self.layouts if block.startswith(x.prefix)), None)
+        for found in self.layouts:
+            if block.startswith(found.prefix):
+                return found
+        return None
 
 
 @functools.lru_cache(maxsize=64)

@@ -110,9 +110,9 @@ def jsonl_blocks(path: str) -> Iterator[tuple[int, bytes]]:
     puts a ``\\n`` byte inside a character. The caller counts lines (a block's first line is
     one more than the newlines before it)."""
     offset, rest = 0, b""
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:  # reads of whole blocks: no buffer between
         if os.fstat(f.fileno()).st_size <= WHOLE_BYTES:
-            data = f.read()
+            data = f.readall()
             if data:
                 yield 0, data
             return

@@ -92,6 +92,8 @@ class Tally:
             )
 
     def scan(self, count: int, fp: Fingerprinter, errors: tuple[Diagnostic, ...]) -> Scan:
+        if not self.chats:
+            return Scan(count, fp.size, fp.hexdigest(), errors)
         longest = heapq.nlargest(self.KEEP_LONGEST, self.longest, key=lambda x: x[0])
         return Scan(
             count,

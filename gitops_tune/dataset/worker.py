@@ -12,8 +12,7 @@ from __future__ import annotations
 import pickle
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from gitops_tune.dataset.digests import content_hash, file_digest
 from gitops_tune.dataset.heap import keep_freed_blocks
@@ -24,9 +23,9 @@ from gitops_tune.dataset.scanner import scan
 READY = b"\n"
 
 
-@dataclass(frozen=True)
-class ScanJob:
-    """One data file to scan with one model's settings (plain values: it crosses processes)."""
+class ScanJob(NamedTuple):
+    """One data file to scan with one model's settings (plain values: it crosses processes;
+    a tuple, whose hash and pickle are the quickest: it is a key of every table of a batch)."""
 
     path: str
     display: str
