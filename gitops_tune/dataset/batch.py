@@ -87,7 +87,7 @@ class Scans:
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
         first = self.cache is None or not _exists(self.cache.contents)
-        pool: _Pool | None = None
+        pool: Pool | None = None
         ledger: _Ledger | None = None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
         realpaths = RealPaths()
@@ -102,7 +102,7 @@ class Scans:
                     continue
             if pool is None:  # the first file to hash or parse: the content entries too
                 ledger = _Ledger(index, self.cache) if index is not None and self.cache else None
-                pool = _Pool(self.workers, ledger)
+                pool = Pool(self.workers, ledger)
             size = where.stat[0] if where is not None else _size(job.path)
             if first:
                 self._queue(pool, ledger, job, where, size)
@@ -118,7 +118,7 @@ class Scans:
             ledger.save()
 
     def _queue(
-        self, pool: _Pool, ledger: _Ledger | None, job: ScanJob, where: Located | None, size: int
+        self, pool: Pool, ledger: _Ledger | None, job: ScanJob, where: Located | None, size: int
     ) -> None:
         """Queue ``job`` for parsing, unless its file's content entry answers (`_Ledger.probe`:
         on a first run it is not looked up, its file is hashed as it is parsed)."""
@@ -187,12 +187,14 @@ def _size(path: str) -> int:
         return 0
 
 
-class _Pool:
+class Pool:
     """The jobs to parse, on one queue, taken a chunk at a time by worker processes (`feed`,
     one thread each, started once there is enough to parse) and by this process (`finish`).
     A chunk is cut as it is taken, a share of the bytes still queued (guided scheduling):
     the first ones go to work at once and the last ones are small, so that nobody waits long
-    for the others at the end."""
+    for the others at the end. While this process is still queueing files (it parses none
+    then), the workers split what is queued: a worker that had to come back for more then
+    would wait for its feeding thread, which shares the interpreter with the queueing."""
 
     def __init__(self, workers: int, ledger: _Ledger | None) -> None:
         self.helpers, self.ledger = workers - 1, ledger
@@ -232,7 +234,8 @@ class _Pool:
         with self.ready:
             while not self.queue and not self.closed:
                 self.ready.wait()
-            share = max(MIN_CHUNK_BYTES, self.left // (SHARES * (self.helpers + 1)))
+            parts = SHARES * (self.helpers + 1) if self.closed else max(1, self.helpers)
+            share = max(MIN_CHUNK_BYTES, self.left // parts)
             chunk: Chunk = []
             taken = 0
             while self.queue and (not chunk or taken < share):

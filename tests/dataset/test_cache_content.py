@@ -238,6 +238,26 @@ def test_the_workers_take_chunks_and_the_caller_does_too(
     assert 0 < len(here) < len(jobs)
 
 
+def test_the_workers_split_what_is_queued_until_the_queue_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Open (the caller still queueing, parsing nothing): a worker takes its helpers' share of
+    all that is queued. Closed: guided scheduling, a share of what is left for every process."""
+    monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 1 << 60)  # no worker started here
+    pool = batch.Pool(workers=3, ledger=None)  # two helpers and the caller
+    size = 10 << 20
+    for i in range(12):
+        pool.add(ScanJob(f"d{i}.jsonl", f"d{i}.jsonl", "text_input", "output", "", BASE, ()), size)
+    assert len(pool.take() or []) == 6  # half of the queue: one of two helpers
+    with pool.ready:
+        pool.closed = True
+    left = 6 * size
+    share = left // (batch.SHARES * 3)  # 10 MiB: one job is enough
+    assert share <= size and len(pool.take() or []) == 1
+    taken = [len(pool.take() or []) for _ in range(6)]
+    assert taken == [1, 1, 1, 1, 1, 0]
+
+
 @pytest.mark.parametrize("fork", [True, False], ids=["forked", "started"])
 def test_a_worker_that_fails_leaves_its_chunks_to_the_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
