@@ -6,7 +6,6 @@ the fingerprint cache can all name them without importing one another.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -114,7 +113,7 @@ class Source:
     inline: bool = False  # inline examples: unknown keys are errors
     path: str | None = None  # the data file to open, for a file source
 
-    @functools.cached_property
+    @property
     def kind(self) -> str | None:
         """The reader a file source uses (see `SUFFIXES`), from the name the user wrote."""
         if self.path is None or "." not in self.display:
