@@ -148,13 +148,16 @@ def fingerprint(tree: Path, repeat: int) -> dict[str, Any]:
     def median(times: list[float]) -> float:
         return float(statistics.median(times))
 
-    def hashing() -> float:
-        """In a process of its own: this one's heap is tuned for scanning once it has scanned
+    def hashing() -> tuple[float, float]:
+        """Raw hashlib, then the cache's content hash (`dataset.digests`), in a process of
+        their own: this one's heap is tuned for scanning once it has scanned
         (`keep_freed_blocks`), which makes ``f.read(1 MiB)`` fault in fresh pages every time
         and halves raw hashlib, flattering every ratio to it."""
         argv = [sys.executable, __file__, "hashlib", str(tree)]
-        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-        return float(json.loads(out.splitlines()[-1])["hashlib_s"])
+        out = json.loads(
+            subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+        )
+        return float(out["hashlib_s"]), float(out["content_hash_s"])
 
     def scans(workers: int, empty: bool = True) -> float:
         if empty:
@@ -178,10 +181,12 @@ def fingerprint(tree: Path, repeat: int) -> dict[str, Any]:
     # (shared, noisy) weighs on every figure alike, not on whichever was measured then
     size = sum(p.stat().st_size for p in files)
     rounds = [
-        (hashing(), scans(1), without_compiled(), scans(settings.scan_workers))
+        (*hashing(), scans(1), without_compiled(), scans(settings.scan_workers))
         for _ in range(repeat)
     ]
-    raw, serial, python, first = (median(list(times)) for times in zip(*rounds, strict=True))
+    raw, content, serial, python, first = (
+        median(list(times)) for times in zip(*rounds, strict=True)
+    )
     compiled = layout.compiled
     opens = 0
     real_open = builtins.open
@@ -203,6 +208,7 @@ def fingerprint(tree: Path, repeat: int) -> dict[str, Any]:
         "bytes": size,
         "repeat": repeat,
         "hashlib_mb_s": mb / raw,
+        "content_hash_mb_s": mb / content,
         "serial_mb_s": mb / serial,
         "first_mb_s": mb / first,
         "python_mb_s": mb / python,
@@ -252,11 +258,17 @@ def main() -> int:
     elif mode == "creates":
         out = creates(tree, int(sys.argv[3]))
     elif mode == "hashlib":
+        from gitops_tune.dataset.digests import file_digest
+
         files = datasets(tree)
         sha256_files(files)  # the page cache warm, as for the scans
         t = time.perf_counter()
         sha256_files(files)
         out = {"hashlib_s": time.perf_counter() - t}
+        t = time.perf_counter()
+        for p in files:
+            file_digest(str(p))
+        out["content_hash_s"] = time.perf_counter() - t
     elif mode == "fingerprint":
         out = fingerprint(tree, int(sys.argv[3]))
     else:

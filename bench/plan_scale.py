@@ -504,6 +504,16 @@ def measure(
     )
     rows.append(
         Row(
+            f"the cache's content key: BLAKE3 (read + hash; median of {fp['repeat']})",
+            f"{fp['content_hash_mb_s']:.0f} MB/s",
+            f"{fp['content_hash_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
+            "",
+            "`gitops_tune/dataset/digests.py`, one core: what a first run or a fresh clone "
+            "pays to key the cache by content",
+        )
+    )
+    rows.append(
+        Row(
             "fingerprint, first run (hash, read, parse, check; every core; median)",
             f"{fp['first_mb_s']:.0f} MB/s",
             f"{fp['first_mb_s'] / fp['hashlib_mb_s']:.2f}x hashlib",
@@ -651,29 +661,34 @@ NOTE = """\
   the whole scan. A block tier 0 cannot prove goes to tier 1 (msgspec: escapes, `\\u`
   escapes, extra fields) and then to the exact checker, which gives every diagnostic
   (file:line) as before. Whoever parses a file on a first run hashes its raw bytes as it reads
-  them (the cache's content key), and a scanning process keeps the blocks it frees for the
-  next file (`gitops_tune/dataset/heap.py`). Per MB on one core the first run's own work is
-  then about 2.5 ms of CPU: reading 0.3, the two sha256 passes (raw bytes, fingerprint lines)
-  1.5, tier 0 0.6. Workers are forked where that is safe (Linux, no other thread running), so
-  one is at work within milliseconds; files are queued as soon as they are located, and a
-  chunk is a share of what is still queued (the last ones small).
-- What keeps the first run near 0.5x rather than at the bytes' own cost is the work around
-  them, in the calling process above all: per file, resolving and `stat`-ing it, its two cache
-  records (one dict insert each since cache v4; one checksum a file, not a record), the Python
-  around each scan, and the files written at the end. The same scan with no cache (no
-  raw-bytes hash, no records) runs at 700-750 MB/s here, about 0.8x; the raw-bytes hash is the
-  cache's content key, the price of never parsing an unchanged dataset again in CI. This
-  shared machine's speed drifts by a fifth from one minute to the next: the same figure,
-  median of 5 interleaved rounds (`python bench/_baselines.py fingerprint TREE 5` on this
-  tree), came out at 0.50-0.52x in three runs shortly before this one.
-- Keying the content entries by the Git blob id instead of a sha256 of the bytes (the issue's
+  them (the cache's content key: BLAKE3, `gitops_tune/dataset/digests.py`, which hashes these
+  files at about 1.5x the speed of reading and sha256-hashing them, see its row), and a
+  scanning process keeps the blocks it frees for the next file (`gitops_tune/dataset/heap.py`).
+  Per MB on one core the first run's own work is then about 2 ms of CPU: reading 0.2-0.3,
+  the fingerprint's sha256 0.8, the content key's BLAKE3 0.35, tier 0 0.6. Workers are
+  forked where that is safe (Linux, no other thread running), so one is at work within
+  milliseconds; files are queued as soon as they are located, the workers take all that is
+  queued while the caller is still locating (a worker that came back for more would wait for
+  its feeding thread, which shares the interpreter with the locating), and then a chunk is a
+  share of what is still queued (the last ones small).
+- What keeps the first run near 0.6x rather than at the bytes' own cost is the work around
+  them, in the calling process above all: per file, resolving and `stat`-ing it (the
+  system calls alone, `lstat`, `open`, `fstat`, `read`, `close` and a `stat` after the scan,
+  are about 30 us a file here), its two cache records, the Python around each scan (about
+  100 us a file in all, measured on 1,000 one-line files), and the cache files written at
+  the end (10-15 ms for 1,000 files, while the worker waits). The same scan with no cache
+  (no content key, no records) runs at about 0.85x. This shared machine's speed drifts by a
+  fifth from one minute to the next: the same figure, median of 5 interleaved rounds
+  (`python bench/_baselines.py fingerprint TREE 5` on this tree), came out at 0.57-0.58x in
+  three runs shortly before this one.
+- Keying the content entries by the Git blob id instead of a hash of the bytes (the issue's
   other suggestion) would save nothing in CI: in a fresh clone every index entry is racily
   clean, so proving a file unmodified makes `git diff-files` read and hash every tracked file
   again (0.22-0.25 s for these 145 MB, measured on a `git clone --no-local` of this tree),
   until something rewrites the index.
-- What a pipeline pays instead: the fingerprint cache is keyed by content (sha256 of the raw
+- What a pipeline pays instead: the fingerprint cache is keyed by content (BLAKE3 of the raw
   bytes plus every setting), so a fresh clone with `.gitops-tune/fingerprints` restored from the
-  CI cache hashes every data file (about the floor's own sha256 pass) and parses none; see
+  CI cache hashes every data file (less than the floor's own sha256 pass) and parses none; see
   "fresh clone, plan with the CI cache restored". On the machine that wrote the cache, a data
   file whose size, mtime_ns, inode and ctime are unchanged is not opened at all.
 """

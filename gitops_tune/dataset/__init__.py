@@ -14,7 +14,8 @@ array, which is parsed whole.
 - `checks`: per-example rules and dataset limits (and the preamble rule);
 - `fingerprints`: canonical hyperparameters and the fingerprint / request size;
 - `scanner`: `scan` and `stream`, with the fast JSONL path;
-- `cache`: the fingerprint cache `scan` consults, keyed by content (`cache_files`: its files);
+- `cache`: the fingerprint cache `scan` consults, keyed by content (`cache_files`: its files;
+  `digests`: the content hash);
 - `layout`: the JSONL scan's tier 0, a block already almost its fingerprint lines;
 - `fastpath`: the JSONL scan's tier 1, a block of valid examples checked in C (msgspec);
 - `worker`: one file's scan as a worker process runs it (`ScanJob`);
