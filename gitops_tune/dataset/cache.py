@@ -8,8 +8,8 @@ system can keep the directory between runs:
   of the cache and fingerprint format versions, the hash of the file's raw bytes (BLAKE3:
   `gitops_tune.dataset.digests`), the reader (from the suffix), the input and output
   fields, the preamble, the base model and the canonical hyperparameters: everything the
-  result depends on. It holds what the scan found
-  (example count, request size, fingerprint);
+  result depends on. It holds what the scan found (example count, request size,
+  fingerprint);
 - a *path entry* (one record of ``<directory>/paths.json``) is kept under the resolved path
   and the same settings; it holds the ``stat`` (size, mtime_ns, inode, device, ctime_ns) the
   file had when its bytes were hashed, their digest and the result. On the machine that wrote

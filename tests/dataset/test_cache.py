@@ -24,6 +24,7 @@ from gitops_tune.dataset import (
 )
 from gitops_tune.dataset import cache as cache_module
 from gitops_tune.dataset.cache_files import read_records
+from gitops_tune.dataset.digests import file_digest
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.errors import UserError
 from gitops_tune.settings import Invocation
@@ -136,6 +137,19 @@ def test_settings_are_part_of_the_key(tmp_path: Path, monkeypatch: pytest.Monkey
     # equal values, other JSON (1 == True): other keys
     assert do_scan(data, hp={"seed": 1}) != do_scan(data, hp={"seed": True})
     assert reads.count == 4
+
+
+def test_the_content_key_is_blake3_of_the_raw_bytes(tmp_path: Path) -> None:
+    """Another hash is another cache format: `CACHE_FORMAT` names it, so a change of the one
+    without the other fails here. The worker's digest, taken while parsing, is the same."""
+    import blake3
+
+    data = write(tmp_path / "d.jsonl", rows())
+    expected = blake3.blake3(data.read_bytes()).hexdigest()
+    assert file_digest(str(data)) == expected
+    assert cache_module.CACHE_FORMAT == "gitops-tune/scan-cache/v5"
+    job = ds.ScanJob.of(ds.file_source(str(data), "d.jsonl"), BASE, HP)
+    assert job is not None and job.answer(True)[1] == expected
 
 
 def test_a_freshly_written_file_is_not_cached(
