@@ -16,6 +16,7 @@ import yaml
 from tests import ROOT
 from tests.conftest import Tree, rows, tuned_model
 from tests.review.test_base import WORKSPACE, commit, git
+from tests.test_ci_examples import assert_saved_every_run, fingerprint_caches
 
 ACTION = ROOT / "action.yml"
 
@@ -36,6 +37,19 @@ def test_the_action_is_composite_with_its_inputs_and_outputs() -> None:
     comment = next(s for s in steps if "github-script" in s.get("uses", ""))
     assert "updateComment" in comment["with"]["script"]
     assert "<!-- gitops-tune plan -->" in comment["with"]["script"]
+
+
+def test_the_action_keeps_the_fingerprint_cache() -> None:
+    """Issue 16: the action restores `.gitops-tune/fingerprints` before it validates and
+    plans, and saves it under a key of this run's own, unless turned off."""
+    doc = action()
+    assert doc["inputs"]["fingerprint-cache"]["default"] == "true"
+    steps = doc["runs"]["steps"]
+    (cache,) = fingerprint_caches(steps)
+    assert cache["if"] == "inputs.fingerprint-cache == 'true'"
+    assert_saved_every_run(cache)
+    names = [s.get("name", "") for s in steps]
+    assert steps.index(cache) < names.index("Validate") < names.index("Plan")
 
 
 def _expand(value: str, inputs: dict[str, str]) -> str:

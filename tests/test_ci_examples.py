@@ -192,12 +192,29 @@ def test_hidden_yaml_files_are_not_manifests(tmp_path: Path) -> None:
     assert len(load([str(tmp_path)], Invocation.from_environ()).models) == 2
 
 
+def fingerprint_caches(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps that keep `.gitops-tune/fingerprints` in the Actions cache."""
+    return [s for s in steps if "actions/cache" in s.get("uses", "")]
+
+
+def assert_saved_every_run(cache: dict[str, Any]) -> None:
+    """The path, a key of its own for every run (an exact hit is never saved again, so a key
+    that matched for ever would keep entries of an older cache format for ever), and the
+    newest earlier cache restored."""
+    assert cache["with"]["path"] == ".gitops-tune/fingerprints"
+    assert "${{ github.run_id }}-${{ github.run_attempt }}" in cache["with"]["key"]
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"])
+
+
 def test_pipelines_keep_the_fingerprint_cache_between_runs() -> None:
-    """Issue 16: a fresh checkout restores `.gitops-tune/fingerprints` from the CI cache."""
+    """Issue 16: a fresh checkout restores `.gitops-tune/fingerprints` from the CI cache: the
+    apply job itself, the plan job through the action (tests/test_action.py)."""
     github = yaml.safe_load(GITHUB.read_text())
-    for job in ("plan", "apply"):
-        caches = [s for s in github["jobs"][job]["steps"] if "actions/cache" in s.get("uses", "")]
-        assert caches and caches[0]["with"]["path"] == ".gitops-tune/fingerprints", job
-        assert "hashFiles('models/**')" in caches[0]["with"]["key"]
+    (apply_cache,) = fingerprint_caches(github["jobs"]["apply"]["steps"])
+    assert_saved_every_run(apply_cache)
+    plan = github["jobs"]["plan"]["steps"]
+    assert not fingerprint_caches(plan)  # the action's, not a second one
+    (action,) = [s for s in plan if "gitops-tune@" in s.get("uses", "")]
+    assert action["with"].get("fingerprint-cache", "true") == "true"
     gitlab = yaml.safe_load(GITLAB.read_text())
     assert gitlab[".gitops-tune"]["cache"]["paths"] == [".gitops-tune/fingerprints/"]
