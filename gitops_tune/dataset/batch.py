@@ -86,7 +86,7 @@ class Scans:
         the ones still unknown are queued."""
         todo = list(dict.fromkeys(j for j in jobs if j not in self._done))
         index = PathIndex(self.cache) if self.cache is not None else None
-        first = self.cache is None or not _exists(self.cache.contents)
+        first = self.cache is None or not _size(self.cache.contents)
         pool: Pool | None = None
         ledger: _Ledger | None = None
         unknown: list[tuple[ScanJob, Located | None, int]] = []
@@ -173,14 +173,7 @@ class _Ledger:
         self.contents.save()
 
 
-def _exists(path: Path) -> bool:
-    try:
-        return os.stat(path).st_size > 0
-    except OSError:
-        return False
-
-
-def _size(path: str) -> int:
+def _size(path: str | Path) -> int:
     try:
         return os.stat(path).st_size
     except OSError:

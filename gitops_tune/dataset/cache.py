@@ -56,7 +56,7 @@ from gitops_tune.dataset.fingerprints import (
     FINGERPRINT_FORMAT,
     TypedItems,
     canonical_hyperparameters,
-    typed_items,
+    per_model,
 )
 from gitops_tune.dataset.readers import RealPaths
 from gitops_tune.dataset.records import Scan, Source
@@ -93,10 +93,7 @@ def _settings(source: Source, base_model: str, hp: Mapping[str, object]) -> str:
     """Everything besides the bytes that the result depends on, as a canonical JSON list
     (the same for every file of a model: computed once)."""
     fixed = (source.kind, source.input_field, source.output_field, source.preamble, base_model)
-    try:
-        return _settings_of(fixed, typed_items(hp))
-    except TypeError:  # a value that cannot be a cache key
-        return _settings_of.__wrapped__(fixed, typed_items(hp))
+    return per_model(_settings_of, fixed, hp)
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,14 +19,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from json.encoder import encode_basestring as json_string
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from gitops_tune.dataset.records import Example
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
+
+T = TypeVar("T")
 
 FINGERPRINT_FORMAT = "gitops-tune/fingerprint/v1"
 DEFAULT_HYPERPARAMETERS: Mapping[str, object] = {
@@ -62,10 +64,7 @@ class Fingerprinter:
     __slots__ = ("_hash", "count", "size")
 
     def __init__(self, base_model: str, hyperparameters: Mapping[str, object]) -> None:
-        try:
-            self._hash = _header(base_model, typed_items(hyperparameters)).copy()
-        except TypeError:  # a value that cannot be a cache key
-            self._hash = _header.__wrapped__(base_model, typed_items(hyperparameters))
+        self._hash = per_model(_header, base_model, hyperparameters).copy()
         self.count = 0
         self.size = 2  # the array's brackets
 
@@ -110,10 +109,22 @@ class Fingerprinter:
 TypedItems = tuple[tuple[str, type, object], ...]
 
 
-def typed_items(hyperparameters: Mapping[str, object]) -> TypedItems:
+def _typed_items(hyperparameters: Mapping[str, object]) -> TypedItems:
     """The hyperparameters as a cache key: with their types, since ``1``, ``1.0`` and
     ``True`` are equal keys but not the same JSON."""
     return tuple([(k, type(v), v) for k, v in hyperparameters.items()])
+
+
+def per_model(
+    function: functools._lru_cache_wrapper[T], first: Hashable, hp: Mapping[str, object]
+) -> T:
+    """``function(first, _typed_items(hp))`` for an `functools.lru_cache` ``function`` of what
+    is the same for every file of a model; uncached for a value that cannot be a key."""
+    items = _typed_items(hp)
+    try:
+        return function(first, items)
+    except TypeError:
+        return function.__wrapped__(first, items)
 
 
 @functools.lru_cache(maxsize=64)
