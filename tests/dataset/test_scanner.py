@@ -297,6 +297,14 @@ def test_equal_values_of_other_types_are_other_headers() -> None:
     assert found == [reference(BASE, {**HP, **hp}, [("1", "2")]) for hp in hps]
 
 
+def test_a_hyperparameter_that_cannot_be_a_cache_key_is_hashed_uncached() -> None:
+    """A list value cannot key the per-model caches (`fingerprints.per_model`): the header is
+    made each time instead, the same as the reference's."""
+    ex = [Example("1", "2")]
+    hp: dict[str, object] = {"seed": [1, 2]}
+    assert fingerprint(BASE, hp, ex) == reference(BASE, {**HP, **hp}, [("1", "2")])
+
+
 @pytest.mark.parametrize(
     "change",
     [
