@@ -19,9 +19,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from json.encoder import encode_basestring as json_string
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from gitops_tune.dataset.records import Example
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hashlib import _Hash as Hash
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 FINGERPRINT_FORMAT = "gitops-tune/fingerprint/v1"
 DEFAULT_HYPERPARAMETERS: Mapping[str, object] = {
@@ -115,9 +116,16 @@ def _typed_items(hyperparameters: Mapping[str, object]) -> TypedItems:
     return tuple([(k, type(v), v) for k, v in hyperparameters.items()])
 
 
-def per_model(
-    function: functools._lru_cache_wrapper[T], first: Hashable, hp: Mapping[str, object]
-) -> T:
+class PerModel(Protocol[T_co]):
+    """A `functools.lru_cache` function of what is the same for every file of a model."""
+
+    def __call__(self, first: Hashable, hp: TypedItems, /) -> T_co: ...
+
+    @property
+    def __wrapped__(self) -> Callable[..., T_co]: ...
+
+
+def per_model(function: PerModel[T], first: Hashable, hp: Mapping[str, object]) -> T:
     """``function(first, _typed_items(hp))`` for an `functools.lru_cache` ``function`` of what
     is the same for every file of a model; uncached for a value that cannot be a key."""
     items = _typed_items(hp)
